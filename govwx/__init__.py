@@ -1,0 +1,1 @@
+"""govwx: a platform for government WeChat Official Accounts."""

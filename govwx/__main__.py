@@ -1,0 +1,3 @@
+from govwx.cli import main
+
+main()

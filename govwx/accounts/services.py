@@ -1,0 +1,167 @@
+"""Writes on organisations, accounts and memberships."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from .models import Account, AuditEvent, Membership, Organisation
+
+APPID_RE = re.compile(r"^wx[0-9a-f]{16}$")
+AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
+ORIGINAL_ID_RE = re.compile(r"^gh_[0-9a-f]{12}$")
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def record(name: str, *, account: Account | None = None, actor: Any = None, **data: Any) -> None:
+    """Append an audit event; call inside the service's transaction."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    AuditEvent.objects.create(name=name, account=account, actor=actor, data=data)
+
+
+def validate_appid(appid: str) -> str:
+    if not APPID_RE.match(appid):
+        raise ValidationError(
+            f"AppID 格式不正确：{appid!r}（应为 wx 加 16 位十六进制字符） / "
+            "invalid AppID: expected 'wx' and 16 hex digits"
+        )
+    return appid
+
+
+def validate_aes_key(key: str) -> str:
+    if not AES_KEY_RE.match(key):
+        raise ValidationError(
+            "EncodingAESKey 必须是 43 位字母或数字 / EncodingAESKey must be 43 letters or digits"
+        )
+    try:
+        raw = base64.b64decode(key + "=")
+    except binascii.Error as exc:  # pragma: no cover - the regex admits only base64 letters
+        raise ValidationError("EncodingAESKey 不是有效的 Base64 / not valid base64") from exc
+    if len(raw) != 32:  # pragma: no cover - 43 base64 letters always give 32 bytes
+        raise ValidationError("EncodingAESKey 解码后应为 32 字节 / must decode to 32 bytes")
+    return key
+
+
+def validate_token(token: str) -> str:
+    if not TOKEN_RE.match(token):
+        raise ValidationError(
+            "Token 必须是 3–32 位字母或数字 / Token must be 3 to 32 letters or digits"
+        )
+    return token
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    name: str
+    appid: str
+    app_secret: str
+    token: str
+    aes_key: str = ""
+    mode: str = Account.Mode.SAFE
+    kind: str = Account.Kind.SUBSCRIPTION
+    original_id: str = ""
+    positioning: str = ""
+    organisation: Organisation | None = None
+
+
+def clean_account_input(data: AccountInput, *, exclude_appid: int | None = None) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, fn: Any, value: str) -> None:
+        try:
+            fn(value)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+
+    if not data.name.strip():
+        errors["name"] = ["名称不能为空 / name is required"]
+    check("appid", validate_appid, data.appid)
+    check("token", validate_token, data.token)
+    if not data.app_secret:
+        errors["app_secret"] = ["AppSecret 不能为空 / AppSecret is required"]
+    if data.mode not in Account.Mode.values:
+        errors["mode"] = [f"未知的消息加解密方式 / unknown mode: {data.mode}"]
+    elif data.mode != Account.Mode.PLAINTEXT or data.aes_key:
+        check("aes_key", validate_aes_key, data.aes_key)
+    if data.kind not in Account.Kind.values:
+        errors["kind"] = [f"未知的公众号类型 / unknown kind: {data.kind}"]
+    if data.original_id and not ORIGINAL_ID_RE.match(data.original_id):
+        errors["original_id"] = ["原始ID 应为 gh_ 加 12 位十六进制字符 / expected gh_ + 12 hex"]
+    clash = Account.objects.filter(appid=data.appid)
+    if exclude_appid is not None:
+        clash = clash.exclude(pk=exclude_appid)
+    if "appid" not in errors and clash.exists():
+        errors["appid"] = [f"AppID {data.appid} 已存在 / already registered"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_account(data: AccountInput, *, actor: Any = None) -> Account:
+    clean_account_input(data)
+    with transaction.atomic():
+        account = Account.objects.create(
+            name=data.name.strip(),
+            appid=data.appid,
+            app_secret=data.app_secret,
+            token=data.token,
+            aes_key=data.aes_key,
+            mode=data.mode,
+            kind=data.kind,
+            original_id=data.original_id,
+            positioning=data.positioning,
+            organisation=data.organisation,
+        )
+        record("account.created", account=account, actor=actor, appid=account.appid)
+    return account
+
+
+def add_member(account: Account, user: Any, role: str, *, actor: Any = None) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError(f"未知角色 / unknown role: {role}")
+    with transaction.atomic():
+        membership, _ = Membership.objects.update_or_create(
+            user=user, account=account, defaults={"role": role}
+        )
+        record("membership.saved", account=account, actor=actor, user=user.pk, role=role)
+    return membership
+
+
+# ---------------------------------------------------------------- access helpers
+def accounts_for_user(user: Any) -> Any:
+    if not getattr(user, "is_authenticated", False):
+        return Account.objects.none()
+    if user.is_superuser:
+        return Account.objects.all()
+    return Account.objects.filter(memberships__user=user).distinct()
+
+
+def role_for(user: Any, account: Account) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_superuser:
+        return Membership.Role.ADMIN
+    m = Membership.objects.filter(user=user, account=account).only("role").first()
+    return m.role if m else None
+
+
+def get_account_for_user(user: Any, account_id: int, *, roles: tuple[str, ...] = ()) -> Account:
+    """Load an account for a console user: 404 if unknown, 403 if not theirs."""
+    try:
+        account = Account.objects.get(pk=account_id)
+    except Account.DoesNotExist as exc:
+        raise Http404("no such account") from exc
+    role = role_for(user, account)
+    if role is None or (roles and role not in roles):
+        raise PermissionDenied("not a member of this account")
+    return account

@@ -1,0 +1,163 @@
+"""Settings for govwx. Every setting comes from an environment variable with a
+working default: SQLite and no other server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("GOVWX_DATA_DIR", Path.cwd() / "var"))
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _flag("GOVWX_DEBUG")
+SECRET_KEY = os.environ.get("GOVWX_SECRET_KEY", "govwx-insecure-development-key-change-me")
+# Key for secrets stored in the database (app secrets, tokens, EncodingAESKeys).
+# Defaults to one derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
+GOVWX_FIELD_KEY = os.environ.get("GOVWX_FIELD_KEY", "")
+ALLOWED_HOSTS = [h for h in os.environ.get("GOVWX_ALLOWED_HOSTS", "*").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("GOVWX_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "govwx.accounts",
+    "govwx.wechat",
+    "govwx.replies",
+    "govwx.inbox",
+    "govwx.console",
+]
+
+GOVWX_SANDBOX = _flag("GOVWX_SANDBOX")
+if GOVWX_SANDBOX:
+    INSTALLED_APPS.append("govwx.sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "govwx.urls"
+WSGI_APPLICATION = "govwx.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "govwx.console.context.console",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'govwx.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("GOVWX_DATABASE_URL", _default_db), conn_max_age=600
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
+    # that concurrent writers queue on busy_timeout instead of failing to upgrade a lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
+        "GOVWX_TEST_SQLITE", ""
+    ) or None
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = os.environ.get("GOVWX_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # A cache every process on the host (and every host on one database) shares.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "govwx_cache",
+        }
+    }
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if _flag("GOVWX_TASKS_IMMEDIATE"):
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# WeChat
+GOVWX_WECHAT_API_BASE = os.environ.get("GOVWX_WECHAT_API_BASE", "https://api.weixin.qq.com")
+GOVWX_WECHAT_TIMESTAMP_WINDOW = int(os.environ.get("GOVWX_WECHAT_TIMESTAMP_WINDOW", "300"))
+GOVWX_WECHAT_API_TIMEOUT = float(os.environ.get("GOVWX_WECHAT_API_TIMEOUT", "5"))
+# Largest callback body accepted (bytes); larger ones get 413 unread.
+GOVWX_CALLBACK_MAX_BODY = 1024 * 1024
+# How old a process's copy of an account and its rules may get before it is checked.
+GOVWX_RULES_TTL = float(os.environ.get("GOVWX_RULES_TTL", "1.0"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GOVWX_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("wx/", include("govwx.inbox.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("govwx.console.urls")),
+]
+
+if settings.GOVWX_SANDBOX:
+    urlpatterns.insert(0, path("sandbox/", include("govwx.sandbox.urls")))

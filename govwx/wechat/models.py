@@ -1,0 +1,99 @@
+"""What WeChat gives us: followers and the stored inbound and outbound messages."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govwx.accounts.models import Account
+
+
+class Follower(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="followers")
+    openid = models.CharField(max_length=64)
+    subscribed = models.BooleanField(_("关注中"), default=False)
+    subscribed_at = models.DateTimeField(_("关注时间"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("取消关注时间"), null=True, blank=True)
+    # qrscene of the parametric QR code the follower came through, if any
+    scene = models.CharField(_("关注场景"), max_length=128, blank=True)
+    first_seen_at = models.DateTimeField(_("首次互动"))
+    # The follower's last message or menu action: opens the 48-hour window of
+    # customer-service messages.
+    last_interaction_at = models.DateTimeField(_("最近互动"))
+    nickname = models.CharField(_("备注名"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("粉丝")
+        verbose_name_plural = _("粉丝")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "openid"], name="follower_unique_openid")
+        ]
+        indexes = [models.Index(fields=["account", "-last_interaction_at"])]
+
+    def __str__(self) -> str:
+        return self.nickname or self.openid
+
+
+class InboundMessage(models.Model):
+    """One message or event WeChat delivered, stored before it was answered.
+
+    `dedup_key` makes WeChat's retries land on the same row: the unique constraint, not
+    a process's memory, decides which delivery is first.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inbound")
+    openid = models.CharField(max_length=64)
+    dedup_key = models.CharField(max_length=200)
+    msg_type = models.CharField(max_length=32)
+    event = models.CharField(max_length=64, blank=True)
+    msg_id = models.BigIntegerField(null=True, blank=True)
+    content = models.TextField(blank=True)
+    payload = models.JSONField(default=dict)
+    sent_at = models.DateTimeField()  # CreateTime
+    received_at = models.DateTimeField(db_index=True)
+    # What was answered: {"kind": ..., "data": {...}} or {} for silence
+    reply = models.JSONField(default=dict, blank=True)
+    # how the pipeline handled it: rule / follow / default / click / none
+    handled_by = models.CharField(max_length=16, blank=True)
+    rule_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("收到的消息")
+        verbose_name_plural = _("收到的消息")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "dedup_key"], name="inbound_dedup")
+        ]
+        indexes = [
+            models.Index(fields=["account", "-received_at"]),
+            models.Index(fields=["account", "openid", "-received_at"]),
+        ]
+
+
+class OutboundMessage(models.Model):
+    """A message govwx sends through the API (customer-service messages for now).
+
+    Stored before it is sent; `status` moves pending → sent | failed exactly once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="outbound")
+    openid = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    in_reply_to = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发出的消息")
+        verbose_name_plural = _("发出的消息")
+        indexes = [models.Index(fields=["account", "openid", "-created_at"])]
