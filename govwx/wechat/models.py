@@ -72,11 +72,14 @@ class InboundMessage(models.Model):
 class OutboundMessage(models.Model):
     """A message govwx sends through the API (customer-service messages for now).
 
-    Stored before it is sent; `status` moves pending → sent | failed exactly once.
+    Stored before it is sent. A sender claims a row by moving it pending → sending in one
+    conditional UPDATE, so no message is sent twice; a crash mid-send leaves it `sending`
+    for a person to look at rather than risk a duplicate.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
 

@@ -1,0 +1,57 @@
+"""WeChat API error codes and messages as the platform returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[int, str] = {
+    0: "ok",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40007: "invalid media_id",
+    40008: "invalid message type",
+    40013: "invalid appid",
+    40016: "invalid button size",
+    40017: "invalid button type",
+    40018: "invalid button name size",
+    40019: "invalid button key size",
+    40023: "invalid sub button size",
+    40024: "invalid sub button type",
+    40025: "invalid sub button name size",
+    40026: "invalid sub button key size",
+    40027: "invalid sub button url size",
+    40035: "invalid parameter",
+    40054: "invalid sub button url domain",
+    40055: "invalid button url domain",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    41002: "appid missing",
+    41004: "appsecret missing",
+    41009: "missing openid",
+    42001: "access_token expired",
+    43002: "require POST method",
+    44002: "empty post data",
+    44003: "empty news data",
+    44004: "empty content",
+    45008: "article size out of limit",
+    45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit",
+    46003: "menu no exist",
+    47001: "data format error",
+}
+
+
+class ApiError(Exception):
+    """An API call WeChat would refuse; carries the errcode and errmsg to answer."""
+
+    def __init__(self, errcode: int, errmsg: str | None = None) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg or MESSAGES.get(errcode, "system error")
+        super().__init__(f"{self.errcode} {self.errmsg}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"errcode": self.errcode, "errmsg": self.errmsg}
+
+
+OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}

@@ -1,0 +1,105 @@
+"""The simulated WeChat platform's own tables: accounts, followers, conversations, tokens.
+
+Nothing here refers to govwx's tables; the sandbox knows an account only by what an
+operator would type into the MP backend (AppID, secret, token, key, mode, URL).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Account(models.Model):
+    class Mode(models.TextChoices):
+        PLAINTEXT = "plaintext", _("明文模式")
+        COMPATIBLE = "compatible", _("兼容模式")
+        SAFE = "safe", _("安全模式")
+
+    name = models.CharField(_("名称"), max_length=64)
+    appid = models.CharField(_("AppID"), max_length=32, unique=True)
+    secret = models.CharField(_("AppSecret"), max_length=64)
+    token = models.CharField(_("令牌（Token）"), max_length=32)
+    aes_key = models.CharField(_("消息加解密密钥"), max_length=43, blank=True)
+    mode = models.CharField(_("消息加解密方式"), max_length=10, choices=Mode.choices)
+    original_id = models.CharField(_("原始ID"), max_length=32)
+    callback_url = models.URLField(_("服务器地址（URL）"), max_length=500, blank=True)
+    # The current custom menu exactly as accepted by menu/create; null = no menu.
+    menu = models.JSONField(_("自定义菜单"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("沙箱公众号")
+        verbose_name_plural = _("沙箱公众号")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.appid})"
+
+
+class Follower(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="followers")
+    openid = models.CharField(_("OpenID"), max_length=64)
+    nickname = models.CharField(_("昵称"), max_length=64, blank=True)
+    subscribed = models.BooleanField(_("已关注"), default=False)
+    subscribe_time = models.DateTimeField(_("关注时间"), null=True, blank=True)
+    subscribe_scene = models.CharField(_("关注渠道"), max_length=40, blank=True)
+    qr_scene_str = models.CharField(_("二维码场景值"), max_length=64, blank=True)
+    # Start of the 48-hour customer-service window and the messages sent inside it.
+    last_interaction_at = models.DateTimeField(_("最近互动时间"), null=True, blank=True)
+    window_sent = models.PositiveIntegerField(_("本窗口已发客服消息数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("沙箱粉丝")
+        verbose_name_plural = _("沙箱粉丝")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "openid"], name="sandbox_follower_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.nickname or self.openid
+
+
+class Entry(models.Model):
+    """One line of a follower's chat: what the follower did, or what the account sent."""
+
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", _("粉丝发出")
+        REPLY = "reply", _("被动回复")
+        CUSTOMER_SERVICE = "custom", _("客服消息")
+
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    msg_type = models.CharField(_("消息类型"), max_length=32)
+    payload = models.JSONField(_("内容"), default=dict)
+    # Inbound only: how the callback went (status, attempts, elapsed_ms, error, msg_id).
+    delivery = models.JSONField(_("投递结果"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("会话记录")
+        verbose_name_plural = _("会话记录")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["follower", "id"])]
+
+
+class AccessToken(models.Model):
+    class Kind(models.TextChoices):
+        NORMAL = "normal", _("普通 access_token")
+        STABLE = "stable", _("稳定版 access_token")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    token = models.CharField(max_length=200, unique=True)
+    expires_at = models.DateTimeField()
+    # Set when a newer token replaced this one: after it the token answers 40001, not 42001.
+    invalid_after = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("接口调用凭据")
+        verbose_name_plural = _("接口调用凭据")
+        indexes = [models.Index(fields=["account", "kind", "expires_at"])]

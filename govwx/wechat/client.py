@@ -1,0 +1,385 @@
+"""The only code that calls the WeChat API.
+
+`WeChatClient(account)` speaks JSON over HTTP to `settings.GOVWX_WECHAT_API_BASE` (the
+real platform or the sandbox) and turns every non-zero errcode into a typed exception
+from `govwx.wechat.errors`.
+
+The access token comes from `stable_token` and lives in Django's default cache, which
+every process shares (the database cache, or Redis at scale). Tencent's rule is one
+token per account for all workers: N workers refreshing on their own evict one another's
+tokens and cause 40001 storms. So one process refreshes, under a `cache.add` lock, a
+few minutes before expiry, while the others keep using the still-valid token (or wait
+briefly when there is none). `force_refresh` is never sent: it is limited to 20 a day and
+would invalidate the token every other worker is using.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json as jsonlib
+import logging
+import math
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.cache import cache
+
+from govwx.accounts.models import Account
+
+from .errors import (
+    InvalidAppSecret,
+    InvalidCredential,
+    TransportError,
+    WeChatError,
+    error_for,
+)
+
+__all__ = [
+    "CUSTOM_MESSAGE_TYPES",
+    "Transport",
+    "WeChatClient",
+    "clear_local_tokens",
+    "custom_message_body",
+    "urllib_transport",
+]
+
+logger = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+Params = Mapping[str, str | int]
+
+# Refresh this long before expiry. stable_token pre-rotates 5 minutes before expiry, so
+# a fetch inside that span gets the next token rather than the dying one.
+REFRESH_MARGIN = 300.0
+# Tencent's advice: a process may keep its own copy of the shared token for up to a
+# minute. Half of that keeps a token some other process found invalid from lingering.
+LOCAL_TTL = 30.0
+# How often a process waiting for another one's refresh looks at the cache again.
+LOCK_POLL = 0.05
+
+
+class Transport(Protocol):
+    """Sends one HTTP request and returns the body of a 200 answer, or raises
+    TransportError."""
+
+    def __call__(self, method: str, url: str, body: bytes | None, timeout: float) -> bytes: ...
+
+
+def urllib_transport(method: str, url: str, body: bytes | None, timeout: float) -> bytes:
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    # The messages below leave the URL out: its query string carries the access token.
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        raise TransportError(f"WeChat answered HTTP {exc.code}", status=exc.code) from exc
+    except urllib.error.URLError as exc:
+        raise TransportError(f"cannot reach WeChat: {exc.reason}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise TransportError(f"WeChat connection failed: {exc!r}") from exc
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+# ------------------------------------------------------------------ access token
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    expires_at: float
+    refresh_at: float
+
+    def usable(self, now: float) -> bool:
+        return now < self.refresh_at
+
+    def valid(self, now: float) -> bool:
+        return now < self.expires_at
+
+
+# appid -> (token, until when this process may use it without asking the shared cache)
+_local_tokens: dict[str, tuple[_Token, float]] = {}
+
+
+def clear_local_tokens() -> None:
+    """Forget this process's copies of access tokens; the shared cache keeps them."""
+    _local_tokens.clear()
+
+
+def _token_key(appid: str) -> str:
+    return f"govwx:wechat:token:{appid}"
+
+
+def _lock_key(appid: str) -> str:
+    return f"govwx:wechat:token-lock:{appid}"
+
+
+def _read_shared(appid: str) -> _Token | None:
+    data = cache.get(_token_key(appid))
+    if not isinstance(data, dict):
+        return None
+    try:
+        return _Token(str(data["value"]), float(data["expires_at"]), float(data["refresh_at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _write_shared(appid: str, token: _Token, expires_in: int) -> None:
+    # A plain dict, not the dataclass: the cached value must survive a deploy that
+    # changes this module while other processes still read it.
+    cache.set(
+        _token_key(appid),
+        {"value": token.value, "expires_at": token.expires_at, "refresh_at": token.refresh_at},
+        timeout=expires_in,
+    )
+
+
+def _remember(appid: str, token: _Token, now: float) -> None:
+    _local_tokens[appid] = (token, min(now + LOCAL_TTL, token.refresh_at))
+
+
+# ------------------------------------------------------------------ messages
+
+# msgtype -> keys its payload must carry (developers.weixin.qq.com, api_sendcustommessage)
+CUSTOM_MESSAGE_TYPES: dict[str, tuple[str, ...]] = {
+    "text": ("content",),
+    "image": ("media_id",),
+    "voice": ("media_id",),
+    "video": ("media_id",),
+    "music": ("musicurl", "hqmusicurl", "thumb_media_id"),
+    "news": ("articles",),
+    "mpnews": ("media_id",),
+    "mpnewsarticle": ("article_id",),
+    "msgmenu": ("list",),
+    "miniprogrampage": ("title", "appid", "pagepath", "thumb_media_id"),
+    "wxcard": ("card_id",),
+}
+
+
+def custom_message_body(
+    openid: str, msgtype: str, payload: Mapping[str, Any], *, kf_account: str | None = None
+) -> JSON:
+    """The JSON body of a customer-service message; ValueError for a malformed one, so a
+    bug fails here and not as an errcode after a round trip."""
+    required = CUSTOM_MESSAGE_TYPES.get(msgtype)
+    if required is None:
+        raise ValueError(f"unknown customer-service msgtype: {msgtype!r}")
+    if not openid:
+        raise ValueError("openid is required")
+    missing = [key for key in required if not payload.get(key)]
+    if missing:
+        raise ValueError(f"{msgtype} message needs {', '.join(missing)}")
+    if msgtype == "news" and (
+        not isinstance(payload["articles"], list) or len(payload["articles"]) != 1
+    ):
+        raise ValueError("a news customer-service message carries exactly one article")
+    body: JSON = {"touser": openid, "msgtype": msgtype, msgtype: dict(payload)}
+    if kf_account:
+        body["customservice"] = {"kf_account": kf_account}
+    return body
+
+
+# ------------------------------------------------------------------ client
+
+
+class WeChatClient:
+    """One account's face of the WeChat API. Cheap to create: all state that matters is
+    in the shared cache."""
+
+    def __init__(self, account: Account, *, transport: Transport | None = None) -> None:
+        self.appid: str = account.appid
+        self._secret: str = account.app_secret
+        self._transport: Transport = transport or urllib_transport
+
+    def __repr__(self) -> str:
+        return f"<WeChatClient {self.appid}>"
+
+    # -------------------------------------------------------------- token
+
+    def get_access_token(self) -> str:
+        return self._token().value
+
+    def _token(self) -> _Token:
+        now = time.time()
+        local = _local_tokens.get(self.appid)
+        if local is not None and now < local[1]:
+            return local[0]
+        lock_timeout = self._lock_timeout()
+        deadline = now + lock_timeout + 1
+        while True:
+            token = _read_shared(self.appid)
+            now = time.time()
+            if token is not None and token.usable(now):
+                _remember(self.appid, token, now)
+                return token
+            owner = uuid.uuid4().hex
+            if cache.add(_lock_key(self.appid), owner, timeout=lock_timeout):
+                try:
+                    return self._refresh(token)
+                finally:
+                    self._release(owner)
+            if token is not None and token.valid(now):
+                # Another process is refreshing; until it is done the old token still works.
+                return token
+            if time.time() >= deadline:
+                raise TransportError(
+                    "timed out waiting for another process to fetch the access token"
+                )
+            _pause(LOCK_POLL)
+
+    def _refresh(self, old: _Token | None) -> _Token:
+        """Fetch a token while holding the lock."""
+        # Another process may have finished a refresh between our read and our lock.
+        current = _read_shared(self.appid)
+        now = time.time()
+        if current is not None and current.usable(now):
+            _remember(self.appid, current, now)
+            return current
+        try:
+            token, expires_in = self._fetch()
+        except WeChatError as exc:
+            if old is not None and old.valid(time.time()):
+                # An early refresh failed, but the token in hand works for a while yet;
+                # the next call tries again.
+                logger.warning("access token refresh for %s failed: %s", self.appid, exc)
+                return old
+            raise
+        _write_shared(self.appid, token, expires_in)
+        _remember(self.appid, token, time.time())
+        return token
+
+    def _fetch(self) -> tuple[_Token, int]:
+        body = {
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self._secret,
+            "force_refresh": False,
+        }
+        try:
+            data = self._request("POST", "/cgi-bin/stable_token", {}, _encode(body))
+        except InvalidCredential as exc:
+            # From a token endpoint, "invalid credential" means the secret is wrong;
+            # reading it as a stale token would loop.
+            raise InvalidAppSecret(exc.errcode, exc.errmsg) from exc
+        value = data.get("access_token")
+        expires_in = data.get("expires_in")
+        if (
+            not isinstance(value, str)
+            or not value
+            or not isinstance(expires_in, int)
+            or isinstance(expires_in, bool)
+            or expires_in <= 0
+        ):
+            raise TransportError("stable_token answer has no usable access_token/expires_in")
+        fetched_at = time.time()
+        # Half the lifetime at least, so a short-lived token is not refetched on every call.
+        refresh_in = max(expires_in - REFRESH_MARGIN, expires_in / 2)
+        return _Token(value, fetched_at + expires_in, fetched_at + refresh_in), expires_in
+
+    def _release(self, owner: str) -> None:
+        # Only our own lock: if the fetch outlived the lock, another process owns it now.
+        if cache.get(_lock_key(self.appid)) == owner:
+            cache.delete(_lock_key(self.appid))
+
+    def _invalidate(self, failed: str) -> None:
+        """Drop a token WeChat refused, unless someone already replaced it: deleting a
+        newer token would make every process fetch again for nothing."""
+        local = _local_tokens.get(self.appid)
+        if local is not None and local[0].value == failed:
+            _local_tokens.pop(self.appid, None)
+        current = _read_shared(self.appid)
+        if current is not None and current.value == failed:
+            cache.delete(_token_key(self.appid))
+
+    @staticmethod
+    def _lock_timeout() -> int:
+        # Longer than one stable_token call may take, so a live holder keeps the lock;
+        # short enough that a crashed holder's lock frees itself soon.
+        return math.ceil(float(settings.GOVWX_WECHAT_API_TIMEOUT)) + 5
+
+    # -------------------------------------------------------------- requests
+
+    def get(self, path: str, params: Params | None = None) -> JSON:
+        return self._with_token("GET", path, params or {}, None)
+
+    def post(self, path: str, json: Mapping[str, Any], params: Params | None = None) -> JSON:
+        return self._with_token("POST", path, params or {}, _encode(json))
+
+    def _with_token(self, method: str, path: str, params: Params, body: bytes | None) -> JSON:
+        token = self._token().value
+        try:
+            return self._request(method, path, {**params, "access_token": token}, body)
+        except InvalidCredential:
+            self._invalidate(token)
+        token = self._token().value
+        return self._request(method, path, {**params, "access_token": token}, body)
+
+    def _request(self, method: str, path: str, params: Params, body: bytes | None) -> JSON:
+        base = str(settings.GOVWX_WECHAT_API_BASE).rstrip("/")
+        url = f"{base}/{path.lstrip('/')}"
+        if params:
+            url = f"{url}?{urllib.parse.urlencode(params)}"
+        raw = self._transport(method, url, body, float(settings.GOVWX_WECHAT_API_TIMEOUT))
+        try:
+            data = jsonlib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise TransportError(f"{path}: answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise TransportError(f"{path}: answer is not a JSON object")
+        errcode = data.get("errcode", 0)
+        if errcode:
+            try:
+                code = int(errcode)
+            except (TypeError, ValueError) as exc:
+                raise TransportError(f"{path}: errcode {errcode!r} is not a number") from exc
+            raise error_for(code, str(data.get("errmsg", "")))
+        return data
+
+    # -------------------------------------------------------------- API
+
+    def create_menu(self, menu: Mapping[str, Any]) -> JSON:
+        return self.post("/cgi-bin/menu/create", menu)
+
+    def get_menu(self) -> JSON:
+        """The menu as set through the API; MenuNotFound if there is none."""
+        return self.get("/cgi-bin/menu/get")
+
+    def delete_menu(self) -> JSON:
+        return self.get("/cgi-bin/menu/delete")
+
+    def send_custom_message(
+        self,
+        openid: str,
+        msgtype: str,
+        payload: Mapping[str, Any],
+        *,
+        kf_account: str | None = None,
+    ) -> JSON:
+        """Send a customer-service message, e.g. `("text", {"content": "您好"})`.
+
+        Raises OutsideReplyWindow after 48 h without an interaction, ReplyQuotaUsedUp
+        after the window's five messages, UserRefusesMessages, UserBlocked.
+        """
+        body = custom_message_body(openid, msgtype, payload, kf_account=kf_account)
+        return self.post("/cgi-bin/message/custom/send", body)
+
+    def user_info(self, openid: str, lang: str = "zh_CN") -> JSON:
+        return self.get("/cgi-bin/user/info", {"openid": openid, "lang": lang})
+
+
+def _encode(payload: Mapping[str, Any]) -> bytes:
+    # WeChat wants Chinese as raw UTF-8; \u escapes show up literally on the phone.
+    return jsonlib.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+

@@ -1,0 +1,154 @@
+"""Writes on what WeChat gives us: inbound messages and followers.
+
+`store_inbound` is on the hot path of every callback, so it speaks SQL through Django's
+connection: one INSERT … ON CONFLICT DO NOTHING RETURNING decides, across processes and
+hosts, whether this delivery is the first (SQLite ≥ 3.35 and PostgreSQL both have it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from .models import Follower, InboundMessage, OutboundMessage
+from .protocol import Message, SubscribeEvent, UnsubscribeEvent
+from .tasks import deliver_outbound
+
+# Events a follower causes by acting in the chat; they count as an interaction.
+INTERACTION_EVENTS = frozenset(
+    {
+        "subscribe", "scan", "click", "view", "view_miniprogram", "scancode_push",
+        "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album", "pic_weixin",
+        "location_select",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    created: bool
+    reply: dict[str, Any]
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _inbound_sql() -> str:
+    cols = (
+        "account_id", "openid", "dedup_key", "msg_type", "event", "msg_id", "content",
+        "payload", "sent_at", "received_at", "reply", "handled_by", "rule_id",
+    )
+    return (
+        f"INSERT INTO {_q(InboundMessage._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
+        f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"ON CONFLICT ({_q('account_id')}, {_q('dedup_key')}) DO NOTHING RETURNING {_q('id')}"
+    )
+
+
+def _follower_sql(update: tuple[str, ...]) -> str:
+    cols = (
+        "account_id", "openid", "subscribed", "subscribed_at", "unsubscribed_at", "scene",
+        "first_seen_at", "last_interaction_at", "nickname",
+    )
+    sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
+    return (
+        f"INSERT INTO {_q(Follower._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
+        f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"ON CONFLICT ({_q('account_id')}, {_q('openid')}) DO UPDATE SET {sets}"
+    )
+
+
+_SQL: dict[str, str] = {}
+
+
+def _sql(key: str) -> str:
+    # Built once per process and vendor (quoting differs between SQLite and PostgreSQL).
+    cache_key = f"{connection.vendor}:{key}"
+    sql = _SQL.get(cache_key)
+    if sql is None:
+        if key == "inbound":
+            sql = _inbound_sql()
+        elif key == "subscribe":
+            sql = _follower_sql(("subscribed", "subscribed_at", "scene", "last_interaction_at"))
+        elif key == "unsubscribe":
+            sql = _follower_sql(("subscribed", "unsubscribed_at"))
+        else:
+            sql = _follower_sql(("last_interaction_at",))
+        _SQL[cache_key] = sql
+    return sql
+
+
+def _dt(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def payload_of(msg: Message) -> dict[str, Any]:
+    return msg.raw
+
+
+def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handled_by: str,
+                  rule_id: int | None, now: datetime) -> Stored:
+    """Store one delivery and touch its follower, in one transaction.
+
+    If WeChat already delivered this message (a retry), nothing is written and the
+    reply stored with the first delivery is returned.
+    """
+    openid = msg.from_user
+    event = msg.event.lower()
+    sent_at = datetime.fromtimestamp(msg.create_time, UTC) if msg.create_time else now
+    content = getattr(msg, "content", "")
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                _sql("inbound"),
+                [
+                    account_id, openid, msg.dedup_key, msg.msg_type, msg.event, msg.msg_id,
+                    content, json.dumps(payload_of(msg), ensure_ascii=False), _dt(sent_at),
+                    _dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
+                ],
+            )
+            row = cur.fetchone()
+            if row is None:
+                stored = (
+                    InboundMessage.objects.filter(account_id=account_id, dedup_key=msg.dedup_key)
+                    .values_list("id", "reply")
+                    .get()
+                )
+                return Stored(stored[0], False, stored[1])
+            if openid and (msg.msg_type != "event" or event in INTERACTION_EVENTS
+                           or event == "unsubscribe"):
+                _touch_follower(cur, account_id, msg, now)
+    return Stored(row[0], True, reply)
+
+
+def _touch_follower(cur: Any, account_id: int, msg: Message, now: datetime) -> None:
+    t = _dt(now)
+    if isinstance(msg, SubscribeEvent):
+        cur.execute(_sql("subscribe"), [account_id, msg.from_user, True, t, None, msg.scene, t, t, ""])
+    elif isinstance(msg, UnsubscribeEvent):
+        cur.execute(_sql("unsubscribe"), [account_id, msg.from_user, False, None, t, "", t, t, ""])
+    else:
+        # Only followers can write to an account, so a first message means following.
+        cur.execute(_sql("touch"), [account_id, msg.from_user, True, None, None, "", t, t, ""])
+
+
+def queue_customer_messages(account_id: int, openid: str, replies: Any, *,
+                            in_reply_to: int | None = None) -> list[int]:
+    """Store customer-service messages and send each once, after the commit."""
+    with transaction.atomic():
+        rows = [
+            OutboundMessage.objects.create(
+                account_id=account_id, openid=openid, kind=r.kind, payload=r.data,
+                in_reply_to_id=in_reply_to,
+            )
+            for r in replies
+        ]
+        for row in rows:
+            transaction.on_commit(lambda pk=row.pk: deliver_outbound.enqueue(pk))
+    return [r.pk for r in rows]
