@@ -1,0 +1,69 @@
+"""Shared test fixtures: an account with its admin and operator, and an outsider who
+belongs to another account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from govwx.accounts.models import Account, Membership
+from govwx.accounts.services import AccountInput, add_member, create_account
+from govwx.inbox import runtime
+
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+TOKEN = "pamtest"
+APPID = "wxb11529c136998cb6"
+ORIGINAL_ID = "gh_0123456789ab"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_runtime() -> Any:
+    runtime.clear()
+    yield
+    runtime.clear()
+
+
+@pytest.fixture
+def cache_table(db: Any) -> None:
+    call_command("createcachetable", verbosity=0)
+
+
+def make_account(appid: str = APPID, *, mode: str = Account.Mode.SAFE, name: str = "示例市发布",
+                 token: str = TOKEN, aes_key: str = AES_KEY) -> Account:
+    return create_account(
+        AccountInput(name=name, appid=appid, app_secret="s3cr3t-" + appid, token=token,
+                     aes_key=aes_key, mode=mode, original_id=ORIGINAL_ID)
+    )
+
+
+@pytest.fixture
+def account(db: Any) -> Account:
+    return make_account()
+
+
+@pytest.fixture
+def other_account(db: Any) -> Account:
+    return make_account("wx00000000000000ff", name="另一个县发布")
+
+
+@pytest.fixture
+def operator(account: Account, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user("operator", password="pw-operator-1")
+    add_member(account, user, Membership.Role.OPERATOR)
+    return user
+
+
+@pytest.fixture
+def account_admin(account: Account, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user("acctadmin", password="pw-admin-1")
+    add_member(account, user, Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def outsider(other_account: Account, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user("outsider", password="pw-outsider-1")
+    add_member(other_account, user, Membership.Role.OPERATOR)
+    return user
