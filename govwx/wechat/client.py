@@ -36,13 +36,44 @@ from govwx.accounts.models import Account
 from .errors import (
     InvalidAppSecret,
     InvalidCredential,
+    InvalidOpenid,
+    IPNotWhitelisted,
+    MenuInvalid,
+    MenuNotFound,
+    NotFollowing,
+    OutsideReplyWindow,
+    QuotaExceeded,
+    RateLimited,
+    ReplyQuotaUsedUp,
+    SystemBusy,
     TransportError,
-    WeChatError,
+    Unauthorized,
+    UserBlocked,
+    UserRefusesMessages,
+    WeChatAPIError,
     error_for,
 )
 
+# The errors are re-exported: callers need only this module.
 __all__ = [
     "CUSTOM_MESSAGE_TYPES",
+    "IPNotWhitelisted",
+    "InvalidAppSecret",
+    "InvalidCredential",
+    "InvalidOpenid",
+    "MenuInvalid",
+    "MenuNotFound",
+    "NotFollowing",
+    "OutsideReplyWindow",
+    "QuotaExceeded",
+    "RateLimited",
+    "ReplyQuotaUsedUp",
+    "SystemBusy",
+    "TransportError",
+    "Unauthorized",
+    "UserBlocked",
+    "UserRefusesMessages",
+    "WeChatAPIError",
     "Transport",
     "WeChatClient",
     "clear_local_tokens",
@@ -249,7 +280,7 @@ class WeChatClient:
             return current
         try:
             token, expires_in = self._fetch()
-        except WeChatError as exc:
+        except WeChatAPIError as exc:
             if old is not None and old.valid(time.time()):
                 # An early refresh failed, but the token in hand works for a while yet;
                 # the next call tries again.
@@ -380,6 +411,5 @@ class WeChatClient:
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
-    # WeChat wants Chinese as raw UTF-8; \u escapes show up literally on the phone.
+    # WeChat wants Chinese as raw UTF-8: some endpoints keep \u escapes literally.
     return jsonlib.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-

@@ -10,15 +10,24 @@ token case.
 from __future__ import annotations
 
 
-class WeChatError(Exception):
-    """Anything that stops a WeChat API call from giving an answer we can use."""
+class WeChatAPIError(Exception):
+    """WeChat answered with a non-zero errcode, or (TransportError) gave no usable answer.
+
+    The root of every error the client raises, so one `except` covers them all.
+    """
 
     retryable: bool = False
     retry_after: float | None = None
 
+    def __init__(self, errcode: int | None, errmsg: str = "") -> None:
+        super().__init__(f"WeChat errcode {errcode}: {errmsg}" if errcode is not None else errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
 
-class TransportError(WeChatError):
-    """The network failed, the answer was not HTTP 200, or it was not a JSON object.
+
+class TransportError(WeChatAPIError):
+    """The network failed, the answer was not HTTP 200, or it was not a JSON object;
+    `errcode` is None.
 
     Retryable, but for a non-idempotent call (a customer-service send) WeChat may have
     acted before the connection broke: the caller decides whether a duplicate is worse
@@ -29,18 +38,8 @@ class TransportError(WeChatError):
     retry_after = 2.0
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(None, message)
         self.status = status
-
-
-class WeChatAPIError(WeChatError):
-    """WeChat answered with a non-zero errcode."""
-
-    def __init__(self, errcode: int, errmsg: str = "") -> None:
-        super().__init__(f"WeChat errcode {errcode}: {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg
 
 
 class SystemBusy(WeChatAPIError):
