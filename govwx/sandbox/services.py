@@ -1,0 +1,465 @@
+"""Every write of the simulated platform: registering accounts, follower actions that
+trigger callbacks, token issue, menus and customer-service messages.
+
+Follower actions record the inbound entry, then call the account's server outside any
+transaction (the server may call back into the sandbox's API meanwhile), then record the
+outcome — the same order as the real platform: the user's message exists before the reply.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import callbacks
+from .crypto import CryptoError, decode_key
+from .errors import ApiError
+from .menu import validate_menu
+from .models import AccessToken, Account, Entry, Follower
+
+TOKEN_LIFETIME = timedelta(seconds=7200)
+TOKEN_OVERLAP = timedelta(seconds=300)  # an old ordinary token lives 5 min past a refresh
+WINDOW = timedelta(hours=48)
+WINDOW_QUOTA = 5
+# Follower actions that open (or reopen) the customer-service window (reference §2.5).
+INTERACTIONS = {"text", "image", "voice", "location", "link", "click", "scancode_push", "scancode_waitmsg", "subscribe"}
+MESSAGE_KINDS = {"text", "image", "voice", "location", "link"}
+EVENT_KINDS = {"click", "view", "scancode_push", "scancode_waitmsg"}
+OPENID_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+class InvalidInput(ValueError):
+    """Driver input that cannot be used; the message is shown to the caller (400)."""
+
+
+class Conflict(ValueError):
+    """A follower action that makes no sense in the follower's state (409)."""
+
+
+# ------------------------------------------------------------------ accounts
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    name: str
+    appid: str
+    secret: str
+    token: str
+    aes_key: str = ""
+    mode: str = Account.Mode.SAFE
+    callback_url: str = ""
+    original_id: str = ""
+
+
+def clean_account(data: dict[str, Any]) -> AccountInput:
+    """Validate registration fields as the MP backend's 服务器配置 form does."""
+    def text(key: str, required: bool = True) -> str:
+        value = data.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise InvalidInput(f"{key} must be a string")
+        if required and not value.strip():
+            raise InvalidInput(f"{key} is required")
+        return value.strip()
+
+    values = AccountInput(
+        name=text("name"),
+        appid=text("appid"),
+        secret=text("secret"),
+        token=text("token"),
+        aes_key=text("aes_key", required=False),
+        mode=text("mode", required=False) or Account.Mode.SAFE,
+        callback_url=text("callback_url", required=False),
+        original_id=text("original_id", required=False),
+    )
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,32}", values.appid):
+        raise InvalidInput("appid must be 1-32 letters, digits or _")
+    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", values.token):
+        raise InvalidInput("token must be 3-32 letters or digits")
+    if values.mode not in Account.Mode.values:
+        raise InvalidInput(f"mode must be one of {', '.join(Account.Mode.values)}")
+    if values.mode != Account.Mode.PLAINTEXT or values.aes_key:
+        try:
+            decode_key(values.aes_key)
+        except CryptoError as exc:
+            raise InvalidInput(f"aes_key: {exc}") from exc
+    if values.callback_url and not re.match(r"https?://[^/\s]+", values.callback_url):
+        raise InvalidInput("callback_url must be an http(s) URL")
+    if values.original_id and not re.fullmatch(r"gh_[A-Za-z0-9]{1,28}", values.original_id):
+        raise InvalidInput("original_id must look like gh_xxxxxxxxxxxx")
+    if len(values.name) > 64 or len(values.secret) > 64:
+        raise InvalidInput("name and secret are at most 64 characters")
+    return values
+
+
+def register_account(values: AccountInput, *, verify: bool = False) -> tuple[Account, bool]:
+    """Create or update the account with this AppID; with `verify`, the server must first
+    pass the GET URL check, as the MP backend requires before saving 服务器配置."""
+    if verify:
+        if not values.callback_url:
+            raise InvalidInput("verify needs a callback_url")
+        problem = callbacks.verify_url(_target_from(values, values.original_id or "gh_verify"))
+        if problem:
+            raise InvalidInput(f"URL verification failed: {problem}")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(appid=values.appid).first()
+        created = account is None
+        if account is None:
+            account = Account(appid=values.appid)
+        account.name, account.secret, account.token = values.name, values.secret, values.token
+        account.aes_key, account.mode, account.callback_url = values.aes_key, values.mode, values.callback_url
+        account.original_id = values.original_id or account.original_id or "gh_" + secrets.token_hex(6)
+        account.save()
+    return account, created
+
+
+def _target_from(values: AccountInput | Account, original_id: str) -> callbacks.Target:
+    return callbacks.Target(
+        appid=values.appid,
+        token=values.token,
+        aes_key=values.aes_key,
+        mode=values.mode,
+        original_id=original_id,
+        url=values.callback_url,
+    )
+
+
+def target(account: Account) -> callbacks.Target:
+    return _target_from(account, account.original_id)
+
+
+# ------------------------------------------------------------------ followers
+
+
+def new_openid() -> str:
+    """28 characters starting with 'o', like the OpenIDs WeChat issues."""
+    return "o" + "".join(secrets.choice(OPENID_ALPHABET) for _ in range(27))
+
+
+def create_follower(account: Account, openid: str = "", nickname: str = "") -> Follower:
+    openid = openid or new_openid()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", openid):
+        raise InvalidInput("openid must be 6-64 letters, digits, - or _")
+    if len(nickname) > 64:
+        raise InvalidInput("nickname is at most 64 characters")
+    if Follower.objects.filter(account=account, openid=openid).exists():
+        raise Conflict("a follower with this openid already exists")
+    return Follower.objects.create(account=account, openid=openid, nickname=nickname or openid[-6:])
+
+
+def _timeout() -> float:
+    return float(getattr(settings, "GOVWX_SANDBOX_CALLBACK_TIMEOUT", callbacks.TIMEOUT))
+
+
+def act(follower: Follower, kind: str, data: dict[str, Any], *, timeout: float | None = None) -> tuple[Entry, callbacks.Delivery]:
+    """A follower does something that WeChat pushes to the account's server.
+
+    Records the inbound entry and the interaction, performs the callback (with retries),
+    then records the delivery and the passive reply, if one is shown.
+    """
+    account = follower.account
+    if kind == "subscribe" and follower.subscribed:
+        raise Conflict("the follower already follows this account")
+    if kind != "subscribe" and not follower.subscribed:
+        raise Conflict("the follower does not follow this account")
+    now = timezone.now()
+    create_time = int(now.timestamp())
+    msg_id = callbacks.new_msg_id()
+    _, fields = callbacks.message_fields(
+        kind, data, to=account.original_id, openid=follower.openid, create_time=create_time, msg_id=msg_id
+    )
+    payload = {"msg_type": kind, **data}
+    with transaction.atomic():
+        entry = Entry.objects.create(
+            follower=follower,
+            kind=Entry.Kind.INBOUND,
+            msg_type=kind,
+            payload=payload,
+            delivery={"msg_id": msg_id if kind in MESSAGE_KINDS else None, "create_time": create_time},
+            created_at=now,
+        )
+        updates: dict[str, Any] = {}
+        if kind in INTERACTIONS:
+            updates.update(last_interaction_at=now, window_sent=0)
+        if kind == "subscribe":
+            scene = data.get("scene", "")
+            updates.update(
+                subscribed=True,
+                subscribe_time=now,
+                subscribe_scene="ADD_SCENE_QR_CODE" if scene else "ADD_SCENE_SEARCH",
+                qr_scene_str=scene,
+            )
+        elif kind == "unsubscribe":
+            updates.update(subscribed=False, last_interaction_at=None, window_sent=0)
+        if updates:
+            Follower.objects.filter(pk=follower.pk).update(**updates)
+            for key, value in updates.items():
+                setattr(follower, key, value)
+
+    delivery = callbacks.deliver(
+        target(account),
+        kind,
+        fields,
+        openid=follower.openid,
+        create_time=create_time,
+        msg_type=kind,
+        timeout=_timeout() if timeout is None else timeout,
+    )
+    if kind == "unsubscribe":
+        delivery.reply = None  # WeChat shows nothing to someone who just left
+    with transaction.atomic():
+        entry.delivery = {**(entry.delivery or {}), **delivery.as_json(), "log": delivery.log}
+        entry.save(update_fields=["delivery"])
+        if delivery.reply is not None:
+            Entry.objects.create(
+                follower=follower,
+                kind=Entry.Kind.REPLY,
+                msg_type=delivery.reply["msg_type"],
+                payload=delivery.reply,
+                created_at=timezone.now(),
+            )
+    return entry, delivery
+
+
+def clean_action(data: Any) -> tuple[str, dict[str, Any]]:
+    """Validate a driver message body: {type, ...fields}; return (kind, fields to send)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    kind = data.get("type")
+    if kind not in MESSAGE_KINDS | EVENT_KINDS:
+        raise InvalidInput(f"type must be one of {', '.join(sorted(MESSAGE_KINDS | EVENT_KINDS))}")
+
+    def text(key: str, default: str | None = None, limit: int = 2048) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or (default is None and not value):
+            raise InvalidInput(f"{key} is required for type {kind}")
+        if len(value.encode()) > limit:
+            raise InvalidInput(f"{key} is longer than {limit} bytes")
+        return value
+
+    def number(key: str, default: float | None = None) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInput(f"{key} must be a number for type {kind}")
+        return float(value)
+
+    if kind == "text":
+        return kind, {"content": text("content")}
+    if kind == "image":
+        return kind, {"pic_url": text("pic_url"), "media_id": text("media_id", secrets.token_urlsafe(24))}
+    if kind == "voice":
+        return kind, {
+            "media_id": text("media_id", secrets.token_urlsafe(24)),
+            "format": text("format", "amr"),
+            "recognition": text("recognition", ""),
+        }
+    if kind == "location":
+        return kind, {
+            "x": number("x"),
+            "y": number("y"),
+            "scale": int(number("scale", 15)),
+            "label": text("label", ""),
+        }
+    if kind == "link":
+        return kind, {"title": text("title"), "description": text("description", ""), "url": text("url")}
+    if kind == "view":
+        return kind, {"url": text("url", limit=1024)}
+    if kind == "click":
+        return kind, {"key": text("key", limit=128)}
+    return kind, {"key": text("key", limit=128), "scan_result": text("scan_result", "")}
+
+
+# ------------------------------------------------------------------ access tokens
+
+
+def _new_token(account: Account, kind: str, now: datetime) -> AccessToken:
+    return AccessToken.objects.create(
+        account=account,
+        kind=kind,
+        token=secrets.token_urlsafe(120)[:160],
+        expires_at=now + TOKEN_LIFETIME,
+        created_at=now,
+    )
+
+
+def _credentials(appid: Any, secret: Any, bad_secret_code: int) -> Account:
+    if not appid:
+        raise ApiError(41002)
+    if not secret:
+        raise ApiError(41004)
+    account = Account.objects.filter(appid=appid).first()
+    if account is None:
+        raise ApiError(40013)
+    if not secrets.compare_digest(str(secret).encode(), account.secret.encode()):
+        raise ApiError(bad_secret_code, "AppSecret error or access_token is invalid" if bad_secret_code == 40001 else None)
+    return account
+
+
+def issue_token(grant_type: Any, appid: Any, secret: Any) -> AccessToken:
+    """/cgi-bin/token: a new token each call; older ones stay valid for 5 more minutes."""
+    if grant_type != "client_credential":
+        raise ApiError(40002)
+    account = _credentials(appid, secret, 40001)
+    now = timezone.now()
+    with transaction.atomic():
+        AccessToken.objects.filter(
+            account=account, kind=AccessToken.Kind.NORMAL, invalid_after__isnull=True, expires_at__gt=now
+        ).update(invalid_after=now + TOKEN_OVERLAP)
+        return _new_token(account, AccessToken.Kind.NORMAL, now)
+
+
+def issue_stable_token(grant_type: Any, appid: Any, secret: Any, force_refresh: Any) -> AccessToken:
+    """/cgi-bin/stable_token: the same token until it is 5 minutes from expiry; force_refresh
+    invalidates it at once. Kept apart from ordinary tokens, as WeChat does."""
+    if grant_type != "client_credential":
+        raise ApiError(40002)
+    if not isinstance(force_refresh, bool):
+        raise ApiError(40035, "invalid parameter: force_refresh must be a boolean")
+    account = _credentials(appid, secret, 40125)
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            AccessToken.objects.select_for_update()
+            .filter(account=account, kind=AccessToken.Kind.STABLE, invalid_after__isnull=True, expires_at__gt=now)
+            .order_by("-expires_at")
+            .first()
+        )
+        if current is not None and not force_refresh and current.expires_at - now > TOKEN_OVERLAP:
+            return current
+        if force_refresh:
+            AccessToken.objects.filter(
+                account=account, kind=AccessToken.Kind.STABLE, invalid_after__isnull=True
+            ).update(invalid_after=now)
+        return _new_token(account, AccessToken.Kind.STABLE, now)
+
+
+def account_for_token(token: str | None) -> Account:
+    """The account an API call acts for; WeChat's token errors otherwise."""
+    if not token:
+        raise ApiError(41001)
+    row = AccessToken.objects.select_related("account").filter(token=token).first()
+    now = timezone.now()
+    if row is None or (row.invalid_after is not None and now >= row.invalid_after):
+        raise ApiError(40001)
+    if now >= row.expires_at:
+        raise ApiError(42001)
+    return row.account
+
+
+# ------------------------------------------------------------------ menu
+
+
+def create_menu(account: Account, data: Any) -> None:
+    menu = validate_menu(data)
+    Account.objects.filter(pk=account.pk).update(menu=menu, updated_at=timezone.now())
+
+
+def delete_menu(account: Account) -> None:
+    Account.objects.filter(pk=account.pk).update(menu=None, updated_at=timezone.now())
+
+
+# ------------------------------------------------------------------ customer-service messages
+
+_CUSTOM_REQUIRED: dict[str, tuple[str, ...]] = {
+    "text": ("content",),
+    "image": ("media_id",),
+    "voice": ("media_id",),
+    "video": ("media_id",),
+    "music": ("musicurl", "hqmusicurl", "thumb_media_id"),
+    "news": ("articles",),
+    "mpnews": ("media_id",),
+    "mpnewsarticle": ("article_id",),
+    "msgmenu": ("list",),
+    "wxcard": ("card_id",),
+    "miniprogrampage": ("appid", "pagepath", "thumb_media_id"),
+}
+_EMPTY_CODE = {"text": 44004, "news": 44003}
+
+
+def custom_payload(data: Any) -> dict[str, Any]:
+    """Validate a message/custom/send body and normalise it to the conversation's shape."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    msgtype = data.get("msgtype")
+    if msgtype not in _CUSTOM_REQUIRED:
+        raise ApiError(40008)
+    body = data.get(msgtype)
+    if not isinstance(body, dict):
+        raise ApiError(_EMPTY_CODE.get(msgtype, 47001))
+    for key in _CUSTOM_REQUIRED[msgtype]:
+        if body.get(key) in (None, "", []):
+            raise ApiError(_EMPTY_CODE.get(msgtype, 40007 if key == "media_id" else 47001))
+    payload: dict[str, Any] = {"msg_type": msgtype}
+    if msgtype == "news":
+        articles = body["articles"]
+        if not isinstance(articles, list) or not all(isinstance(a, dict) for a in articles):
+            raise ApiError(47001)
+        if len(articles) > 1:
+            raise ApiError(45008)
+        payload["articles"] = [
+            {"title": a.get("title", ""), "description": a.get("description", ""), "url": a.get("url", ""), "pic_url": a.get("picurl", "")}
+            for a in articles
+        ]
+    elif msgtype == "music":
+        payload.update(
+            title=body.get("title", ""),
+            description=body.get("description", ""),
+            music_url=body["musicurl"],
+            hq_music_url=body["hqmusicurl"],
+            thumb_media_id=body["thumb_media_id"],
+        )
+    else:
+        payload.update({k: v for k, v in body.items() if isinstance(k, str)})
+    kf = data.get("customservice")
+    if isinstance(kf, dict) and kf.get("kf_account"):
+        payload["kf_account"] = kf["kf_account"]
+    return payload
+
+
+def send_custom_message(account: Account, data: Any) -> Entry:
+    """message/custom/send: only inside the 48-hour window, at most 5 per window."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    openid = data.get("touser")
+    if not openid:
+        raise ApiError(40003)
+    payload = custom_payload(data)
+    now = timezone.now()
+    with transaction.atomic():
+        follower = Follower.objects.select_for_update().filter(account=account, openid=openid).first()
+        if follower is None:
+            raise ApiError(40003)
+        if not follower.subscribed or follower.last_interaction_at is None or now - follower.last_interaction_at > WINDOW:
+            raise ApiError(45015)
+        claimed = Follower.objects.filter(pk=follower.pk, window_sent__lt=WINDOW_QUOTA).update(window_sent=F("window_sent") + 1)
+        if not claimed:
+            raise ApiError(45047)
+        return Entry.objects.create(
+            follower=follower,
+            kind=Entry.Kind.CUSTOMER_SERVICE,
+            msg_type=payload["msg_type"],
+            payload=payload,
+            created_at=now,
+        )
+
+
+def follow(follower: Follower, scene: str = "") -> tuple[Entry, callbacks.Delivery]:
+    """Follow, optionally by scanning a parametric QR code with scene `scene`."""
+    if len(scene) > 64:
+        raise InvalidInput("scene is at most 64 characters")
+    data = {"scene": scene, "ticket": "gQ" + secrets.token_urlsafe(60)} if scene else {}
+    return act(follower, "subscribe", data)
+
+
+def unfollow(follower: Follower) -> tuple[Entry, callbacks.Delivery]:
+    return act(follower, "unsubscribe", {})

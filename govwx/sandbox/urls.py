@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sandbox"
+
+urlpatterns = [
+    path("", views.phone, name="phone"),
+    path("cgi-bin/token", views.token, name="token"),
+    path("cgi-bin/stable_token", views.stable_token, name="stable_token"),
+    path("cgi-bin/menu/create", views.menu_create, name="menu_create"),
+    path("cgi-bin/menu/get", views.menu_get, name="menu_get"),
+    path("cgi-bin/menu/delete", views.menu_delete, name="menu_delete"),
+    path("cgi-bin/message/custom/send", views.custom_send, name="custom_send"),
+    path("cgi-bin/user/info", views.user_info, name="user_info"),
+    path("cgi-bin/user/get", views.user_get, name="user_get"),
+    path("api/accounts", views.api_accounts, name="api_accounts"),
+    path("api/accounts/<str:appid>", views.api_account, name="api_account"),
+    path("api/accounts/<str:appid>/menu", views.api_menu, name="api_menu"),
+    path("api/accounts/<str:appid>/followers", views.api_followers, name="api_followers"),
+    path("api/accounts/<str:appid>/followers/<str:openid>", views.api_follower, name="api_follower"),
+    path("api/accounts/<str:appid>/followers/<str:openid>/follow", views.api_follow, name="api_follow"),
+    path("api/accounts/<str:appid>/followers/<str:openid>/unfollow", views.api_unfollow, name="api_unfollow"),
+    path("api/accounts/<str:appid>/followers/<str:openid>/messages", views.api_messages, name="api_messages"),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/conversation",
+        views.api_conversation,
+        name="api_conversation",
+    ),
+]
