@@ -23,7 +23,7 @@ ORIGINAL_ID_RE = re.compile(r"^gh_[0-9a-f]{12}$")
 User = AbstractBaseUser | AnonymousUser
 
 
-def record(name: str, *, account: Account | None = None, actor: Any = None, **data: Any) -> None:
+def record(name: str, /, *, account: Account | None = None, actor: Any = None, **data: Any) -> None:
     """Append an audit event; call inside the service's transaction."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None

@@ -39,7 +39,8 @@ def custom_payload(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]
 @task()
 def deliver_outbound(message_id: int) -> str:
     """Send one stored customer-service message, at most once."""
-    from .client import WeChatAPIError, WeChatClient
+    from .client import WeChatClient
+    from .errors import WeChatAPIError
 
     claimed = OutboundMessage.objects.filter(
         pk=message_id, status=OutboundMessage.Status.PENDING
