@@ -1,0 +1,131 @@
+"""`govwx demo`: set up a demo installation and (with --serve) run it.
+
+Migrates, seeds 「示例市发布」 with its rules, an admin user and an operator when the
+database has no account yet, registers the account in the sandbox (the simulated WeChat
+platform), and serves. Once the server is up it publishes the demo custom menu through
+the WeChat API client, exactly as against the real platform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from govwx.accounts.models import Account, Membership, Organisation
+from govwx.accounts.services import AccountInput, add_member, create_account
+from govwx.replies.services import import_ruleset
+
+from .serve import default_workers, serve
+
+DEMO = Path(__file__).resolve().parents[2] / "demo"
+APPID = "wx5a3c9e1f0b7d2468"
+SECRET = "demo-app-secret-5a3c9e1f0b7d2468"
+TOKEN = "govwxDemoToken2026"
+AES_KEY = "GovwxDemoEncodingAESKey0123456789abcdefABCD"
+ORIGINAL_ID = "gh_5a3c9e1f0b7d"
+ADMIN = ("admin", "govwx-demo")
+OPERATOR = ("operator", "govwx-demo")
+
+
+def seed() -> Account:
+    """Create the demo organisation, account, rules and users (idempotent)."""
+    existing = Account.objects.filter(appid=APPID).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        city = Organisation.objects.create(name="示例市人民政府", level=Organisation.Level.CITY)
+        account = create_account(
+            AccountInput(
+                name="示例市发布", appid=APPID, app_secret=SECRET, token=TOKEN,
+                aes_key=AES_KEY, mode=Account.Mode.SAFE, kind=Account.Kind.SUBSCRIPTION,
+                original_id=ORIGINAL_ID, organisation=city,
+                positioning="示例市人民政府新闻办公室官方账号：发布本地权威信息，提供一站式政务服务。",
+            )
+        )
+        with open(DEMO / "ruleset.json", encoding="utf-8") as f:
+            import_ruleset(account, json.load(f))
+        User = get_user_model()
+        if not User.objects.filter(username=ADMIN[0]).exists():
+            User.objects.create_superuser(ADMIN[0], "admin@example.gov.cn", ADMIN[1])
+        op = User.objects.filter(username=OPERATOR[0]).first() or User.objects.create_user(
+            OPERATOR[0], password=OPERATOR[1], first_name="运营值班员"
+        )
+        add_member(account, op, Membership.Role.OPERATOR)
+    return account
+
+
+def publish_menu_when_up(base: str, account_id: int) -> None:
+    """Wait for the server, then push the demo menu through the WeChat API client."""
+    from govwx.wechat.client import WeChatClient
+
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(base + "/sandbox/", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    with open(DEMO / "menu.json", encoding="utf-8") as f:
+        menu = json.load(f)
+    try:
+        WeChatClient(Account.objects.get(pk=account_id)).create_menu(menu)
+    except Exception as exc:  # the demo still runs; say why the menu is missing
+        print(f"自定义菜单发布失败 / could not publish the demo menu: {exc}")
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (示例市发布) and optionally serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--serve", action="store_true")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        host, port = opts["host"], opts["port"]
+        base = f"http://{host}:{port}"
+        Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        fresh = not Account.objects.exists()
+        account = seed() if fresh else Account.objects.filter(appid=APPID).first()
+        if settings.GOVWX_SANDBOX and account is not None:
+            call_command(
+                "sandbox", "register", "--name", account.name, "--appid", account.appid,
+                "--secret", SECRET, "--token", TOKEN, "--aes-key", AES_KEY, "--mode", "safe",
+                "--callback-url", f"{base}/wx/{account.appid}/callback",
+                "--original-id", ORIGINAL_ID,
+            )
+        self.stdout.write("")
+        self.stdout.write(f"govwx: {base}/")
+        self.stdout.write(f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
+                          f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]})")
+        if settings.GOVWX_SANDBOX:
+            self.stdout.write(f"  手机模拟器 / phone sandbox: {base}/sandbox/")
+        if not fresh:
+            self.stdout.write("  (数据库已有数据，未重新导入演示数据 / existing data kept)")
+        if not opts["serve"]:
+            return
+        api = f"{base}/sandbox"
+        if settings.GOVWX_SANDBOX and "GOVWX_WECHAT_API_BASE" not in os.environ:
+            os.environ["GOVWX_WECHAT_API_BASE"] = api
+            settings.GOVWX_WECHAT_API_BASE = api
+        on_ready = None
+        if settings.GOVWX_SANDBOX and account is not None:
+            account_id = account.pk
+
+            def on_ready() -> None:
+                threading.Thread(target=publish_menu_when_up, args=(base, account_id),
+                                 daemon=True).start()
+
+        serve(host, port, workers=default_workers(), threads=4, task_worker=True,
+              on_ready=on_ready)
