@@ -68,7 +68,7 @@ def wechat_api(method: str, needs_token: bool = True) -> Callable[[View], View]:
 def _token_json(token: Any) -> dict[str, Any]:
     from django.utils import timezone
 
-    remaining = int((token.expires_at - timezone.now()).total_seconds())
+    remaining = round((token.expires_at - timezone.now()).total_seconds())
     return {"access_token": token.token, "expires_in": max(remaining, 0)}
 
 
@@ -325,7 +325,6 @@ def api_follow(request: HttpRequest, appid: str, openid: str) -> HttpResponse:
 def api_unfollow(request: HttpRequest, appid: str, openid: str) -> HttpResponse:
     if request.method != "POST":
         return _method_not_allowed("POST")
-    _json_body(request)
     _, delivery = services.unfollow(get_follower(appid, openid))
     return json_response(delivery.as_json())
 
