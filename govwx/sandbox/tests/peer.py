@@ -111,7 +111,7 @@ def serve(peer: Peer) -> Iterator[Peer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     peer.url = f"http://127.0.0.1:{server.server_address[1]}/wx/callback"
     try:
