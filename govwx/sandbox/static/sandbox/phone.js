@@ -69,7 +69,13 @@
       var card = el("a", "news-card");
       card.dataset.kind = kind;
       if (article.url) { card.href = article.url; card.target = "_blank"; card.rel = "noopener"; }
-      if (article.pic_url) { var img = el("img"); img.src = article.pic_url; img.alt = ""; card.appendChild(img); }
+      if (article.pic_url) {
+        var img = el("img");
+        img.alt = "";
+        img.addEventListener("error", function () { img.remove(); });
+        img.src = article.pic_url;
+        card.appendChild(img);
+      }
       card.appendChild(el("div", "title", article.title));
       if (article.description) { card.appendChild(el("div", "desc", article.description)); }
       row.appendChild(card);
