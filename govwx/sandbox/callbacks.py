@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import secrets
-import socket
 import string
 import time
 import urllib.parse
@@ -79,7 +78,11 @@ def message_fields(
     `kind` is a driver type: text, image, voice, location, link (messages) or subscribe,
     unsubscribe, click, view, scancode_push, scancode_waitmsg (events).
     """
-    head: list[Element] = [("ToUserName", to), ("FromUserName", openid), ("CreateTime", create_time)]
+    head: list[Element] = [
+        ("ToUserName", to),
+        ("FromUserName", openid),
+        ("CreateTime", create_time),
+    ]
     if kind == "text":
         body: list[Element] = [("MsgType", "text"), ("Content", data["content"])]
     elif kind == "image":
@@ -108,7 +111,9 @@ def message_fields(
     return body[0][1], [*head, *body, ("MsgId", msg_id)]  # type: ignore[return-value]
 
 
-def _event_fields(kind: str, data: dict[str, Any], head: list[Element]) -> tuple[str, list[Element]]:
+def _event_fields(
+    kind: str, data: dict[str, Any], head: list[Element]
+) -> tuple[str, list[Element]]:
     if kind == "subscribe":
         fields: list[Element] = [("MsgType", "event"), ("Event", "subscribe")]
         if data.get("scene"):
@@ -131,7 +136,9 @@ def _event_fields(kind: str, data: dict[str, Any], head: list[Element]) -> tuple
 # ------------------------------------------------------------------ sealing
 
 
-def seal(target: Target, xml: str, fields: list[Element], timestamp: str, nonce: str, openid: str) -> tuple[str, bytes]:
+def seal(
+    target: Target, xml: str, fields: list[Element], timestamp: str, nonce: str, openid: str
+) -> tuple[str, bytes]:
     """Return (query string, body) signed and encrypted as the account's mode requires."""
     query = {
         "signature": signature(target.token, timestamp, nonce),
@@ -156,11 +163,21 @@ def seal(target: Target, xml: str, fields: list[Element], timestamp: str, nonce:
 
 def _post(url: str, query: str, body: bytes, timeout: float) -> tuple[int, bytes]:
     parts = urllib.parse.urlsplit(url)
-    conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
     conn = conn_class(parts.netloc, timeout=timeout)
     path = (parts.path or "/") + "?" + "&".join(p for p in (parts.query, query) if p)
     try:
-        conn.request("POST", path, body=body, headers={"Content-Type": "text/xml; charset=utf-8", "User-Agent": "Mozilla/4.0 (govwx sandbox)"})
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": "text/xml; charset=utf-8",
+                "User-Agent": "Mozilla/4.0 (govwx sandbox)",
+            },
+        )
         response = conn.getresponse()
         return response.status, response.read(1024 * 1024 + 1)
     finally:
@@ -196,7 +213,7 @@ def deliver(
         result.attempts = attempt
         try:
             status, raw = _post(target.url, query, body, timeout)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             result.status, result.error = None, f"timeout after {timeout:g} s"
         except (OSError, http.client.HTTPException) as exc:
             result.status, result.error = None, f"connection failed: {exc}"
@@ -269,7 +286,12 @@ def reply_payload(root: Node, answering: str) -> dict[str, Any]:
         return {"msg_type": msg_type, "media_id": node.get("MediaId")}
     if msg_type == "video":
         node = _sub(root, "Video")
-        return {"msg_type": "video", "media_id": node.get("MediaId"), "title": node.get("Title"), "description": node.get("Description")}
+        return {
+            "msg_type": "video",
+            "media_id": node.get("MediaId"),
+            "title": node.get("Title"),
+            "description": node.get("Description"),
+        }
     if msg_type == "music":
         node = _sub(root, "Music")
         return {
@@ -286,7 +308,12 @@ def reply_payload(root: Node, answering: str) -> dict[str, Any]:
             raise ReplyError("news reply without articles")
         limit = 1 if answering in USER_MESSAGE_TYPES else 8  # extra items are dropped
         articles = [
-            {"title": i.get("Title"), "description": i.get("Description"), "pic_url": i.get("PicUrl"), "url": i.get("Url")}
+            {
+                "title": i.get("Title"),
+                "description": i.get("Description"),
+                "pic_url": i.get("PicUrl"),
+                "url": i.get("Url"),
+            }
             for i in items[:limit]
         ]
         return {"msg_type": "news", "articles": articles}
@@ -304,13 +331,22 @@ def verify_url(target: Target, timeout: float = TIMEOUT) -> str | None:
     timestamp, nonce = str(int(time.time())), new_nonce()
     echostr = str(new_msg_id())
     query = urllib.parse.urlencode(
-        {"signature": signature(target.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "echostr": echostr}
+        {
+            "signature": signature(target.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": echostr,
+        }
     )
     parts = urllib.parse.urlsplit(target.url)
-    conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
     conn = conn_class(parts.netloc, timeout=timeout)
     try:
-        conn.request("GET", (parts.path or "/") + "?" + "&".join(p for p in (parts.query, query) if p))
+        conn.request(
+            "GET", (parts.path or "/") + "?" + "&".join(p for p in (parts.query, query) if p)
+        )
         response = conn.getresponse()
         status, body = response.status, response.read(4096)
     except (OSError, http.client.HTTPException) as exc:

@@ -85,6 +85,9 @@ class Entry(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["follower", "id"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.msg_type}"
+
 
 class AccessToken(models.Model):
     class Kind(models.TextChoices):
@@ -103,3 +106,6 @@ class AccessToken(models.Model):
         verbose_name = _("接口调用凭据")
         verbose_name_plural = _("接口调用凭据")
         indexes = [models.Index(fields=["account", "kind", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} token of {self.account_id}"

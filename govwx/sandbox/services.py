@@ -31,7 +31,17 @@ TOKEN_OVERLAP = timedelta(seconds=300)  # an old ordinary token lives 5 min past
 WINDOW = timedelta(hours=48)
 WINDOW_QUOTA = 5
 # Follower actions that open (or reopen) the customer-service window (reference §2.5).
-INTERACTIONS = {"text", "image", "voice", "location", "link", "click", "scancode_push", "scancode_waitmsg", "subscribe"}
+INTERACTIONS = {
+    "text",
+    "image",
+    "voice",
+    "location",
+    "link",
+    "click",
+    "scancode_push",
+    "scancode_waitmsg",
+    "subscribe",
+}
 MESSAGE_KINDS = {"text", "image", "voice", "location", "link"}
 EVENT_KINDS = {"click", "view", "scancode_push", "scancode_waitmsg"}
 OPENID_ALPHABET = string.ascii_letters + string.digits + "-_"
@@ -62,6 +72,7 @@ class AccountInput:
 
 def clean_account(data: dict[str, Any]) -> AccountInput:
     """Validate registration fields as the MP backend's 服务器配置 form does."""
+
     def text(key: str, required: bool = True) -> str:
         value = data.get(key, "")
         if value is None:
@@ -117,8 +128,14 @@ def register_account(values: AccountInput, *, verify: bool = False) -> tuple[Acc
         if account is None:
             account = Account(appid=values.appid)
         account.name, account.secret, account.token = values.name, values.secret, values.token
-        account.aes_key, account.mode, account.callback_url = values.aes_key, values.mode, values.callback_url
-        account.original_id = values.original_id or account.original_id or "gh_" + secrets.token_hex(6)
+        account.aes_key, account.mode, account.callback_url = (
+            values.aes_key,
+            values.mode,
+            values.callback_url,
+        )
+        account.original_id = (
+            values.original_id or account.original_id or "gh_" + secrets.token_hex(6)
+        )
         account.save()
     return account, created
 
@@ -161,7 +178,9 @@ def _timeout() -> float:
     return float(getattr(settings, "GOVWX_SANDBOX_CALLBACK_TIMEOUT", callbacks.TIMEOUT))
 
 
-def act(follower: Follower, kind: str, data: dict[str, Any], *, timeout: float | None = None) -> tuple[Entry, callbacks.Delivery]:
+def act(
+    follower: Follower, kind: str, data: dict[str, Any], *, timeout: float | None = None
+) -> tuple[Entry, callbacks.Delivery]:
     """A follower does something that WeChat pushes to the account's server.
 
     Records the inbound entry and the interaction, performs the callback (with retries),
@@ -176,7 +195,12 @@ def act(follower: Follower, kind: str, data: dict[str, Any], *, timeout: float |
     create_time = int(now.timestamp())
     msg_id = callbacks.new_msg_id()
     _, fields = callbacks.message_fields(
-        kind, data, to=account.original_id, openid=follower.openid, create_time=create_time, msg_id=msg_id
+        kind,
+        data,
+        to=account.original_id,
+        openid=follower.openid,
+        create_time=create_time,
+        msg_id=msg_id,
     )
     payload = {"msg_type": kind, **data}
     with transaction.atomic():
@@ -185,7 +209,10 @@ def act(follower: Follower, kind: str, data: dict[str, Any], *, timeout: float |
             kind=Entry.Kind.INBOUND,
             msg_type=kind,
             payload=payload,
-            delivery={"msg_id": msg_id if kind in MESSAGE_KINDS else None, "create_time": create_time},
+            delivery={
+                "msg_id": msg_id if kind in MESSAGE_KINDS else None,
+                "create_time": create_time,
+            },
             created_at=now,
         )
         updates: dict[str, Any] = {}
@@ -256,7 +283,10 @@ def clean_action(data: Any) -> tuple[str, dict[str, Any]]:
     if kind == "text":
         return kind, {"content": text("content")}
     if kind == "image":
-        return kind, {"pic_url": text("pic_url"), "media_id": text("media_id", secrets.token_urlsafe(24))}
+        return kind, {
+            "pic_url": text("pic_url"),
+            "media_id": text("media_id", secrets.token_urlsafe(24)),
+        }
     if kind == "voice":
         return kind, {
             "media_id": text("media_id", secrets.token_urlsafe(24)),
@@ -271,7 +301,11 @@ def clean_action(data: Any) -> tuple[str, dict[str, Any]]:
             "label": text("label", ""),
         }
     if kind == "link":
-        return kind, {"title": text("title"), "description": text("description", ""), "url": text("url")}
+        return kind, {
+            "title": text("title"),
+            "description": text("description", ""),
+            "url": text("url"),
+        }
     if kind == "view":
         return kind, {"url": text("url", limit=1024)}
     if kind == "click":
@@ -301,7 +335,10 @@ def _credentials(appid: Any, secret: Any, bad_secret_code: int) -> Account:
     if account is None:
         raise ApiError(40013)
     if not secrets.compare_digest(str(secret).encode(), account.secret.encode()):
-        raise ApiError(bad_secret_code, "AppSecret error or access_token is invalid" if bad_secret_code == 40001 else None)
+        raise ApiError(
+            bad_secret_code,
+            "AppSecret error or access_token is invalid" if bad_secret_code == 40001 else None,
+        )
     return account
 
 
@@ -313,7 +350,10 @@ def issue_token(grant_type: Any, appid: Any, secret: Any) -> AccessToken:
     now = timezone.now()
     with transaction.atomic():
         AccessToken.objects.filter(
-            account=account, kind=AccessToken.Kind.NORMAL, invalid_after__isnull=True, expires_at__gt=now
+            account=account,
+            kind=AccessToken.Kind.NORMAL,
+            invalid_after__isnull=True,
+            expires_at__gt=now,
         ).update(invalid_after=now + TOKEN_OVERLAP)
         return _new_token(account, AccessToken.Kind.NORMAL, now)
 
@@ -330,7 +370,12 @@ def issue_stable_token(grant_type: Any, appid: Any, secret: Any, force_refresh: 
     with transaction.atomic():
         current = (
             AccessToken.objects.select_for_update()
-            .filter(account=account, kind=AccessToken.Kind.STABLE, invalid_after__isnull=True, expires_at__gt=now)
+            .filter(
+                account=account,
+                kind=AccessToken.Kind.STABLE,
+                invalid_after__isnull=True,
+                expires_at__gt=now,
+            )
             .order_by("-expires_at")
             .first()
         )
@@ -407,7 +452,12 @@ def custom_payload(data: Any) -> dict[str, Any]:
         if len(articles) > 1:
             raise ApiError(45008)
         payload["articles"] = [
-            {"title": a.get("title", ""), "description": a.get("description", ""), "url": a.get("url", ""), "pic_url": a.get("picurl", "")}
+            {
+                "title": a.get("title", ""),
+                "description": a.get("description", ""),
+                "url": a.get("url", ""),
+                "pic_url": a.get("picurl", ""),
+            }
             for a in articles
         ]
     elif msgtype == "music":
@@ -436,12 +486,20 @@ def send_custom_message(account: Account, data: Any) -> Entry:
     payload = custom_payload(data)
     now = timezone.now()
     with transaction.atomic():
-        follower = Follower.objects.select_for_update().filter(account=account, openid=openid).first()
+        follower = (
+            Follower.objects.select_for_update().filter(account=account, openid=openid).first()
+        )
         if follower is None:
             raise ApiError(40003)
-        if not follower.subscribed or follower.last_interaction_at is None or now - follower.last_interaction_at > WINDOW:
+        if (
+            not follower.subscribed
+            or follower.last_interaction_at is None
+            or now - follower.last_interaction_at > WINDOW
+        ):
             raise ApiError(45015)
-        claimed = Follower.objects.filter(pk=follower.pk, window_sent__lt=WINDOW_QUOTA).update(window_sent=F("window_sent") + 1)
+        claimed = Follower.objects.filter(pk=follower.pk, window_sent__lt=WINDOW_QUOTA).update(
+            window_sent=F("window_sent") + 1
+        )
         if not claimed:
             raise ApiError(45047)
         return Entry.objects.create(

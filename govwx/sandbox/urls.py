@@ -18,10 +18,24 @@ urlpatterns = [
     path("api/accounts/<str:appid>", views.api_account, name="api_account"),
     path("api/accounts/<str:appid>/menu", views.api_menu, name="api_menu"),
     path("api/accounts/<str:appid>/followers", views.api_followers, name="api_followers"),
-    path("api/accounts/<str:appid>/followers/<str:openid>", views.api_follower, name="api_follower"),
-    path("api/accounts/<str:appid>/followers/<str:openid>/follow", views.api_follow, name="api_follow"),
-    path("api/accounts/<str:appid>/followers/<str:openid>/unfollow", views.api_unfollow, name="api_unfollow"),
-    path("api/accounts/<str:appid>/followers/<str:openid>/messages", views.api_messages, name="api_messages"),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>", views.api_follower, name="api_follower"
+    ),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/follow",
+        views.api_follow,
+        name="api_follow",
+    ),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/unfollow",
+        views.api_unfollow,
+        name="api_unfollow",
+    ),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/messages",
+        views.api_messages,
+        name="api_messages",
+    ),
     path(
         "api/accounts/<str:appid>/followers/<str:openid>/conversation",
         views.api_conversation,

@@ -19,6 +19,7 @@ from .errors import OK, ApiError
 from .models import Account, Entry, Follower
 
 View = Callable[..., HttpResponse]
+ApiView = Callable[..., dict[str, Any]]  # returns WeChat's JSON object
 
 
 def json_response(data: Any, status: int = 200) -> JsonResponse:
@@ -43,10 +44,10 @@ def _api_body(request: HttpRequest) -> Any:
         raise ApiError(47001) from exc
 
 
-def wechat_api(method: str, needs_token: bool = True) -> Callable[[View], View]:
+def wechat_api(method: str, needs_token: bool = True) -> Callable[[ApiView], View]:
     """WeChat answers every API error as HTTP 200 with errcode/errmsg; so do we."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: ApiView) -> View:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
@@ -85,7 +86,10 @@ def stable_token(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(47001)
     issued = services.issue_stable_token(
-        body.get("grant_type"), body.get("appid"), body.get("secret"), body.get("force_refresh", False)
+        body.get("grant_type"),
+        body.get("appid"),
+        body.get("secret"),
+        body.get("force_refresh", False),
     )
     return _token_json(issued)
 
@@ -141,7 +145,9 @@ def user_info(request: HttpRequest, account: Account) -> dict[str, Any]:
         "openid": follower.openid,
         "nickname": follower.nickname,
         "language": "zh_CN",
-        "subscribe_time": int(follower.subscribe_time.timestamp()) if follower.subscribe_time else 0,
+        "subscribe_time": int(follower.subscribe_time.timestamp())
+        if follower.subscribe_time
+        else 0,
         "remark": "",
         "groupid": 0,
         "tagid_list": [],
@@ -163,7 +169,11 @@ def user_get(request: HttpRequest, account: Account) -> dict[str, Any]:
             raise ApiError(40003)
         followers = followers.filter(id__gt=anchor.id)
     openids = list(followers.values_list("openid", flat=True)[:10000])
-    page: dict[str, Any] = {"total": total, "count": len(openids), "next_openid": openids[-1] if openids else ""}
+    page: dict[str, Any] = {
+        "total": total,
+        "count": len(openids),
+        "next_openid": openids[-1] if openids else "",
+    }
     if openids:
         page["data"] = {"openid": openids}
     return page
@@ -214,7 +224,11 @@ def get_account(appid: str) -> Account:
 
 
 def get_follower(appid: str, openid: str) -> Follower:
-    follower = Follower.objects.select_related("account").filter(account__appid=appid, openid=openid).first()
+    follower = (
+        Follower.objects.select_related("account")
+        .filter(account__appid=appid, openid=openid)
+        .first()
+    )
     if follower is None:
         get_account(appid)
         raise NotFound(f"unknown openid {openid}")
@@ -292,8 +306,16 @@ def api_followers(request: HttpRequest, appid: str) -> HttpResponse:
     if request.method != "POST":
         return _method_not_allowed("GET, POST")
     data = _json_body(request)
-    openid, nickname, then_follow = data.get("openid", ""), data.get("nickname", ""), data.get("follow", False)
-    if not isinstance(openid, str) or not isinstance(nickname, str) or not isinstance(then_follow, bool):
+    openid, nickname, then_follow = (
+        data.get("openid", ""),
+        data.get("nickname", ""),
+        data.get("follow", False),
+    )
+    if (
+        not isinstance(openid, str)
+        or not isinstance(nickname, str)
+        or not isinstance(then_follow, bool)
+    ):
         raise services.InvalidInput("openid and nickname must be strings, follow a boolean")
     follower = services.create_follower(account, openid, nickname)
     result = follower_json(follower)
@@ -344,8 +366,12 @@ def api_conversation(request: HttpRequest, appid: str, openid: str) -> HttpRespo
     after = request.GET.get("after", "0") or "0"
     if not after.isdigit():
         raise services.InvalidInput("after must be an entry id")
-    entries = [entry_json(e) for e in follower.entries.filter(id__gt=int(after)).order_by("id")[:500]]
-    return json_response({"entries": entries, "last_id": entries[-1]["id"] if entries else int(after)})
+    entries = [
+        entry_json(e) for e in follower.entries.filter(id__gt=int(after)).order_by("id")[:500]
+    ]
+    return json_response(
+        {"entries": entries, "last_id": entries[-1]["id"] if entries else int(after)}
+    )
 
 
 @driver

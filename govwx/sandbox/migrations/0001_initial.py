@@ -5,96 +5,194 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('appid', models.CharField(max_length=32, unique=True, verbose_name='AppID')),
-                ('secret', models.CharField(max_length=64, verbose_name='AppSecret')),
-                ('token', models.CharField(max_length=32, verbose_name='令牌（Token）')),
-                ('aes_key', models.CharField(blank=True, max_length=43, verbose_name='消息加解密密钥')),
-                ('mode', models.CharField(choices=[('plaintext', '明文模式'), ('compatible', '兼容模式'), ('safe', '安全模式')], max_length=10, verbose_name='消息加解密方式')),
-                ('original_id', models.CharField(max_length=32, verbose_name='原始ID')),
-                ('callback_url', models.URLField(blank=True, max_length=500, verbose_name='服务器地址（URL）')),
-                ('menu', models.JSONField(blank=True, null=True, verbose_name='自定义菜单')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                ("appid", models.CharField(max_length=32, unique=True, verbose_name="AppID")),
+                ("secret", models.CharField(max_length=64, verbose_name="AppSecret")),
+                ("token", models.CharField(max_length=32, verbose_name="令牌（Token）")),
+                (
+                    "aes_key",
+                    models.CharField(blank=True, max_length=43, verbose_name="消息加解密密钥"),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("plaintext", "明文模式"),
+                            ("compatible", "兼容模式"),
+                            ("safe", "安全模式"),
+                        ],
+                        max_length=10,
+                        verbose_name="消息加解密方式",
+                    ),
+                ),
+                ("original_id", models.CharField(max_length=32, verbose_name="原始ID")),
+                (
+                    "callback_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="服务器地址（URL）"),
+                ),
+                ("menu", models.JSONField(blank=True, null=True, verbose_name="自定义菜单")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': '沙箱公众号',
-                'verbose_name_plural': '沙箱公众号',
-                'ordering': ['id'],
+                "verbose_name": "沙箱公众号",
+                "verbose_name_plural": "沙箱公众号",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Follower',
+            name="Follower",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('openid', models.CharField(max_length=64, verbose_name='OpenID')),
-                ('nickname', models.CharField(blank=True, max_length=64, verbose_name='昵称')),
-                ('subscribed', models.BooleanField(default=False, verbose_name='已关注')),
-                ('subscribe_time', models.DateTimeField(blank=True, null=True, verbose_name='关注时间')),
-                ('subscribe_scene', models.CharField(blank=True, max_length=40, verbose_name='关注渠道')),
-                ('qr_scene_str', models.CharField(blank=True, max_length=64, verbose_name='二维码场景值')),
-                ('last_interaction_at', models.DateTimeField(blank=True, null=True, verbose_name='最近互动时间')),
-                ('window_sent', models.PositiveIntegerField(default=0, verbose_name='本窗口已发客服消息数')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followers', to='sandbox.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("openid", models.CharField(max_length=64, verbose_name="OpenID")),
+                ("nickname", models.CharField(blank=True, max_length=64, verbose_name="昵称")),
+                ("subscribed", models.BooleanField(default=False, verbose_name="已关注")),
+                (
+                    "subscribe_time",
+                    models.DateTimeField(blank=True, null=True, verbose_name="关注时间"),
+                ),
+                (
+                    "subscribe_scene",
+                    models.CharField(blank=True, max_length=40, verbose_name="关注渠道"),
+                ),
+                (
+                    "qr_scene_str",
+                    models.CharField(blank=True, max_length=64, verbose_name="二维码场景值"),
+                ),
+                (
+                    "last_interaction_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近互动时间"),
+                ),
+                (
+                    "window_sent",
+                    models.PositiveIntegerField(default=0, verbose_name="本窗口已发客服消息数"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="followers",
+                        to="sandbox.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '沙箱粉丝',
-                'verbose_name_plural': '沙箱粉丝',
-                'ordering': ['id'],
+                "verbose_name": "沙箱粉丝",
+                "verbose_name_plural": "沙箱粉丝",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('inbound', '粉丝发出'), ('reply', '被动回复'), ('custom', '客服消息')], max_length=8, verbose_name='类型')),
-                ('msg_type', models.CharField(max_length=32, verbose_name='消息类型')),
-                ('payload', models.JSONField(default=dict, verbose_name='内容')),
-                ('delivery', models.JSONField(blank=True, null=True, verbose_name='投递结果')),
-                ('created_at', models.DateTimeField(verbose_name='时间')),
-                ('follower', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='sandbox.follower')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "粉丝发出"),
+                            ("reply", "被动回复"),
+                            ("custom", "客服消息"),
+                        ],
+                        max_length=8,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("msg_type", models.CharField(max_length=32, verbose_name="消息类型")),
+                ("payload", models.JSONField(default=dict, verbose_name="内容")),
+                ("delivery", models.JSONField(blank=True, null=True, verbose_name="投递结果")),
+                ("created_at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "follower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="sandbox.follower",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '会话记录',
-                'verbose_name_plural': '会话记录',
-                'ordering': ['id'],
+                "verbose_name": "会话记录",
+                "verbose_name_plural": "会话记录",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='AccessToken',
+            name="AccessToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('normal', '普通 access_token'), ('stable', '稳定版 access_token')], max_length=6)),
-                ('token', models.CharField(max_length=200, unique=True)),
-                ('expires_at', models.DateTimeField()),
-                ('invalid_after', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='sandbox.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("normal", "普通 access_token"),
+                            ("stable", "稳定版 access_token"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                ("token", models.CharField(max_length=200, unique=True)),
+                ("expires_at", models.DateTimeField()),
+                ("invalid_after", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tokens",
+                        to="sandbox.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '接口调用凭据',
-                'verbose_name_plural': '接口调用凭据',
-                'indexes': [models.Index(fields=['account', 'kind', 'expires_at'], name='sandbox_acc_account_00d6ff_idx')],
+                "verbose_name": "接口调用凭据",
+                "verbose_name_plural": "接口调用凭据",
+                "indexes": [
+                    models.Index(
+                        fields=["account", "kind", "expires_at"],
+                        name="sandbox_acc_account_00d6ff_idx",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='follower',
-            constraint=models.UniqueConstraint(fields=('account', 'openid'), name='sandbox_follower_unique'),
+            model_name="follower",
+            constraint=models.UniqueConstraint(
+                fields=("account", "openid"), name="sandbox_follower_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='entry',
-            index=models.Index(fields=['follower', 'id'], name='sandbox_ent_followe_6556c7_idx'),
+            model_name="entry",
+            index=models.Index(fields=["follower", "id"], name="sandbox_ent_followe_6556c7_idx"),
         ),
     ]

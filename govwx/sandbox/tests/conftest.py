@@ -13,7 +13,9 @@ SECRET = "0123456789abcdef0123456789abcdef"
 ORIGINAL_ID = "gh_0123456789ab"
 
 
-def register(callback_url: str = "", mode: str = "safe", appid: str = APPID, **extra: Any) -> Account:
+def register(
+    callback_url: str = "", mode: str = "safe", appid: str = APPID, **extra: Any
+) -> Account:
     values = services.clean_account(
         {
             "name": "示例市发布",

@@ -63,7 +63,9 @@ class Peer:
             else:
                 assert query.get("encrypt_type") == "aes"
                 crypto = WeChatCrypto(self.token, self.aes_key, self.appid)
-                xml = crypto.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
+                xml = crypto.decrypt_message(
+                    body, query["msg_signature"], query["timestamp"], query["nonce"]
+                )
             record.message = parse_message(xml)
         except Exception as exc:  # the test inspects record.error
             record.error = repr(exc)

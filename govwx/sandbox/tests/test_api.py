@@ -37,7 +37,9 @@ def post(client: Client, path: str, body: Any, **params: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def token(client: Client, sandbox_account: Account) -> str:
-    return get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)["access_token"]
+    return get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)[
+        "access_token"
+    ]
 
 
 # ------------------------------------------------------------------ tokens
@@ -67,7 +69,9 @@ def test_it_refuses_bad_token_requests(
     assert not AccessToken.objects.exists()
 
 
-def test_a_new_ordinary_token_leaves_the_old_one_five_minutes(client: Client, sandbox_account: Account) -> None:
+def test_a_new_ordinary_token_leaves_the_old_one_five_minutes(
+    client: Client, sandbox_account: Account
+) -> None:
     params = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET}
     with time_machine.travel(timezone.now(), tick=False) as clock:
         first = get(client, "token", **params)["access_token"]
@@ -82,18 +86,31 @@ def test_a_new_ordinary_token_leaves_the_old_one_five_minutes(client: Client, sa
 
 def test_a_token_expires_after_7200_seconds(client: Client, token: str) -> None:
     with time_machine.travel(timezone.now() + timedelta(seconds=7201)):
-        assert get(client, "menu/get", access_token=token) == {"errcode": 42001, "errmsg": "access_token expired"}
+        assert get(client, "menu/get", access_token=token) == {
+            "errcode": 42001,
+            "errmsg": "access_token expired",
+        }
 
 
 def test_every_api_checks_the_token(client: Client, token: str) -> None:
     assert get(client, "menu/get")["errcode"] == 41001
     assert get(client, "menu/get", access_token="forged")["errcode"] == 40001
-    assert post(client, "message/custom/send", {"touser": "x"}, access_token="forged")["errcode"] == 40001
+    assert (
+        post(client, "message/custom/send", {"touser": "x"}, access_token="forged")["errcode"]
+        == 40001
+    )
     assert get(client, "user/info", openid="x")["errcode"] == 41001
 
 
-def test_stable_token_is_stable_until_five_minutes_before_expiry(client: Client, sandbox_account: Account) -> None:
-    body = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET, "force_refresh": False}
+def test_stable_token_is_stable_until_five_minutes_before_expiry(
+    client: Client, sandbox_account: Account
+) -> None:
+    body = {
+        "grant_type": "client_credential",
+        "appid": APPID,
+        "secret": SECRET,
+        "force_refresh": False,
+    }
     with time_machine.travel(timezone.now(), tick=False) as clock:
         first = post(client, "stable_token", body)
         assert first["expires_in"] == 7200
@@ -107,7 +124,9 @@ def test_stable_token_is_stable_until_five_minutes_before_expiry(client: Client,
         assert get(client, "menu/get", access_token=first["access_token"])["errcode"] == 46003
 
 
-def test_stable_token_force_refresh_invalidates_the_current_one(client: Client, sandbox_account: Account) -> None:
+def test_stable_token_force_refresh_invalidates_the_current_one(
+    client: Client, sandbox_account: Account
+) -> None:
     body = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET}
     first = post(client, "stable_token", body)["access_token"]
     forced = post(client, "stable_token", {**body, "force_refresh": True})["access_token"]
@@ -125,12 +144,22 @@ def test_stable_token_force_refresh_invalidates_the_current_one(client: Client, 
     [
         ({"grant_type": "client_credential", "appid": "wxnope", "secret": SECRET}, 40013),
         ({"grant_type": "client_credential", "appid": APPID, "secret": "wrong"}, 40125),
-        ({"grant_type": "client_credential", "appid": APPID, "secret": SECRET, "force_refresh": "yes"}, 40035),
+        (
+            {
+                "grant_type": "client_credential",
+                "appid": APPID,
+                "secret": SECRET,
+                "force_refresh": "yes",
+            },
+            40035,
+        ),
         (b"{not json", 47001),
         (b"", 44002),
     ],
 )
-def test_stable_token_refuses_bad_requests(client: Client, sandbox_account: Account, body: Any, errcode: int) -> None:
+def test_stable_token_refuses_bad_requests(
+    client: Client, sandbox_account: Account, body: Any, errcode: int
+) -> None:
     assert post(client, "stable_token", body)["errcode"] == errcode
     assert not AccessToken.objects.exists()
 
@@ -148,7 +177,13 @@ MENU = {
             "name": "服务",
             "sub_button": [
                 {"type": "view", "name": "社保查询", "url": "https://example.gov.cn/sb"},
-                {"type": "miniprogram", "name": "小程序", "url": "https://example.gov.cn", "appid": "wxmini", "pagepath": "pages/index"},
+                {
+                    "type": "miniprogram",
+                    "name": "小程序",
+                    "url": "https://example.gov.cn",
+                    "appid": "wxmini",
+                    "pagepath": "pages/index",
+                },
                 {"type": "scancode_push", "name": "扫一扫", "key": "SCAN"},
                 {"type": "media_id", "name": "图片", "media_id": "MEDIA"},
                 {"type": "article_id", "name": "文章", "article_id": "ART"},
@@ -159,12 +194,28 @@ MENU = {
 }
 
 
-def test_it_creates_gets_and_deletes_a_menu(client: Client, token: str, sandbox_account: Account) -> None:
-    assert get(client, "menu/get", access_token=token) == {"errcode": 46003, "errmsg": "menu no exist"}
+def test_it_creates_gets_and_deletes_a_menu(
+    client: Client, token: str, sandbox_account: Account
+) -> None:
+    assert get(client, "menu/get", access_token=token) == {
+        "errcode": 46003,
+        "errmsg": "menu no exist",
+    }
     assert post(client, "menu/create", MENU, access_token=token) == {"errcode": 0, "errmsg": "ok"}
     menu = get(client, "menu/get", access_token=token)["menu"]
-    assert menu["button"][0] == {"type": "click", "name": "今日办事", "key": "TODAY", "sub_button": []}
-    assert [b["name"] for b in menu["button"][1]["sub_button"]] == ["社保查询", "小程序", "扫一扫", "图片", "文章"]
+    assert menu["button"][0] == {
+        "type": "click",
+        "name": "今日办事",
+        "key": "TODAY",
+        "sub_button": [],
+    }
+    assert [b["name"] for b in menu["button"][1]["sub_button"]] == [
+        "社保查询",
+        "小程序",
+        "扫一扫",
+        "图片",
+        "文章",
+    ]
     assert get(client, "menu/delete", access_token=token) == {"errcode": 0, "errmsg": "ok"}
     assert get(client, "menu/get", access_token=token)["errcode"] == 46003
 
@@ -224,32 +275,67 @@ def text_to(openid: str, content: str = "您好") -> dict[str, Any]:
     return {"touser": openid, "msgtype": "text", "text": {"content": content}}
 
 
-def test_it_sends_customer_service_messages_in_the_window(client: Client, token: str, follower: Follower) -> None:
-    assert post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"] == 0
+def test_it_sends_customer_service_messages_in_the_window(
+    client: Client, token: str, follower: Follower
+) -> None:
+    assert (
+        post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"]
+        == 0
+    )
     news = {
         "touser": follower.openid,
         "msgtype": "news",
-        "news": {"articles": [{"title": "办事指南", "description": "d", "url": "https://x.cn/a", "picurl": "https://x.cn/p.png"}]},
+        "news": {
+            "articles": [
+                {
+                    "title": "办事指南",
+                    "description": "d",
+                    "url": "https://x.cn/a",
+                    "picurl": "https://x.cn/p.png",
+                }
+            ]
+        },
     }
     assert post(client, "message/custom/send", news, access_token=token)["errcode"] == 0
-    entries = list(Entry.objects.filter(kind=Entry.Kind.CUSTOMER_SERVICE).values_list("payload", flat=True))
+    entries = list(
+        Entry.objects.filter(kind=Entry.Kind.CUSTOMER_SERVICE).values_list("payload", flat=True)
+    )
     assert entries == [
         {"msg_type": "text", "content": "您好"},
-        {"msg_type": "news", "articles": [{"title": "办事指南", "description": "d", "url": "https://x.cn/a", "pic_url": "https://x.cn/p.png"}]},
+        {
+            "msg_type": "news",
+            "articles": [
+                {
+                    "title": "办事指南",
+                    "description": "d",
+                    "url": "https://x.cn/a",
+                    "pic_url": "https://x.cn/p.png",
+                }
+            ],
+        },
     ]
     follower.refresh_from_db()
     assert follower.window_sent == 2
 
 
-def test_the_sixth_message_in_a_window_is_refused(client: Client, token: str, follower: Follower) -> None:
+def test_the_sixth_message_in_a_window_is_refused(
+    client: Client, token: str, follower: Follower
+) -> None:
     for _ in range(5):
-        assert post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"] == 0
+        assert (
+            post(client, "message/custom/send", text_to(follower.openid), access_token=token)[
+                "errcode"
+            ]
+            == 0
+        )
     refused = post(client, "message/custom/send", text_to(follower.openid), access_token=token)
     assert refused == {"errcode": 45047, "errmsg": "out of response count limit"}
     assert Entry.objects.filter(kind=Entry.Kind.CUSTOMER_SERVICE).count() == 5
 
 
-def test_a_new_interaction_resets_the_window(client: Client, token: str, follower: Follower) -> None:
+def test_a_new_interaction_resets_the_window(
+    client: Client, token: str, follower: Follower
+) -> None:
     for _ in range(5):
         post(client, "message/custom/send", text_to(follower.openid), access_token=token)
     response = client.post(
@@ -258,22 +344,37 @@ def test_a_new_interaction_resets_the_window(client: Client, token: str, followe
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"] == 0
+    assert (
+        post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"]
+        == 0
+    )
 
 
 def test_the_window_closes_after_48_hours(client: Client, follower: Follower) -> None:
     with time_machine.travel(timezone.now() + timedelta(hours=47, minutes=59)):
-        token = get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)["access_token"]
-        assert post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"] == 0
+        token = get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)[
+            "access_token"
+        ]
+        assert (
+            post(client, "message/custom/send", text_to(follower.openid), access_token=token)[
+                "errcode"
+            ]
+            == 0
+        )
     with time_machine.travel(timezone.now() + timedelta(hours=48, seconds=1)):
-        token = get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)["access_token"]
+        token = get(client, "token", grant_type="client_credential", appid=APPID, secret=SECRET)[
+            "access_token"
+        ]
         refused = post(client, "message/custom/send", text_to(follower.openid), access_token=token)
         assert refused["errcode"] == 45015
 
 
 def test_unsubscribed_followers_get_nothing(client: Client, token: str, follower: Follower) -> None:
     client.post(f"/sandbox/api/accounts/{APPID}/followers/{follower.openid}/unfollow")
-    assert post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"] == 45015
+    assert (
+        post(client, "message/custom/send", text_to(follower.openid), access_token=token)["errcode"]
+        == 45015
+    )
     assert not Entry.objects.filter(kind=Entry.Kind.CUSTOMER_SERVICE).exists()
 
 
@@ -285,11 +386,20 @@ def test_unsubscribed_followers_get_nothing(client: Client, token: str, follower
         ({"touser": "oFollower0000000000000000001", "msgtype": "hologram"}, 40008),
         ({"touser": "oFollower0000000000000000001", "msgtype": "text", "text": {}}, 44004),
         ({"touser": "oFollower0000000000000000001", "msgtype": "image", "image": {}}, 40007),
-        ({"touser": "oFollower0000000000000000001", "msgtype": "news", "news": {"articles": [{}, {}]}}, 45008),
+        (
+            {
+                "touser": "oFollower0000000000000000001",
+                "msgtype": "news",
+                "news": {"articles": [{}, {}]},
+            },
+            45008,
+        ),
         (b"[", 47001),
     ],
 )
-def test_it_refuses_bad_custom_messages(client: Client, token: str, follower: Follower, body: Any, errcode: int) -> None:
+def test_it_refuses_bad_custom_messages(
+    client: Client, token: str, follower: Follower, body: Any, errcode: int
+) -> None:
     assert post(client, "message/custom/send", body, access_token=token)["errcode"] == errcode
     assert not Entry.objects.filter(kind=Entry.Kind.CUSTOMER_SERVICE).exists()
     follower.refresh_from_db()
@@ -323,7 +433,9 @@ def test_user_info_of_someone_who_left(client: Client, token: str, follower: Fol
     }
 
 
-def test_it_lists_followers(client: Client, token: str, follower: Follower, sandbox_account: Account) -> None:
+def test_it_lists_followers(
+    client: Client, token: str, follower: Follower, sandbox_account: Account
+) -> None:
     Follower.objects.create(account=sandbox_account, openid="oNotFollowing", subscribed=False)
     assert get(client, "user/get", access_token=token) == {
         "total": 1,

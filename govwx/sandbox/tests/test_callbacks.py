@@ -21,7 +21,9 @@ OPENID = "oCallback000000000000000000A"
 
 def api(client: Client, path: str, body: dict[str, Any] | None = None) -> Any:
     response = client.post(
-        f"/sandbox/api/accounts/{APPID}/followers/{OPENID}/{path}", body or {}, content_type="application/json"
+        f"/sandbox/api/accounts/{APPID}/followers/{OPENID}/{path}",
+        body or {},
+        content_type="application/json",
     )
     assert response.status_code == 200, response.content
     return response.json()
@@ -42,7 +44,9 @@ def echo(message: Any) -> str:
 
 
 @pytest.mark.parametrize("mode", ["safe", "compatible", "plaintext"])
-def test_wechatpy_accepts_our_callbacks_and_we_accept_its_replies(client: Client, mode: str) -> None:
+def test_wechatpy_accepts_our_callbacks_and_we_accept_its_replies(
+    client: Client, mode: str
+) -> None:
     with serve(Peer(mode=mode, respond=echo)) as peer:
         setup(peer, mode)
         followed = api(client, "follow")
@@ -65,7 +69,12 @@ def test_wechatpy_accepts_our_callbacks_and_we_accept_its_replies(client: Client
     assert ("<Encrypt>" in body) == (mode != "plaintext")
     assert ("<Content>" in body) == (mode != "safe")  # compatible mode carries both
     entries = list(Entry.objects.order_by("id").values_list("kind", "msg_type"))
-    assert entries == [("inbound", "subscribe"), ("reply", "text"), ("inbound", "text"), ("reply", "text")]
+    assert entries == [
+        ("inbound", "subscribe"),
+        ("reply", "text"),
+        ("inbound", "text"),
+        ("reply", "text"),
+    ]
 
 
 def test_it_sends_events_and_other_messages(client: Client) -> None:
@@ -75,7 +84,11 @@ def test_it_sends_events_and_other_messages(client: Client) -> None:
         api(client, "messages", {"type": "click", "key": "TODAY"})
         api(client, "messages", {"type": "view", "url": "https://example.gov.cn/"})
         api(client, "messages", {"type": "image", "pic_url": "https://example.gov.cn/a.jpg"})
-        api(client, "messages", {"type": "location", "x": 34.26, "y": 108.94, "scale": 16, "label": "西安"})
+        api(
+            client,
+            "messages",
+            {"type": "location", "x": 34.26, "y": 108.94, "scale": 16, "label": "西安"},
+        )
         api(client, "messages", {"type": "scancode_waitmsg", "key": "SCAN", "scan_result": "hello"})
         api(client, "unfollow")
     got = [r.message for r in peer.received]
@@ -84,16 +97,33 @@ def test_it_sends_events_and_other_messages(client: Client) -> None:
     assert (got[1].event, got[1].key) == ("click", "TODAY")
     assert (got[2].event, got[2].url) == ("view", "https://example.gov.cn/")
     assert (got[3].type, got[3].image) == ("image", "https://example.gov.cn/a.jpg")
-    assert (got[4].type, got[4].location, got[4].scale, got[4].label) == ("location", ("34.26", "108.94"), "16", "西安")
+    assert (got[4].type, got[4].location, got[4].scale, got[4].label) == (
+        "location",
+        ("34.26", "108.94"),
+        "16",
+        "西安",
+    )
     assert (got[5].event, got[5].scan_result) == ("scancode_waitmsg", "hello")
     assert got[6].event == "unsubscribe"
     follower = Follower.objects.get()
-    assert (follower.subscribed, follower.subscribe_scene, follower.qr_scene_str) == (False, "ADD_SCENE_QR_CODE", "1001")
+    assert (follower.subscribed, follower.subscribe_scene, follower.qr_scene_str) == (
+        False,
+        "ADD_SCENE_QR_CODE",
+        "1001",
+    )
 
 
 def test_a_news_reply_to_a_message_shows_one_article_and_to_an_event_up_to_eight() -> None:
     def news(message: Any) -> str:
-        articles = [{"title": f"标题{i}", "description": "说明", "image": f"https://x.cn/{i}.png", "url": f"https://x.cn/{i}"} for i in range(10)]
+        articles = [
+            {
+                "title": f"标题{i}",
+                "description": "说明",
+                "image": f"https://x.cn/{i}.png",
+                "url": f"https://x.cn/{i}",
+            }
+            for i in range(10)
+        ]
         return ArticlesReply(message=message, articles=articles).render()
 
     with serve(Peer(mode="safe", respond=news)) as peer:
@@ -103,12 +133,21 @@ def test_a_news_reply_to_a_message_shows_one_article_and_to_an_event_up_to_eight
     assert subscribed.reply is not None and len(subscribed.reply["articles"]) == 8
     assert answered.reply == {
         "msg_type": "news",
-        "articles": [{"title": "标题0", "description": "说明", "pic_url": "https://x.cn/0.png", "url": "https://x.cn/0"}],
+        "articles": [
+            {
+                "title": "标题0",
+                "description": "说明",
+                "pic_url": "https://x.cn/0.png",
+                "url": "https://x.cn/0",
+            }
+        ],
     }
 
 
 def test_it_reads_transfer_to_customer_service() -> None:
-    with serve(Peer(mode="compatible", respond=lambda m: TransferCustomerServiceReply(message=m).render())) as peer:
+    with serve(
+        Peer(mode="compatible", respond=lambda m: TransferCustomerServiceReply(message=m).render())
+    ) as peer:
         follower = setup(peer, "compatible")
         services.follow(follower)
         _, delivery = services.act(follower, "text", {"content": "人工"})
@@ -145,11 +184,27 @@ def test_the_timeout_is_a_setting(settings: Any) -> None:
 @pytest.mark.parametrize(
     ("mode", "raw", "error"),
     [
-        ("plaintext", b"{\"json\": true}", "reply is not valid XML"),
-        ("plaintext", b'<!DOCTYPE x [<!ENTITY a "b">]><xml/>', "reply is not valid XML: DTDs and entities are not allowed"),
-        ("safe", f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>text</MsgType><Content>x</Content></xml>".encode(), "plaintext reply in safe mode"),
-        ("plaintext", f"<xml><ToUserName>someone</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>text</MsgType><Content>x</Content></xml>".encode(), "reply ToUserName is not the follower's OpenID"),
-        ("plaintext", f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>hologram</MsgType></xml>".encode(), "unknown reply MsgType 'hologram'"),
+        ("plaintext", b'{"json": true}', "reply is not valid XML"),
+        (
+            "plaintext",
+            b'<!DOCTYPE x [<!ENTITY a "b">]><xml/>',
+            "reply is not valid XML: DTDs and entities are not allowed",
+        ),
+        (
+            "safe",
+            f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>text</MsgType><Content>x</Content></xml>".encode(),
+            "plaintext reply in safe mode",
+        ),
+        (
+            "plaintext",
+            f"<xml><ToUserName>someone</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>text</MsgType><Content>x</Content></xml>".encode(),
+            "reply ToUserName is not the follower's OpenID",
+        ),
+        (
+            "plaintext",
+            f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>{ORIGINAL_ID}</FromUserName><MsgType>hologram</MsgType></xml>".encode(),
+            "unknown reply MsgType 'hologram'",
+        ),
     ],
 )
 def test_it_refuses_replies_wechat_would_not_show(mode: str, raw: bytes, error: str) -> None:
@@ -175,27 +230,54 @@ def test_empty_and_success_mean_no_reply() -> None:
     for raw in (b"", b"success"):
         with serve(Peer(mode="plaintext", raw=raw)) as peer:
             target = callbacks.Target(APPID, TOKEN, AES_KEY, "plaintext", ORIGINAL_ID, peer.url)
-            _, fields = callbacks.message_fields("text", {"content": "x"}, to=ORIGINAL_ID, openid=OPENID, create_time=1, msg_id=1)
-            delivery = callbacks.deliver(target, "text", fields, openid=OPENID, create_time=1, msg_type="text")
-        assert (delivery.status, delivery.reply, delivery.error, delivery.attempts) == (200, None, None, 1)
+            _, fields = callbacks.message_fields(
+                "text", {"content": "x"}, to=ORIGINAL_ID, openid=OPENID, create_time=1, msg_id=1
+            )
+            delivery = callbacks.deliver(
+                target, "text", fields, openid=OPENID, create_time=1, msg_type="text"
+            )
+        assert (delivery.status, delivery.reply, delivery.error, delivery.attempts) == (
+            200,
+            None,
+            None,
+            1,
+        )
 
 
 def test_an_unreachable_server_is_reported() -> None:
     target = callbacks.Target(APPID, TOKEN, AES_KEY, "safe", ORIGINAL_ID, "http://127.0.0.1:9/wx")
-    _, fields = callbacks.message_fields("text", {"content": "x"}, to=ORIGINAL_ID, openid=OPENID, create_time=1, msg_id=1)
-    delivery = callbacks.deliver(target, "text", fields, openid=OPENID, create_time=1, msg_type="text", timeout=1)
+    _, fields = callbacks.message_fields(
+        "text", {"content": "x"}, to=ORIGINAL_ID, openid=OPENID, create_time=1, msg_id=1
+    )
+    delivery = callbacks.deliver(
+        target, "text", fields, openid=OPENID, create_time=1, msg_type="text", timeout=1
+    )
     assert delivery.attempts == 3
     assert delivery.error is not None and delivery.error.startswith("connection failed")
 
 
 def test_registration_with_verify_checks_the_echo(client: Client) -> None:
-    body = {"name": "示例", "appid": APPID, "secret": "s", "token": TOKEN, "aes_key": AES_KEY, "mode": "safe", "verify": True}
+    body = {
+        "name": "示例",
+        "appid": APPID,
+        "secret": "s",
+        "token": TOKEN,
+        "aes_key": AES_KEY,
+        "mode": "safe",
+        "verify": True,
+    }
     with serve(Peer(mode="safe")) as peer:
-        ok = client.post("/sandbox/api/accounts", {**body, "callback_url": peer.url}, content_type="application/json")
+        ok = client.post(
+            "/sandbox/api/accounts",
+            {**body, "callback_url": peer.url},
+            content_type="application/json",
+        )
     assert ok.status_code == 201
     with serve(Peer(mode="safe", token="othertoken")) as peer:
         bad = client.post(
-            "/sandbox/api/accounts", {**body, "name": "改名", "callback_url": peer.url}, content_type="application/json"
+            "/sandbox/api/accounts",
+            {**body, "name": "改名", "callback_url": peer.url},
+            content_type="application/json",
         )
     assert bad.status_code == 400
     assert bad.json() == {"error": "URL verification failed: HTTP 403"}

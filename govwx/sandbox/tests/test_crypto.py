@@ -14,14 +14,19 @@ crypto = MessageCrypto(TOKEN, KEY, APPID)
 
 
 def test_it_derives_the_official_key() -> None:
-    assert decode_key(KEY).hex() == "69b71d79f8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3d0010831051"
+    assert (
+        decode_key(KEY).hex() == "69b71d79f8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3d0010831051"
+    )
 
 
 def test_it_reproduces_official_vector_a1() -> None:
     encrypted = crypto.encrypt("我是中文abcd123", random=b"aaaabbbbccccdddd")
     assert encrypted == A1
     assert crypto.decrypt(A1) == "我是中文abcd123"
-    assert crypto.msg_signature("1409304348", "xxxxxx", A1) == "82c962d39941aa48552f90ef55aa323dc620cc10"
+    assert (
+        crypto.msg_signature("1409304348", "xxxxxx", A1)
+        == "82c962d39941aa48552f90ef55aa323dc620cc10"
+    )
     assert signature(TOKEN, "1409304348", "xxxxxx") == "76480565cbe296026c53aaacd1ad523a1ddba24f"
 
 

@@ -40,7 +40,9 @@ def test_it_registers_and_updates_an_account_by_appid(client: Client) -> None:
     assert created.status_code == 201
     assert created["Content-Type"] == "application/json; charset=utf-8"
     assert created.json() == {**BODY}
-    updated = post(client, ACCOUNTS, {**BODY, "name": "新名字", "mode": "plaintext", "original_id": ""})
+    updated = post(
+        client, ACCOUNTS, {**BODY, "name": "新名字", "mode": "plaintext", "original_id": ""}
+    )
     assert updated.status_code == 200
     account = Account.objects.get()
     assert (account.name, account.mode, account.original_id) == ("新名字", "plaintext", ORIGINAL_ID)
@@ -82,7 +84,9 @@ def test_it_refuses_bad_registrations(client: Client, body: Any, error: str) -> 
 
 
 def test_plaintext_accounts_need_no_key(client: Client) -> None:
-    response = post(client, ACCOUNTS, {**BODY, "appid": "wxplain", "mode": "plaintext", "aes_key": ""})
+    response = post(
+        client, ACCOUNTS, {**BODY, "appid": "wxplain", "mode": "plaintext", "aes_key": ""}
+    )
     assert response.status_code == 201
 
 
@@ -92,7 +96,9 @@ def test_it_creates_followers(client: Client, sandbox_account: Account) -> None:
     data = response.json()
     assert len(data["openid"]) == 28 and data["openid"].startswith("o")
     assert data["subscribed"] is False
-    named = post(client, f"{ACCOUNTS}/{APPID}/followers", {"openid": "oNamed123", "nickname": "张三"}).json()
+    named = post(
+        client, f"{ACCOUNTS}/{APPID}/followers", {"openid": "oNamed123", "nickname": "张三"}
+    ).json()
     assert (named["openid"], named["nickname"]) == ("oNamed123", "张三")
     duplicate = post(client, f"{ACCOUNTS}/{APPID}/followers", {"openid": "oNamed123"})
     assert duplicate.status_code == 409
@@ -104,7 +110,11 @@ def test_create_and_follow_at_once(client: Client, sandbox_account: Account) -> 
     data = post(client, f"{ACCOUNTS}/{APPID}/followers", {"follow": True}).json()
     assert data["subscribed"] is True
     assert data["delivery"] == {
-        "status": None, "attempts": 0, "elapsed_ms": 0, "reply": None, "error": "no callback URL configured"
+        "status": None,
+        "attempts": 0,
+        "elapsed_ms": 0,
+        "reply": None,
+        "error": "no callback URL configured",
     }
     assert Entry.objects.get().msg_type == "subscribe"
 
@@ -113,10 +123,25 @@ def test_create_and_follow_at_once(client: Client, sandbox_account: Account) -> 
     ("path", "body", "status", "error"),
     [
         ("/sandbox/api/accounts/wxnope/followers", {}, 404, "unknown appid wxnope"),
-        (f"{ACCOUNTS}/{APPID}/followers", {"openid": "bad id!"}, 400, "openid must be 6-64 letters, digits, - or _"),
-        (f"{ACCOUNTS}/{APPID}/followers", {"nickname": 3}, 400, "openid and nickname must be strings, follow a boolean"),
+        (
+            f"{ACCOUNTS}/{APPID}/followers",
+            {"openid": "bad id!"},
+            400,
+            "openid must be 6-64 letters, digits, - or _",
+        ),
+        (
+            f"{ACCOUNTS}/{APPID}/followers",
+            {"nickname": 3},
+            400,
+            "openid and nickname must be strings, follow a boolean",
+        ),
         (f"{ACCOUNTS}/{APPID}/followers/oNobody/follow", {}, 404, "unknown openid oNobody"),
-        ("/sandbox/api/accounts/wxnope/followers/oNobody/messages", {"type": "text", "content": "x"}, 404, "unknown appid wxnope"),
+        (
+            "/sandbox/api/accounts/wxnope/followers/oNobody/messages",
+            {"type": "text", "content": "x"},
+            404,
+            "unknown appid wxnope",
+        ),
     ],
 )
 def test_it_refuses_bad_follower_requests(
@@ -131,7 +156,10 @@ def test_it_refuses_bad_follower_requests(
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({"type": "fax"}, "type must be one of click, image, link, location, scancode_push, scancode_waitmsg, text, view, voice"),
+        (
+            {"type": "fax"},
+            "type must be one of click, image, link, location, scancode_push, scancode_waitmsg, text, view, voice",
+        ),
         ({"type": "text"}, "content is required for type text"),
         ({"type": "text", "content": ""}, "content is required for type text"),
         ({"type": "image"}, "pic_url is required for type image"),
@@ -163,7 +191,10 @@ def test_it_returns_the_conversation_after_an_id(client: Client, follower: Follo
     base = f"{ACCOUNTS}/{APPID}/followers/{follower.openid}"
     post(client, f"{base}/messages", {"type": "text", "content": "你好"})
     everything = client.get(f"{base}/conversation").json()
-    assert [(e["kind"], e["msg_type"]) for e in everything["entries"]] == [("inbound", "subscribe"), ("inbound", "text")]
+    assert [(e["kind"], e["msg_type"]) for e in everything["entries"]] == [
+        ("inbound", "subscribe"),
+        ("inbound", "text"),
+    ]
     text = everything["entries"][1]
     assert text["payload"] == {"msg_type": "text", "content": "你好"}
     assert text["delivery"]["error"] == "no callback URL configured"
@@ -172,7 +203,10 @@ def test_it_returns_the_conversation_after_an_id(client: Client, follower: Follo
     assert [e["id"] for e in later["entries"]] == [text["id"]]
     assert later["last_id"] == text["id"]
     assert client.get(f"{base}/conversation", {"after": "x"}).status_code == 400
-    assert client.get(f"{base}/conversation", {"after": text["id"]}).json() == {"entries": [], "last_id": text["id"]}
+    assert client.get(f"{base}/conversation", {"after": text["id"]}).json() == {
+        "entries": [],
+        "last_id": text["id"],
+    }
 
 
 def test_it_shows_the_menu(client: Client, sandbox_account: Account) -> None:
@@ -192,19 +226,51 @@ def test_wrong_methods_are_refused(client: Client, follower: Follower) -> None:
 
 
 def test_the_register_command(capsys: Any) -> None:
-    args = ["sandbox", "register", "--name", "示例", "--appid", APPID, "--secret", SECRET, "--token", TOKEN,
-            "--aes-key", AES_KEY, "--mode", "compatible", "--callback-url", "http://127.0.0.1:8000/wx/x/",
-            "--original-id", ORIGINAL_ID]
+    args = [
+        "sandbox",
+        "register",
+        "--name",
+        "示例",
+        "--appid",
+        APPID,
+        "--secret",
+        SECRET,
+        "--token",
+        TOKEN,
+        "--aes-key",
+        AES_KEY,
+        "--mode",
+        "compatible",
+        "--callback-url",
+        "http://127.0.0.1:8000/wx/x/",
+        "--original-id",
+        ORIGINAL_ID,
+    ]
     call_command(*args)
     call_command(*args[:-2])
     account = Account.objects.get()
-    assert (account.mode, account.original_id, account.callback_url) == ("compatible", ORIGINAL_ID, "http://127.0.0.1:8000/wx/x/")
+    assert (account.mode, account.original_id, account.callback_url) == (
+        "compatible",
+        ORIGINAL_ID,
+        "http://127.0.0.1:8000/wx/x/",
+    )
     assert capsys.readouterr().out.splitlines() == [
         f"registered {APPID} ({ORIGINAL_ID}) mode=compatible",
         f"updated {APPID} ({ORIGINAL_ID}) mode=compatible",
     ]
     with pytest.raises(CommandError, match="token must be 3-32 letters or digits"):
-        call_command("sandbox", "register", "--name", "x", "--appid", "wxother", "--secret", "s", "--token", "!")
+        call_command(
+            "sandbox",
+            "register",
+            "--name",
+            "x",
+            "--appid",
+            "wxother",
+            "--secret",
+            "s",
+            "--token",
+            "!",
+        )
     assert Account.objects.count() == 1
 
 
@@ -212,8 +278,21 @@ def test_the_phone_page_renders(client: Client, sandbox_account: Account) -> Non
     response = client.get("/sandbox/")
     assert response.status_code == 200
     html = response.content.decode()
-    for marker in ('id="account"', 'id="follower"', 'id="new-follower"', 'id="follow"', 'id="unfollow"',
-                   'id="text"', 'id="send"', 'id="messages"', 'id="menu"', "sandbox/phone.js", "发送"):
+    for marker in (
+        'id="account"',
+        'id="follower"',
+        'id="new-follower"',
+        'id="follow"',
+        'id="unfollow"',
+        'id="text"',
+        'id="send"',
+        'id="messages"',
+        'id="menu"',
+        "sandbox/phone.js",
+        "发送",
+    ):
         assert marker in html
-    strings = json.loads(html.split('id="sandbox-strings" type="application/json">')[1].split("</script>")[0])
+    strings = json.loads(
+        html.split('id="sandbox-strings" type="application/json">')[1].split("</script>")[0]
+    )
     assert strings["unavailable"] == "该公众号暂时无法提供服务，请稍后再试"

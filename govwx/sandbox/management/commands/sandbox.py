@@ -24,12 +24,23 @@ class Command(BaseCommand):
         register.add_argument("--callback-url", dest="callback_url", default="")
         register.add_argument("--original-id", dest="original_id", default="")
         register.add_argument(
-            "--verify", action=argparse.BooleanOptionalAction, default=False,
+            "--verify",
+            action=argparse.BooleanOptionalAction,
+            default=False,
             help="check the callback URL with the GET echo first",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        fields = ("name", "appid", "secret", "token", "aes_key", "mode", "callback_url", "original_id")
+        fields = (
+            "name",
+            "appid",
+            "secret",
+            "token",
+            "aes_key",
+            "mode",
+            "callback_url",
+            "original_id",
+        )
         try:
             values = services.clean_account({f: options[f] for f in fields})
             account, created = services.register_account(values, verify=options["verify"])
