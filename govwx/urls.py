@@ -6,6 +6,7 @@ urlpatterns = [
     path("wx/", include("govwx.inbox.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("rules/", include("govwx.replies.urls")),
     path("", include("govwx.console.urls")),
 ]
 

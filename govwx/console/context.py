@@ -6,6 +6,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .access import current_account, user_accounts
+
 
 def console(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    # Callables: the template calls them only where a page shows the switcher (not in
+    # the admin), and the results are cached on the request.
+    return {
+        "console_accounts": lambda: user_accounts(request),
+        "current_account": lambda: current_account(request),
+    }

@@ -1,7 +1,99 @@
+"""Console pages: home, message log, login and the account switcher. Thin: resolve the
+current account through the access helpers, query, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from govwx.wechat.models import InboundMessage
+
+from .access import current_account, switch_account
+from .display import MESSAGE_TYPES, type_label
+from .queries import rows_for, today_stats
+
+PAGE_SIZE = 50
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+def _no_account(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/no_account.html")
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("govwx")
+    account = current_account(request)
+    if account is None:
+        return _no_account(request)
+    latest = list(InboundMessage.objects.filter(account=account).order_by("-received_at", "-id")[:10])
+    return render(
+        request,
+        "console/home.html",
+        {
+            "account": account,
+            "stats": today_stats(account),
+            "rows": rows_for(account, latest),
+        },
+    )
+
+
+@login_required
+def message_log(request: HttpRequest) -> HttpResponse:
+    account = current_account(request)
+    if account is None:
+        return _no_account(request)
+    openid = request.GET.get("openid", "").strip()[:64]
+    msg_type = request.GET.get("type", "").strip()
+    qs = InboundMessage.objects.filter(account=account)
+    if openid:
+        qs = qs.filter(openid=openid)
+    if msg_type in MESSAGE_TYPES or msg_type == "event":
+        qs = qs.filter(msg_type=msg_type)
+    else:
+        msg_type = ""
+    page = Paginator(qs.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/messages.html",
+        {
+            "account": account,
+            "page": page,
+            "rows": rows_for(account, list(page.object_list)),
+            "openid": openid,
+            "msg_type": msg_type,
+            "types": [(t, type_label(t)) for t in (*MESSAGE_TYPES, "event")],
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    try:
+        account_id = int(request.POST.get("account", ""))
+    except ValueError:
+        account_id = 0
+    account = switch_account(request, account_id)
+    messages.success(request, _("已切换到公众号“%(name)s”") % {"name": account.name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return HttpResponseRedirect(target)
