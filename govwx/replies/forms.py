@@ -63,10 +63,6 @@ class RuleForm(forms.Form):
         label=_("关键词"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
-        help_text=_(
-            "每行一个关键词，最多 %(n)s 个。以 = 开头为全匹配，以 ~ 开头为正则表达式，"
-            "其余为半匹配（消息包含该词即可）；以 + 开头可让半匹配关键词以 = 或 ~ 开头。"
-        ) % {"n": MAX_KEYWORDS_PER_RULE},
     )
     reply_mode = forms.ChoiceField(
         label=_("回复方式"), choices=Rule.ReplyMode.choices, initial=Rule.ReplyMode.RANDOM
@@ -79,6 +75,12 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Formatted per request: a lazy string formatted at import time would be frozen in
+        # the language active then.
+        self.fields["keywords"].help_text = _(
+            "每行一个关键词，最多 %(n)s 个。以 = 开头为全匹配，以 ~ 开头为正则表达式，"
+            "其余为半匹配（消息包含该词即可）；以 + 开头可让半匹配关键词以 = 或 ~ 开头。"
+        ) % {"n": MAX_KEYWORDS_PER_RULE}
         kind_choices = [(k, label) for k, label in Reply.Kind.choices]
         for n in REPLY_SLOTS:
             self.fields[f"reply_{n}_kind"] = forms.ChoiceField(
@@ -206,7 +208,6 @@ class RuleForm(forms.Form):
         for field, messages in exc.message_dict.items():
             if field == "replies":
                 self.reply_errors.extend(messages)
-                self.add_error(None, messages)
             elif field in self.fields:
                 self.add_error(field, messages)
             else:

@@ -15,6 +15,8 @@ def test_it_shows_the_login_page_in_chinese(client: Client) -> None:
     assert "govwx 政务公众号运营平台" in body
     assert 'id="id_username"' in body and 'id="id_password"' in body
     assert '<html lang="zh-CN">' in body
+    # browser tests press `button[type=submit]`: it must be the login button alone
+    assert body.count('type="submit"') == 1
 
 
 def test_it_logs_in_and_lands_on_home(client: Client, operator: Any) -> None:
