@@ -9,7 +9,10 @@ from govwx.accounts.models import Account
 
 
 class Follower(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="followers")
+    # db_index=False: the unique (account, openid) index serves lookups by account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="followers", db_index=False
+    )
     openid = models.CharField(max_length=64)
     subscribed = models.BooleanField(_("关注中"), default=False)
     subscribed_at = models.DateTimeField(_("关注时间"), null=True, blank=True)
@@ -28,7 +31,6 @@ class Follower(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "openid"], name="follower_unique_openid")
         ]
-        indexes = [models.Index(fields=["account", "-last_interaction_at"])]
 
     def __str__(self) -> str:
         return self.nickname or self.openid
@@ -50,7 +52,7 @@ class InboundMessage(models.Model):
     content = models.TextField(blank=True)
     payload = models.JSONField(default=dict)
     sent_at = models.DateTimeField()  # CreateTime
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     # What was answered: {"kind": ..., "data": {...}} or {} for silence
     reply = models.JSONField(default=dict, blank=True)
     # how the pipeline handled it: rule / follow / default / click / none
@@ -63,10 +65,9 @@ class InboundMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "dedup_key"], name="inbound_dedup")
         ]
-        indexes = [
-            models.Index(fields=["account", "-received_at"]),
-            models.Index(fields=["account", "openid", "-received_at"]),
-        ]
+        # Every index is written by every callback, so there are few: the account
+        # foreign key's (lists newest first by id) and the follower's conversation.
+        indexes = [models.Index(fields=["account", "openid"])]
 
 
 class OutboundMessage(models.Model):

@@ -8,11 +8,14 @@ hosts, whether this delivery is the first (SQLite ≥ 3.35 and PostgreSQL both h
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+
+from govwx.lib.dblock import serialized_writes
 
 from .models import Follower, InboundMessage, OutboundMessage
 from .protocol import Message, SubscribeEvent, UnsubscribeEvent
@@ -26,6 +29,13 @@ INTERACTION_EVENTS = frozenset(
         "location_select",
     }
 )
+
+
+# A follower's last interaction is written at most once a minute per process: the
+# 48-hour window then closes at most a minute early (never late), and a busy follower
+# costs one row write a minute instead of one per message.
+TOUCH_INTERVAL = 60.0
+_touched: dict[tuple[int, str], float] = {}
 
 
 @dataclass(frozen=True)
@@ -94,48 +104,66 @@ def payload_of(msg: Message) -> dict[str, Any]:
 
 def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handled_by: str,
                   rule_id: int | None, now: datetime) -> Stored:
-    """Store one delivery and touch its follower, in one transaction.
+    """Store one delivery and, when due, touch its follower, in one transaction.
 
     If WeChat already delivered this message (a retry), nothing is written and the
-    reply stored with the first delivery is returned.
+    reply stored with the first delivery is returned. Most deliveries are one INSERT in
+    autocommit mode; a second statement (the follower) makes it a transaction.
     """
     openid = msg.from_user
-    event = msg.event.lower()
     sent_at = datetime.fromtimestamp(msg.create_time, UTC) if msg.create_time else now
-    content = getattr(msg, "content", "")
-    with transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute(
-                _sql("inbound"),
-                [
-                    account_id, openid, msg.dedup_key, msg.msg_type, msg.event, msg.msg_id,
-                    content, json.dumps(payload_of(msg), ensure_ascii=False), _dt(sent_at),
-                    _dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
-                ],
-            )
-            row = cur.fetchone()
-            if row is None:
-                stored = (
-                    InboundMessage.objects.filter(account_id=account_id, dedup_key=msg.dedup_key)
-                    .values_list("id", "reply")
-                    .get()
-                )
-                return Stored(stored[0], False, stored[1])
-            if openid and (msg.msg_type != "event" or event in INTERACTION_EVENTS
-                           or event == "unsubscribe"):
-                _touch_follower(cur, account_id, msg, now)
+    params = [
+        account_id, openid, msg.dedup_key, msg.msg_type, msg.event, msg.msg_id,
+        getattr(msg, "content", ""), json.dumps(payload_of(msg), ensure_ascii=False),
+        _dt(sent_at), _dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
+    ]
+    touch = _follower_write(account_id, msg)
+    with serialized_writes():
+        if touch is None:
+            with connection.cursor() as cur:
+                cur.execute(_sql("inbound"), params)
+                row = cur.fetchone()
+        else:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(_sql("inbound"), params)
+                row = cur.fetchone()
+                if row is not None:
+                    cur.execute(_sql(touch[0]), touch[1](_dt(now)))
+    if row is None:
+        _touched.pop((account_id, openid), None)
+        stored = (
+            InboundMessage.objects.filter(account_id=account_id, dedup_key=msg.dedup_key)
+            .values_list("id", "reply")
+            .get()
+        )
+        return Stored(stored[0], False, stored[1])
     return Stored(row[0], True, reply)
 
 
-def _touch_follower(cur: Any, account_id: int, msg: Message, now: datetime) -> None:
-    t = _dt(now)
+def _follower_write(account_id: int, msg: Message) -> tuple[str, Any] | None:
+    """Which follower statement this delivery needs, if any: (sql key, params(now))."""
+    openid = msg.from_user
+    event = msg.event.lower()
+    if not openid or (msg.msg_type == "event" and event not in INTERACTION_EVENTS
+                      and event != "unsubscribe"):
+        return None
+    key = (account_id, openid)
     if isinstance(msg, SubscribeEvent):
-        cur.execute(_sql("subscribe"), [account_id, msg.from_user, True, t, None, msg.scene, t, t, ""])
-    elif isinstance(msg, UnsubscribeEvent):
-        cur.execute(_sql("unsubscribe"), [account_id, msg.from_user, False, None, t, "", t, t, ""])
-    else:
-        # Only followers can write to an account, so a first message means following.
-        cur.execute(_sql("touch"), [account_id, msg.from_user, True, None, None, "", t, t, ""])
+        _touched.pop(key, None)
+        scene = msg.scene
+        return "subscribe", lambda t: [account_id, openid, True, t, None, scene, t, t, ""]
+    if isinstance(msg, UnsubscribeEvent):
+        _touched.pop(key, None)
+        return "unsubscribe", lambda t: [account_id, openid, False, None, t, "", t, t, ""]
+    clock = time.monotonic()
+    last = _touched.get(key)
+    if last is not None and clock - last < TOUCH_INTERVAL:
+        return None
+    if len(_touched) > 200_000:
+        _touched.clear()
+    _touched[key] = clock
+    # Only followers can write to an account, so a first message means following.
+    return "touch", lambda t: [account_id, openid, True, None, None, "", t, t, ""]
 
 
 def queue_customer_messages(account_id: int, openid: str, replies: Any, *,
