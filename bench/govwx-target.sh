@@ -3,7 +3,7 @@
 # Run by the harness in a fresh scratch directory with PORT and BENCH_RULES set: sets up
 # a new SQLite database there, registers the workload's account, imports its rules and
 # serves. Every message is stored durably, as in production.
-#   WORKERS [2]  web server processes     THREADS [1]  threads each (1 = sync workers)
+#   WORKERS [2]  web server processes     THREADS [1]  blocking threads each
 #   GOVWX_DATABASE_URL  use another database (it is flushed of that account first)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,9 +21,5 @@ print(d["appid"], d["token"], d["aes_key"], d["account"])' "$BENCH_RULES")
 "$govwx" account add --name bench --appid "$appid" --secret bench-secret --token "$token" \
   --aes-key "$aes" --mode safe --original-id "$original" >/dev/null
 "$govwx" rules import --account "$appid" "$BENCH_RULES" >/dev/null
-if [ "${SERVER:-}" = granian ]; then
-  exec "$(dirname "$govwx")/granian" --interface wsgi --host 127.0.0.1 --port "$PORT" \
-    --workers "${WORKERS:-2}" --blocking-threads "${THREADS:-1}" --no-access-log govwx.wsgi:application
-fi
 exec "$govwx" serve --host 127.0.0.1 --port "$PORT" --workers "${WORKERS:-2}" \
   --threads "${THREADS:-1}" --no-task-worker

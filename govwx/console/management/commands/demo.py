@@ -119,13 +119,8 @@ class Command(BaseCommand):
         if settings.GOVWX_SANDBOX and "GOVWX_WECHAT_API_BASE" not in os.environ:
             os.environ["GOVWX_WECHAT_API_BASE"] = api
             settings.GOVWX_WECHAT_API_BASE = api
-        on_ready = None
         if settings.GOVWX_SANDBOX and account is not None:
-            account_id = account.pk
-
-            def on_ready() -> None:
-                threading.Thread(target=publish_menu_when_up, args=(base, account_id),
-                                 daemon=True).start()
-
-        serve(host, port, workers=default_workers(), threads=4, task_worker=True,
-              on_ready=on_ready)
+            threading.Thread(target=publish_menu_when_up, args=(base, account.pk),
+                             daemon=True).start()
+        # Threads: the sandbox's phone page calls back into this same server.
+        serve(host, port, workers=default_workers(), threads=4, task_worker=True)

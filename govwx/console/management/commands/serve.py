@@ -1,4 +1,4 @@
-"""`govwx serve`: the web server (gunicorn) and a task worker, for an installation that is
+"""`govwx serve`: the web server (Granian) and a task worker, for an installation that is
 already set up (`govwx migrate`)."""
 
 from __future__ import annotations
@@ -13,29 +13,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 def default_workers() -> int:
-    return max(2, min(8, (os.cpu_count() or 1) * 2))
+    return max(2, os.cpu_count() or 1)
 
 
-def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool,
-          on_ready: Any = None) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    from govwx.wsgi import application
-
-    class App(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("keepalive", 5)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("accesslog", None)
-            if on_ready is not None:
-                self.cfg.set("when_ready", lambda server: on_ready())
-
-        def load(self) -> Any:
-            return application
+def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool) -> None:
+    """Run Granian (a Rust HTTP server; keep-alive, no Python in the HTTP layer) on
+    govwx.wsgi, and a task worker beside it."""
+    from granian import Granian
+    from granian.constants import Interfaces
 
     worker = None
     if task_worker:
@@ -43,7 +28,11 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
         # database; this worker claims and runs them. Any number may run, on any host.
         worker = subprocess.Popen([sys.executable, "-m", "govwx", "db_worker", "--interval", "0.5"])
     try:
-        App().run()
+        Granian(
+            "govwx.wsgi:application", address=host, port=port, interface=Interfaces.WSGI,
+            workers=workers, blocking_threads=threads, log_access=False,
+            respawn_failed_workers=True, websockets=False,
+        ).serve()
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -62,8 +51,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=default_workers(),
                             help="web server processes")
-        parser.add_argument("--threads", type=int, default=4,
-                            help="threads per process (1 = sync workers)")
+        parser.add_argument("--threads", type=int, default=1,
+                            help="threads per process for blocking work")
         parser.add_argument("--no-task-worker", action="store_true",
                             help="do not start a task worker beside the web server")
 

@@ -1,0 +1,96 @@
+"""`govwx serve` for real: a server process on a scratch database, a signed and encrypted
+callback over TCP, and the fast path's answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from govwx.conftest import AES_KEY, APPID, ORIGINAL_ID, TOKEN
+
+from .wxpeer import Peer, text_xml
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("serve")
+    env = dict(os.environ, GOVWX_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="govwx.settings")
+    env.pop("GOVWX_DATABASE_URL", None)
+    if os.environ.get("GOVWX_TEST_DATABASE_URL"):
+        pytest.skip("serves its own SQLite file")
+    govwx = [sys.executable, "-m", "govwx"]
+    subprocess.run([*govwx, "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*govwx, "account", "add", "--name", "t", "--appid", APPID, "--secret", "s",
+                    "--token", TOKEN, "--aes-key", AES_KEY, "--mode", "safe",
+                    "--original-id", ORIGINAL_ID], env=env, check=True, stdout=subprocess.DEVNULL)
+    rules = Path(__file__).resolve().parents[2] / "console" / "demo" / "ruleset.json"
+    subprocess.run([*govwx, "rules", "import", "--account", APPID, str(rules)], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    proc = subprocess.Popen([*govwx, "serve", "--port", str(port), "--workers", "2",
+                             "--no-task-worker"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/wx/" + APPID + "/callback", timeout=1)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+class HTTPClient:
+    """Just enough of Django's test client's `post` for the Peer, over real HTTP."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def post(self, url: str, data: bytes, content_type: str) -> object:
+        req = urllib.request.Request(self.base + url, data=data, method="POST",
+                                     headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                status, content = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, content = e.code, e.read()
+        return type("R", (), {"status_code": status, "content": content})()
+
+
+def test_it_serves_the_callback_over_http(server: str) -> None:
+    peer = Peer(HTTPClient(server))
+    reply = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31)))
+    assert reply["Content"].startswith("社保查询")
+    again = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31), nonce="retry"))
+    assert again["Content"] == reply["Content"]
+
+
+def test_bad_requests_get_their_status_over_http(server: str) -> None:
+    peer = Peer(HTTPClient(server))
+    q, body = peer.build(text_xml("社保"))
+    assert peer.client.post(peer.url(dict(q, signature="0" * 40)), body, "text/xml").status_code == 403
+    assert peer.client.post(peer.url(q), b"<xml>", "text/xml").status_code == 400
+    assert peer.client.post(peer.url(q), b"x" * (1024 * 1024 + 1), "text/xml").status_code == 413
+    other = f"/wx/wx1111111111111111/callback?{peer.url(q).split('?', 1)[1]}"
+    assert peer.client.post(other, body, "text/xml").status_code == 404
+    assert peer.reply(peer.post(text_xml("你好", msg_id=77)))["Content"].startswith("您好")
