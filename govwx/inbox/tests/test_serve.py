@@ -3,7 +3,10 @@ callback over TCP, and the fast path's answers."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
+import threading
 import socket
 import subprocess
 import sys
@@ -27,7 +30,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("serve")
     env = dict(os.environ, GOVWX_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="govwx.settings")
     env.pop("GOVWX_DATABASE_URL", None)
@@ -38,7 +41,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run([*govwx, "account", "add", "--name", "t", "--appid", APPID, "--secret", "s",
                     "--token", TOKEN, "--aes-key", AES_KEY, "--mode", "safe",
                     "--original-id", ORIGINAL_ID], env=env, check=True, stdout=subprocess.DEVNULL)
-    rules = Path(__file__).resolve().parents[2] / "console" / "demo" / "ruleset.json"
+    demo = Path(__file__).resolve().parents[2] / "console" / "demo" / "ruleset.json"
+    doc = json.loads(demo.read_text(encoding="utf-8"))
+    doc["rules"].append({"id": 0, "name": "随机", "keywords": ["抽签"], "replies": [
+        {"kind": "text", "payload": {"content": f"签{i}"}} for i in range(5)]})
+    rules = data / "rules.json"
+    rules.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     subprocess.run([*govwx, "rules", "import", "--account", APPID, str(rules)], env=env,
                    check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
@@ -54,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base
+        yield base, data
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -77,16 +85,16 @@ class HTTPClient:
         return type("R", (), {"status_code": status, "content": content})()
 
 
-def test_it_serves_the_callback_over_http(server: str) -> None:
-    peer = Peer(HTTPClient(server))
+def test_it_serves_the_callback_over_http(server: tuple[str, Path]) -> None:
+    peer = Peer(HTTPClient(server[0]))
     reply = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31)))
     assert reply["Content"].startswith("社保查询")
     again = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31), nonce="retry"))
     assert again["Content"] == reply["Content"]
 
 
-def test_bad_requests_get_their_status_over_http(server: str) -> None:
-    peer = Peer(HTTPClient(server))
+def test_bad_requests_get_their_status_over_http(server: tuple[str, Path]) -> None:
+    peer = Peer(HTTPClient(server[0]))
     q, body = peer.build(text_xml("社保"))
     assert peer.client.post(peer.url(dict(q, signature="0" * 40)), body, "text/xml").status_code == 403
     assert peer.client.post(peer.url(q), b"<xml>", "text/xml").status_code == 400
@@ -94,3 +102,28 @@ def test_bad_requests_get_their_status_over_http(server: str) -> None:
     other = f"/wx/wx1111111111111111/callback?{peer.url(q).split('?', 1)[1]}"
     assert peer.client.post(other, body, "text/xml").status_code == 404
     assert peer.reply(peer.post(text_xml("你好", msg_id=77)))["Content"].startswith("您好")
+
+
+def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, Path]) -> None:
+    """WeChat's retries arriving at once, at both worker processes: the unique
+    constraint decides, so a random-reply rule still answers every delivery alike."""
+    peer = Peer(HTTPClient(server[0]))
+    xml = text_xml("抽签", msg_id=424242, create_time=int(time.time()))
+    requests = [peer.build(xml, nonce=f"n{i}") for i in range(12)]
+    replies: list[str] = []
+    barrier = threading.Barrier(len(requests))
+
+    def send(q: dict[str, str], body: bytes) -> None:
+        barrier.wait()
+        replies.append(peer.reply(peer.client.post(peer.url(q), body, "text/xml"))["Content"])
+
+    threads = [threading.Thread(target=send, args=r) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(replies) == 12 and len(set(replies)) == 1 and replies[0].startswith("签")
+    with sqlite3.connect(server[1] / "govwx.sqlite3") as db:
+        rows = db.execute("SELECT reply FROM wechat_inboundmessage WHERE msg_id = 424242")
+        stored = rows.fetchall()
+    assert len(stored) == 1 and replies[0] in stored[0][0]
