@@ -248,7 +248,8 @@ class WeChatClient:
         if local is not None and now < local[1]:
             return local[0]
         lock_timeout = self._lock_timeout()
-        deadline = now + lock_timeout + 1
+        # Monotonic: a wall-clock jump must neither cut the wait short nor stretch it.
+        deadline = time.monotonic() + lock_timeout + 1
         while True:
             token = _read_shared(self.appid)
             now = time.time()
@@ -264,7 +265,7 @@ class WeChatClient:
             if token is not None and token.valid(now):
                 # Another process is refreshing; until it is done the old token still works.
                 return token
-            if time.time() >= deadline:
+            if time.monotonic() >= deadline:
                 raise TransportError(
                     "timed out waiting for another process to fetch the access token"
                 )
