@@ -79,7 +79,9 @@ class Sandbox:
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         request = urllib.request.Request(
-            self.base + path, data=data, method=method,
+            self.base + path,
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -90,12 +92,20 @@ class Sandbox:
         return json.loads(raw) if raw else None
 
     def register(self, account: Account, secret: str | None = None) -> None:
-        self.call("POST", "/api/accounts", {
-            "name": account.name, "appid": account.appid,
-            "secret": account.app_secret if secret is None else secret,
-            "token": account.token, "aes_key": account.aes_key, "mode": account.mode,
-            "callback_url": "", "original_id": "",
-        })
+        self.call(
+            "POST",
+            "/api/accounts",
+            {
+                "name": account.name,
+                "appid": account.appid,
+                "secret": account.app_secret if secret is None else secret,
+                "token": account.token,
+                "aes_key": account.aes_key,
+                "mode": account.mode,
+                "callback_url": "",
+                "original_id": "",
+            },
+        )
 
     def follower_writing(self, account: Account) -> str:
         """A new follower who follows the account and writes to it: the window opens."""
@@ -107,17 +117,24 @@ class Sandbox:
 
     def write(self, account: Account, openid: str, text: str) -> None:
         self.call(
-            "POST", f"/api/accounts/{account.appid}/followers/{openid}/messages",
+            "POST",
+            f"/api/accounts/{account.appid}/followers/{openid}/messages",
             {"type": "text", "content": text},
         )
 
     def force_refresh(self, account: Account) -> str:
         """Someone else (a second system holding the secret) forces a new stable token,
         which invalidates the one govwx holds."""
-        answer = self.call("POST", "/cgi-bin/stable_token", {
-            "grant_type": "client_credential", "appid": account.appid,
-            "secret": account.app_secret, "force_refresh": True,
-        })
+        answer = self.call(
+            "POST",
+            "/cgi-bin/stable_token",
+            {
+                "grant_type": "client_credential",
+                "appid": account.appid,
+                "secret": account.app_secret,
+                "force_refresh": True,
+            },
+        )
         return str(answer["access_token"])
 
 
@@ -137,10 +154,16 @@ class CountingTransport:
 
 def new_account(secret: str = "sandbox-secret-1") -> Account:
     appid = "wx" + secrets.token_hex(8)
-    return create_account(AccountInput(
-        name="示例市发布", appid=appid, app_secret=secret, token="govwxtest",
-        aes_key=AES_KEY, mode=Account.Mode.SAFE,
-    ))
+    return create_account(
+        AccountInput(
+            name="示例市发布",
+            appid=appid,
+            app_secret=secret,
+            token="govwxtest",
+            aes_key=AES_KEY,
+            mode=Account.Mode.SAFE,
+        )
+    )
 
 
 def fresh_process() -> None:
@@ -227,16 +250,36 @@ def test_it_makes_transport_errors_retryable_api_errors() -> None:
         ("image", {"media_id": "M1"}),
         ("voice", {"media_id": "M2"}),
         ("video", {"media_id": "M3", "thumb_media_id": "T3", "title": "视频"}),
-        ("music", {"musicurl": "http://a/m.mp3", "hqmusicurl": "http://a/hq.mp3",
-                   "thumb_media_id": "T4", "title": "歌"}),
-        ("news", {"articles": [{"title": "通知", "description": "d", "url": "https://a/",
-                                "picurl": "https://a/p.jpg"}]}),
+        (
+            "music",
+            {
+                "musicurl": "http://a/m.mp3",
+                "hqmusicurl": "http://a/hq.mp3",
+                "thumb_media_id": "T4",
+                "title": "歌",
+            },
+        ),
+        (
+            "news",
+            {
+                "articles": [
+                    {
+                        "title": "通知",
+                        "description": "d",
+                        "url": "https://a/",
+                        "picurl": "https://a/p.jpg",
+                    }
+                ]
+            },
+        ),
         ("mpnews", {"media_id": "M5"}),
     ],
 )
 def test_it_builds_custom_message_bodies(msgtype: str, payload: dict[str, Any]) -> None:
     assert custom_message_body("oUser1", msgtype, payload) == {
-        "touser": "oUser1", "msgtype": msgtype, msgtype: payload,
+        "touser": "oUser1",
+        "msgtype": msgtype,
+        msgtype: payload,
     }
 
 
@@ -251,8 +294,11 @@ def test_it_adds_the_kf_account() -> None:
         ("sticker", {"content": "x"}, "unknown customer-service msgtype: 'sticker'"),
         ("text", {}, "text message needs content"),
         ("music", {"musicurl": "u"}, "music message needs hqmusicurl, thumb_media_id"),
-        ("news", {"articles": [{"title": "a"}, {"title": "b"}]},
-         "a news customer-service message carries exactly one article"),
+        (
+            "news",
+            {"articles": [{"title": "a"}, {"title": "b"}]},
+            "a news customer-service message carries exactly one article",
+        ),
     ],
 )
 def test_it_refuses_malformed_custom_messages(
@@ -304,6 +350,7 @@ def test_it_fetches_the_token_once_and_shares_it(account: Account) -> None:
     assert second_transport.paths == []
     assert WeChatClient(account, transport=first_transport).get_access_token() == token
     assert first_transport.paths == ["stable_token"]
+    assert cache.get(f"govwx:wechat:token-lock:{account.appid}") is None
 
 
 @live
@@ -365,6 +412,24 @@ def test_it_rejects_a_wrong_secret(sandbox: Sandbox) -> None:
     assert cache.get(f"govwx:wechat:token:{account.appid}") is None
 
 
+@pytest.mark.django_db
+def test_it_reads_invalid_credential_from_the_token_endpoint_as_a_wrong_secret(
+    cache_table: None,
+) -> None:
+    # WeChat has answered a wrong secret with 40001 on its token endpoints; the sandbox
+    # answers 40125, so this one answer is canned. Read as a stale token, it would loop.
+    urls: list[str] = []
+
+    def wechat(method: str, url: str, body: bytes | None, timeout: float) -> bytes:
+        urls.append(urlsplit(url).path)
+        return b'{"errcode":40001,"errmsg":"invalid credential"}'
+
+    with pytest.raises(InvalidAppSecret) as info:
+        WeChatClient(new_account(), transport=wechat).get_menu()
+    assert info.value.errcode == 40001
+    assert urls == ["/cgi-bin/stable_token"]
+
+
 @live
 def test_it_rejects_an_unknown_appid(sandbox: Sandbox) -> None:
     with pytest.raises(InvalidAppSecret) as info:
@@ -398,8 +463,7 @@ def test_it_refetches_an_expired_token(account: Account) -> None:
         # sandbox answers 42001 and the client must recover.
         cache.set(
             f"govwx:wechat:token:{account.appid}",
-            {"value": expired, "expires_at": time.time() + 3600,
-             "refresh_at": time.time() + 3000},
+            {"value": expired, "expires_at": time.time() + 3600, "refresh_at": time.time() + 3000},
         )
         fresh_process()
         with pytest.raises(MenuNotFound):
@@ -564,12 +628,19 @@ def test_it_creates_reads_and_deletes_the_menu(account: Account) -> None:
     # Raw UTF-8 on the wire, not \u escapes.
     assert "便民服务".encode() in sent[-1]
     # WeChat lists an empty sub_button on every leaf.
-    assert client.get_menu() == {"menu": {"button": [
-        {**MENU["button"][0], "sub_button": []},
-        {"name": "便民服务", "sub_button": [
-            {**button, "sub_button": []} for button in MENU["button"][1]["sub_button"]
-        ]},
-    ]}}
+    assert client.get_menu() == {
+        "menu": {
+            "button": [
+                {**MENU["button"][0], "sub_button": []},
+                {
+                    "name": "便民服务",
+                    "sub_button": [
+                        {**button, "sub_button": []} for button in MENU["button"][1]["sub_button"]
+                    ],
+                },
+            ]
+        }
+    }
     assert client.delete_menu() == {"errcode": 0, "errmsg": "ok"}
     with pytest.raises(MenuNotFound) as info:
         client.get_menu()
@@ -580,8 +651,10 @@ def test_it_creates_reads_and_deletes_the_menu(account: Account) -> None:
 @pytest.mark.parametrize(
     ("menu", "errcode"),
     [
-        ({"button": [{"type": "click", "name": f"按钮{i}", "key": f"K{i}"} for i in range(4)]},
-         40016),
+        (
+            {"button": [{"type": "click", "name": f"按钮{i}", "key": f"K{i}"} for i in range(4)]},
+            40016,
+        ),
         ({"button": [{"type": "click", "name": "一个太长的菜单名称", "key": "K"}]}, 40018),
     ],
 )
@@ -595,13 +668,12 @@ def test_it_maps_menu_errors(account: Account, menu: dict[str, Any], errcode: in
 
 
 @live
-def test_it_sends_inside_the_window_and_not_after_it(
-    account: Account, sandbox: Sandbox
-) -> None:
+def test_it_sends_inside_the_window_and_not_after_it(account: Account, sandbox: Sandbox) -> None:
     openid = sandbox.follower_writing(account)
     client = WeChatClient(account)
     assert client.send_custom_message(openid, "text", {"content": "您好，已收到。"}) == {
-        "errcode": 0, "errmsg": "ok",
+        "errcode": 0,
+        "errmsg": "ok",
     }
     conversation = sandbox.call(
         "GET", f"/api/accounts/{account.appid}/followers/{openid}/conversation"
