@@ -118,6 +118,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "govwx_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

@@ -49,6 +49,11 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _p() -> str:
+    """The placeholder of the driver the statement goes to (see _run)."""
+    return "?" if connection.vendor == "sqlite" else "%s"
+
+
 def _inbound_sql() -> str:
     cols = (
         "account_id", "openid", "dedup_key", "msg_type", "event", "msg_id", "content",
@@ -56,7 +61,7 @@ def _inbound_sql() -> str:
     )
     return (
         f"INSERT INTO {_q(InboundMessage._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"VALUES ({', '.join([_p()] * len(cols))}) "
         f"ON CONFLICT ({_q('account_id')}, {_q('dedup_key')}) DO NOTHING RETURNING {_q('id')}"
     )
 
@@ -69,7 +74,7 @@ def _follower_sql(update: tuple[str, ...]) -> str:
     sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
     return (
         f"INSERT INTO {_q(Follower._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"VALUES ({', '.join([_p()] * len(cols))}) "
         f"ON CONFLICT ({_q('account_id')}, {_q('openid')}) DO UPDATE SET {sets}"
     )
 
@@ -95,7 +100,10 @@ def _sql(key: str) -> str:
 
 
 def _dt(value: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
+    if connection.vendor == "sqlite":
+        # Django's own SQLite format: naive UTC, str(datetime)
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return value
 
 
 def payload_of(msg: Message) -> dict[str, Any]:
@@ -118,17 +126,11 @@ def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handl
         _dt(sent_at), _dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
     ]
     touch = _follower_write(account_id, msg)
+    statements = [(_sql("inbound"), params)]
+    if touch is not None:
+        statements.append((_sql(touch[0]), touch[1](_dt(now))))
     with serialized_writes():
-        if touch is None:
-            with connection.cursor() as cur:
-                cur.execute(_sql("inbound"), params)
-                row = cur.fetchone()
-        else:
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(_sql("inbound"), params)
-                row = cur.fetchone()
-                if row is not None:
-                    cur.execute(_sql(touch[0]), touch[1](_dt(now)))
+        row = _run(statements)
     if row is None:
         _touched.pop((account_id, openid), None)
         stored = (
@@ -138,6 +140,38 @@ def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handl
         )
         return Stored(stored[0], False, stored[1])
     return Stored(row[0], True, reply)
+
+
+def _run(statements: list[tuple[str, list[Any]]]) -> Any:
+    """Run the INSERT … RETURNING and, if it inserted, the statements after it, as one
+    transaction; return the INSERT's row (None: a duplicate)."""
+    if connection.vendor == "sqlite":
+        # The sqlite3 connection itself: Django's cursor wrappers cost more than the
+        # statement here. Django runs it in autocommit mode (isolation_level None).
+        connection.ensure_connection()
+        raw = connection.connection
+        own = len(statements) > 1 and not connection.in_atomic_block
+        if own:
+            raw.execute("BEGIN IMMEDIATE")
+        try:
+            row = raw.execute(*statements[0]).fetchone()
+            if row is not None:
+                for sql, params in statements[1:]:
+                    raw.execute(sql, params)
+        except BaseException:
+            if own:
+                raw.execute("ROLLBACK")
+            raise
+        if own:
+            raw.execute("COMMIT")
+        return row
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(*statements[0])
+        row = cur.fetchone()
+        if row is not None:
+            for sql, params in statements[1:]:
+                cur.execute(sql, params)
+    return row
 
 
 def _follower_write(account_id: int, msg: Message) -> tuple[str, Any] | None:

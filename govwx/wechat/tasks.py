@@ -57,6 +57,11 @@ def deliver_outbound(message_id: int) -> str:
             error_message=str(exc.errmsg)[:255],
         )
         return "failed"
+    except ValueError as exc:  # a payload the API cannot carry: never retried
+        OutboundMessage.objects.filter(pk=message_id).update(
+            status=OutboundMessage.Status.FAILED, error_message=str(exc)[:255]
+        )
+        return "failed"
     OutboundMessage.objects.filter(pk=message_id).update(
         status=OutboundMessage.Status.SENT, sent_at=timezone.now()
     )
