@@ -67,3 +67,40 @@ def outsider(other_account: Account, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_user("outsider", password="pw-outsider-1")
     add_member(other_account, user, Membership.Role.OPERATOR)
     return user
+
+
+# ------------------------------------------------------------------ browser tests
+# Playwright drives Debian's Chromium (never a downloaded browser). Where no Chromium is
+# installed the browser tests are skipped, and the run says so at the end.
+import os  # noqa: E402
+import shutil  # noqa: E402
+
+CHROMIUM = os.environ.get("GOVWX_CHROMIUM") or shutil.which("chromium") or ""
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+# Playwright's sync API runs an event loop in the test thread; the ORM must still work.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not CHROMIUM:
+        pytest.skip("Chromium not found: browser tests skipped (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS,
+            "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not CHROMIUM:
+        terminalreporter.write_line(
+            "NOTE: no Chromium found, so the browser tests were SKIPPED "
+            "(apt-get install chromium fonts-wqy-microhei)", yellow=True, bold=True,
+        )
