@@ -31,16 +31,31 @@ class AccountAdminForm(forms.ModelForm):
     """Secrets are write-only: the form never shows a stored value, and a blank field
     keeps what is stored."""
 
-    app_secret = forms.CharField(label=_("AppSecret"), required=False,
-                                 widget=forms.PasswordInput(render_value=False))
-    token = forms.CharField(label=_("Token"), required=False,
-                            widget=forms.PasswordInput(render_value=False))
-    aes_key = forms.CharField(label=_("EncodingAESKey"), required=False,
-                              widget=forms.PasswordInput(render_value=False))
+    app_secret = forms.CharField(
+        label=_("AppSecret"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    token = forms.CharField(
+        label=_("Token"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    aes_key = forms.CharField(
+        label=_("EncodingAESKey"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
 
     class Meta:
         model = Account
-        fields = "__all__"
+        fields = (
+            "name",
+            "appid",
+            "original_id",
+            "app_secret",
+            "token",
+            "aes_key",
+            "mode",
+            "kind",
+            "positioning",
+            "organisation",
+            "is_active",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,7 +64,7 @@ class AccountAdminForm(forms.ModelForm):
                 self.fields[name].help_text = _("已设置；留空则保持不变。")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in SECRET_FIELDS:
             if not data.get(name) and self.instance.pk:
                 data[name] = getattr(self.instance, name)

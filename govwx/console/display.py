@@ -50,7 +50,8 @@ def event_summary(event: str, payload: dict[str, Any]) -> str:
         return _("扫描二维码 %(key)s") % {"key": key}
     if name == "location":
         return _("上报位置 %(lat)s, %(lng)s") % {
-            "lat": _s(payload, "Latitude"), "lng": _s(payload, "Longitude")
+            "lat": _s(payload, "Latitude"),
+            "lng": _s(payload, "Longitude"),
         }
     return _("事件 %(name)s") % {"name": event}
 
@@ -69,7 +70,9 @@ def content_summary(msg: InboundMessage) -> str:
         return _("[视频]")
     if t == "location":
         return _("[位置] %(label)s (%(x)s, %(y)s)") % {
-            "label": _s(p, "Label"), "x": _s(p, "Location_X"), "y": _s(p, "Location_Y")
+            "label": _s(p, "Label"),
+            "x": _s(p, "Location_X"),
+            "y": _s(p, "Location_Y"),
         }
     if t == "link":
         return _("[链接] %(title)s") % {"title": _s(p, "Title")}
@@ -83,7 +86,8 @@ def reply_summary(reply: Any) -> str:
     if not isinstance(reply, dict) or not reply.get("kind"):
         return ""
     kind = reply["kind"]
-    data = reply.get("data") if isinstance(reply.get("data"), dict) else {}
+    raw = reply.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
         return str(data.get("content", ""))
     if kind == "news":
@@ -128,8 +132,9 @@ class MessageRow:
     unanswered: bool
 
 
-def message_rows(messages: list[InboundMessage], rule_names: dict[int, str],
-                 nicknames: dict[str, str]) -> list[MessageRow]:
+def message_rows(
+    messages: list[InboundMessage], rule_names: dict[int, str], nicknames: dict[str, str]
+) -> list[MessageRow]:
     return [
         MessageRow(
             msg=m,

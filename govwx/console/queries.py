@@ -63,12 +63,17 @@ def rows_for(account: Account, messages: list[InboundMessage]) -> list[MessageRo
     rule_ids = {m.rule_id for m in messages if m.rule_id}
     names = (
         dict(Rule.objects.filter(account=account, pk__in=rule_ids).values_list("pk", "name"))
-        if rule_ids else {}
+        if rule_ids
+        else {}
     )
     openids = {m.openid for m in messages}
-    nicknames = dict(
-        Follower.objects.filter(account=account, openid__in=openids)
-        .exclude(nickname="")
-        .values_list("openid", "nickname")
-    ) if openids else {}
+    nicknames = (
+        dict(
+            Follower.objects.filter(account=account, openid__in=openids)
+            .exclude(nickname="")
+            .values_list("openid", "nickname")
+        )
+        if openids
+        else {}
+    )
     return message_rows(messages, names, nicknames)

@@ -40,7 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
     account = current_account(request)
     if account is None:
         return _no_account(request)
-    latest = list(InboundMessage.objects.filter(account=account).order_by("-received_at", "-id")[:10])
+    latest = list(
+        InboundMessage.objects.filter(account=account).order_by("-received_at", "-id")[:10]
+    )
     return render(
         request,
         "console/home.html",
@@ -66,7 +68,9 @@ def message_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(msg_type=msg_type)
     else:
         msg_type = ""
-    page = Paginator(qs.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("-received_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

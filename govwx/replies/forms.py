@@ -68,7 +68,10 @@ class RuleForm(forms.Form):
         label=_("回复方式"), choices=Rule.ReplyMode.choices, initial=Rule.ReplyMode.RANDOM
     )
     priority = forms.IntegerField(
-        label=_("优先级"), min_value=0, max_value=2_000_000_000, initial=100,
+        label=_("优先级"),
+        min_value=0,
+        max_value=2_000_000_000,
+        initial=100,
         help_text=_("数字越小越优先；相同时先建的规则优先。"),
     )
     enabled = forms.BooleanField(label=_("启用"), required=False, initial=True)
@@ -87,7 +90,9 @@ class RuleForm(forms.Form):
                 label=_("类型"), choices=kind_choices, initial=Reply.Kind.TEXT, required=False
             )
             self.fields[f"reply_{n}"] = forms.CharField(
-                label=_("回复文字"), required=False, strip=True,
+                label=_("回复文字"),
+                required=False,
+                strip=True,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
             self.fields[f"reply_{n}_title"] = forms.CharField(
@@ -140,20 +145,22 @@ class RuleForm(forms.Form):
         out = []
         for n in REPLY_SLOTS:
             kind = self[f"reply_{n}_kind"].value() or Reply.Kind.TEXT
-            out.append({
-                "n": n,
-                "kind": kind,
-                "kept": kind in KEPT_KINDS,
-                "kind_label": Reply.Kind(kind).label if kind in Reply.Kind.values else kind,
-                "kind_field": self[f"reply_{n}_kind"],
-                "text": self[f"reply_{n}"],
-                "title": self[f"reply_{n}_title"],
-                "description": self[f"reply_{n}_description"],
-                "pic_url": self[f"reply_{n}_pic_url"],
-                "url": self[f"reply_{n}_url"],
-                "payload": self[f"reply_{n}_payload"],
-                "remove": self[f"reply_{n}_remove"],
-            })
+            out.append(
+                {
+                    "n": n,
+                    "kind": kind,
+                    "kept": kind in KEPT_KINDS,
+                    "kind_label": Reply.Kind(kind).label if kind in Reply.Kind.values else kind,
+                    "kind_field": self[f"reply_{n}_kind"],
+                    "text": self[f"reply_{n}"],
+                    "title": self[f"reply_{n}_title"],
+                    "description": self[f"reply_{n}_description"],
+                    "pic_url": self[f"reply_{n}_pic_url"],
+                    "url": self[f"reply_{n}_url"],
+                    "payload": self[f"reply_{n}_payload"],
+                    "remove": self[f"reply_{n}_remove"],
+                }
+            )
         return out
 
     def _payload(self, n: int) -> dict[str, Any]:
@@ -225,11 +232,15 @@ class TriggerRepliesForm(forms.Form):
     """
 
     follow = forms.CharField(
-        label=_("被关注回复"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("被关注回复"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("粉丝关注公众号时自动发送。留空则不回复。"),
     )
     default = forms.CharField(
-        label=_("收到消息回复"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("收到消息回复"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("没有关键词规则命中时发送。留空则不回复。"),
     )
     click_rows = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=100)

@@ -62,7 +62,9 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     rules = Rule.objects.filter(account=account)
     if q:
-        matching = Keyword.objects.filter(rule__account=account, text__icontains=q).values("rule_id")
+        matching = Keyword.objects.filter(rule__account=account, text__icontains=q).values(
+            "rule_id"
+        )
         rules = rules.filter(Q(name__icontains=q) | Q(pk__in=matching))
     rules = rules.order_by("priority", "id").prefetch_related(
         "keywords",
@@ -73,13 +75,25 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     for rule in page.object_list:
         replies = list(rule.replies.all())
         first = wire_summary(replies[0].kind, replies[0].payload) if replies else ""
-        rows.append({"rule": rule, "keywords": list(rule.keywords.all()), "first_reply": first,
-                     "reply_count": len(replies)})
+        rows.append(
+            {
+                "rule": rule,
+                "keywords": list(rule.keywords.all()),
+                "first_reply": first,
+                "reply_count": len(replies),
+            }
+        )
     return render(
         request,
         "replies/rule_list.html",
-        {"account": account, "page": page, "rows": rows, "q": q, "try_form": TryForm(),
-         "query": urlencode({"q": q}) if q else ""},
+        {
+            "account": account,
+            "page": page,
+            "rows": rows,
+            "q": q,
+            "try_form": TryForm(),
+            "query": urlencode({"q": q}) if q else "",
+        },
     )
 
 
@@ -97,8 +111,9 @@ def rule_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已创建规则“%(name)s”") % {"name": rule.name})
             return redirect("replies:list")
-    return render(request, "replies/rule_form.html", {"account": account, "form": form,
-                                                      "rule": None})
+    return render(
+        request, "replies/rule_form.html", {"account": account, "form": form, "rule": None}
+    )
 
 
 @login_required
@@ -119,8 +134,9 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("replies:list")
     else:
         form = RuleForm(initial=RuleForm.initial_for(rule))
-    return render(request, "replies/rule_form.html", {"account": account, "form": form,
-                                                      "rule": rule})
+    return render(
+        request, "replies/rule_form.html", {"account": account, "form": form, "rule": rule}
+    )
 
 
 @login_required
@@ -175,21 +191,36 @@ def trigger_replies(request: HttpRequest) -> HttpResponse:
                     messages.info(request, _("没有改动"))
                 return redirect("replies:triggers")
     else:
-        initial: dict[str, Any] = {"follow": texts.get("follow", ""),
-                                   "default": texts.get("default", "")}
+        initial: dict[str, Any] = {
+            "follow": texts.get("follow", ""),
+            "default": texts.get("default", ""),
+        }
         for i, key in enumerate(click_keys):
             initial[f"click_key_{i}"] = key
             initial[f"click_text_{i}"] = texts.get(f"click:{key}", "")
         form = TriggerRepliesForm(initial=initial, rows=len(click_keys) + EXTRA_CLICK_ROWS)
     labels = {k: str(Reply.Kind(v).label) for k, v in kinds.items() if v != Reply.Kind.TEXT}
-    return render(request, "replies/trigger_replies.html", {
-        "account": account, "form": form,
-        "fields": [(form["follow"], labels.get("follow")), (form["default"], labels.get("default"))],
-    })
+    return render(
+        request,
+        "replies/trigger_replies.html",
+        {
+            "account": account,
+            "form": form,
+            "fields": [
+                (form["follow"], labels.get("follow")),
+                (form["default"], labels.get("default")),
+            ],
+        },
+    )
 
 
-def _save_triggers(request: HttpRequest, account: Account, form: TriggerRepliesForm,
-                   texts: dict[str, str], kinds: dict[str, str]) -> int | None:
+def _save_triggers(
+    request: HttpRequest,
+    account: Account,
+    form: TriggerRepliesForm,
+    texts: dict[str, str],
+    kinds: dict[str, str],
+) -> int | None:
     """Write what changed, all or nothing; the number of changes, or None on errors."""
     wanted = form.clicks()
     changes: list[tuple[str | None, str, str, list[ReplyInput]]] = []
@@ -210,11 +241,11 @@ def _save_triggers(request: HttpRequest, account: Account, form: TriggerRepliesF
     if form.errors:
         return None
     with transaction.atomic():
-        for field, trigger, key, replies in changes:
+        for target, trigger, key, replies in changes:
             try:
                 set_trigger_replies(account, trigger, replies, click_key=key, actor=request.user)
             except ValidationError as exc:
-                form.add_error(field, exc.messages)
+                form.add_error(target, exc.messages)
         if form.errors:
             transaction.set_rollback(True)
             return None
@@ -235,14 +266,20 @@ def try_rule(request: HttpRequest) -> HttpResponse:
         hit = ruleset.matcher.match(form.cleaned_data["text"])
         if hit is not None:
             result = {
-                "how": "rule", "rule_pk": hit.pk, "rule_name": hit.name,
+                "how": "rule",
+                "rule_pk": hit.pk,
+                "rule_name": hit.name,
                 "reply_all": hit.reply_all,
                 "replies": [wire_summary(r.kind, r.data) for r in hit.replies],
             }
         elif ruleset.default:
-            result = {"how": "default",
-                      "replies": [wire_summary(r.kind, r.data) for r in ruleset.default]}
+            result = {
+                "how": "default",
+                "replies": [wire_summary(r.kind, r.data) for r in ruleset.default],
+            }
         else:
             result = {"how": "none", "replies": []}
-    template = "replies/_try_result.html" if request.headers.get("HX-Request") else "replies/try.html"
+    template = (
+        "replies/_try_result.html" if request.headers.get("HX-Request") else "replies/try.html"
+    )
     return render(request, template, {"account": account, "try_form": form, "result": result})

@@ -7,8 +7,14 @@ from .models import Follower, InboundMessage, OutboundMessage
 
 @admin.register(Follower)
 class FollowerAdmin(admin.ModelAdmin):
-    list_display = ("openid", "nickname", "account", "subscribed", "subscribed_at",
-                    "last_interaction_at")
+    list_display = (
+        "openid",
+        "nickname",
+        "account",
+        "subscribed",
+        "subscribed_at",
+        "last_interaction_at",
+    )
     list_filter = ("subscribed", "account")
     search_fields = ("openid", "nickname")
     list_select_related = ("account",)
@@ -16,8 +22,15 @@ class FollowerAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "account", "openid", "msg_type", "event", "handled_by",
-                    "short_content")
+    list_display = (
+        "received_at",
+        "account",
+        "openid",
+        "msg_type",
+        "event",
+        "handled_by",
+        "short_content",
+    )
     list_filter = ("msg_type", "handled_by", "account")
     search_fields = ("openid", "content", "dedup_key")
     list_select_related = ("account",)

@@ -23,14 +23,29 @@ def root(client: Client, django_user_model: Any) -> Any:
 
 
 def test_every_list_page_opens(client: Client, root: Any, account: Account, operator: Any) -> None:
-    create_rule(account, RuleInput(name="r", keywords=[KeywordInput("k")],
-                                   replies=[ReplyInput(Reply.Kind.TEXT, {"content": "v"})]))
+    create_rule(
+        account,
+        RuleInput(
+            name="r",
+            keywords=[KeywordInput("k")],
+            replies=[ReplyInput(Reply.Kind.TEXT, {"content": "v"})],
+        ),
+    )
     inbound(account, content="hi")
     follower(account, "o-1")
-    for model in ("accounts/organisation", "accounts/department", "accounts/account",
-                  "accounts/membership", "accounts/auditevent", "wechat/follower",
-                  "wechat/inboundmessage", "wechat/outboundmessage", "replies/rule",
-                  "replies/keyword", "replies/reply"):
+    for model in (
+        "accounts/organisation",
+        "accounts/department",
+        "accounts/account",
+        "accounts/membership",
+        "accounts/auditevent",
+        "wechat/follower",
+        "wechat/inboundmessage",
+        "wechat/outboundmessage",
+        "replies/rule",
+        "replies/keyword",
+        "replies/reply",
+    ):
         r = client.get(f"/admin/{model}/")
         assert r.status_code == 200, model
 
@@ -45,13 +60,26 @@ def test_it_never_shows_secrets(client: Client, root: Any, account: Account) -> 
 
 
 def test_a_blank_secret_keeps_the_stored_one(client: Client, root: Any, account: Account) -> None:
-    r = client.post(f"/admin/accounts/account/{account.pk}/change/", {
-        "name": "改名后", "appid": account.appid, "original_id": account.original_id,
-        "app_secret": "", "token": "", "aes_key": "", "mode": account.mode,
-        "kind": account.kind, "positioning": "", "organisation": "", "is_active": "on",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
-    })
+    r = client.post(
+        f"/admin/accounts/account/{account.pk}/change/",
+        {
+            "name": "改名后",
+            "appid": account.appid,
+            "original_id": account.original_id,
+            "app_secret": "",
+            "token": "",
+            "aes_key": "",
+            "mode": account.mode,
+            "kind": account.kind,
+            "positioning": "",
+            "organisation": "",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     account.refresh_from_db()
     assert account.name == "改名后"

@@ -19,9 +19,15 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 def rule(account: Account, name: str, *, enabled: bool = True) -> Any:
-    return create_rule(account, RuleInput(
-        name=name, keywords=[KeywordInput(name)],
-        replies=[ReplyInput(Reply.Kind.TEXT, {"content": "答复" + name})], enabled=enabled))
+    return create_rule(
+        account,
+        RuleInput(
+            name=name,
+            keywords=[KeywordInput(name)],
+            replies=[ReplyInput(Reply.Kind.TEXT, {"content": "答复" + name})],
+            enabled=enabled,
+        ),
+    )
 
 
 def test_it_sends_anonymous_users_to_login(client: Client) -> None:
@@ -39,19 +45,32 @@ def test_it_shows_an_empty_state_without_an_account(client: Client, django_user_
 
 
 @time_machine.travel(datetime(2025, 3, 10, 0, 30, tzinfo=SH), tick=False)
-def test_it_counts_today_in_shanghai_time(client: Client, operator: Any, account: Account,
-                                          other_account: Account) -> None:
-    today = datetime(2025, 3, 10, 0, 10, tzinfo=SH)      # 2025-03-09 16:10 UTC
+def test_it_counts_today_in_shanghai_time(
+    client: Client, operator: Any, account: Account, other_account: Account
+) -> None:
+    today = datetime(2025, 3, 10, 0, 10, tzinfo=SH)  # 2025-03-09 16:10 UTC
     yesterday = datetime(2025, 3, 9, 23, 50, tzinfo=SH)  # same UTC date as `today`
     r1 = rule(account, "社保")
     rule(account, "公积金")
     rule(account, "停用的", enabled=False)
-    inbound(account, content="社保", handled_by="rule", rule_id=r1.pk,
-            reply=text_reply("答复社保"), at=today)
+    inbound(
+        account,
+        content="社保",
+        handled_by="rule",
+        rule_id=r1.pk,
+        reply=text_reply("答复社保"),
+        at=today,
+    )
     inbound(account, content="你好", handled_by="default", reply=text_reply("您好"), at=today)
     inbound(account, content="没人理", handled_by="none", at=today)
-    inbound(account, msg_type="event", event="subscribe", handled_by="follow",
-            reply=text_reply("欢迎"), at=today)
+    inbound(
+        account,
+        msg_type="event",
+        event="subscribe",
+        handled_by="follow",
+        reply=text_reply("欢迎"),
+        at=today,
+    )
     inbound(account, msg_type="event", event="LOCATION", handled_by="none", at=today)
     inbound(account, content="昨天的", handled_by="none", at=yesterday)
     inbound(other_account, content="别的号", handled_by="none", at=today)
@@ -63,9 +82,9 @@ def test_it_counts_today_in_shanghai_time(client: Client, operator: Any, account
     r = client.get("/")
     assert r.status_code == 200
     stats = r.context["stats"]
-    assert stats.received == 3          # text messages today; events are not messages
-    assert stats.auto_replied == 3      # rule + default + follow
-    assert stats.unanswered == 1        # the LOCATION event does not count
+    assert stats.received == 3  # text messages today; events are not messages
+    assert stats.auto_replied == 3  # rule + default + follow
+    assert stats.unanswered == 1  # the LOCATION event does not count
     assert stats.new_followers == 1
     assert stats.unfollows == 1
     assert stats.following == 2
@@ -79,12 +98,12 @@ def test_it_counts_today_in_shanghai_time(client: Client, operator: Any, account
     assert "2025-03-10 00:10:00" in body
 
 
-def test_it_lists_the_latest_ten_messages(client: Client, operator: Any, account: Account,
-                                          django_assert_num_queries: Any) -> None:
+def test_it_lists_the_latest_ten_messages(
+    client: Client, operator: Any, account: Account, django_assert_num_queries: Any
+) -> None:
     r1 = rule(account, "社保")
     for i in range(12):
-        inbound(account, content=f"消息{i:02d}", handled_by="rule", rule_id=r1.pk,
-                openid=f"o-{i}")
+        inbound(account, content=f"消息{i:02d}", handled_by="rule", rule_id=r1.pk, openid=f"o-{i}")
     follower(account, "o-11", nickname="张三")
     client.force_login(operator)
     # session, user, accounts list, account + membership (access helper), latest messages,
@@ -96,8 +115,9 @@ def test_it_lists_the_latest_ten_messages(client: Client, operator: Any, account
     assert rows[0].follower_name == "张三"
 
 
-def test_it_shows_only_the_current_account_to_an_outsider(client: Client, outsider: Any,
-                                                          account: Account) -> None:
+def test_it_shows_only_the_current_account_to_an_outsider(
+    client: Client, outsider: Any, account: Account
+) -> None:
     inbound(account, content="机密内容")
     client.force_login(outsider)
     session = client.session

@@ -45,8 +45,11 @@ def test_the_compiled_catalogue_matches_the_po() -> None:
     with open(LOCALE / "django.mo", "rb") as fh:
         mo = gettext.GNUTranslations(fh)
     entries = read_po(LOCALE / "django.po")
-    stale = [m for m, s in entries.items()
-             if "msgid_plural" not in m and mo.gettext(m) != s and mo.ngettext(m, m, 2) != s]
+    stale = [
+        m
+        for m, s in entries.items()
+        if "msgid_plural" not in m and mo.gettext(m) != s and mo.ngettext(m, m, 2) != s
+    ]
     assert stale == []
 
 

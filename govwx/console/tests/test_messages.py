@@ -26,23 +26,55 @@ def test_it_sends_anonymous_users_to_login(client: Client) -> None:
 def test_it_lists_messages_newest_first_with_what_was_replied(
     client: Client, operator: Any, account: Account
 ) -> None:
-    rule = create_rule(account, RuleInput(
-        name="社保查询", keywords=[KeywordInput("社保")],
-        replies=[ReplyInput(Reply.Kind.TEXT, {"content": "请拨打12333"})]))
-    inbound(account, content="社保怎么交", handled_by="rule", rule_id=rule.pk,
-            reply=text_reply("请拨打12333"), at=datetime(2025, 1, 2, 8, 0, tzinfo=SH))
-    inbound(account, msg_type="image", payload={"PicUrl": "http://x/p.jpg"},
-            handled_by="none", at=datetime(2025, 1, 2, 9, 0, tzinfo=SH))
-    inbound(account, msg_type="location",
-            payload={"Label": "西安市政府", "Location_X": "34.26", "Location_Y": "108.94"},
-            handled_by="default", reply=text_reply("收到"), at=datetime(2025, 1, 2, 10, 0, tzinfo=SH))
-    inbound(account, msg_type="event", event="CLICK", payload={"EventKey": "V_NEWS"},
-            handled_by="click",
-            reply={"kind": "news", "data": {"articles": [{"title": "今日要闻"}, {"title": "b"}]}},
-            at=datetime(2025, 1, 2, 11, 0, tzinfo=SH))
-    inbound(account, msg_type="event", event="subscribe", payload={"EventKey": "qrscene_42"},
-            handled_by="follow", reply=text_reply("欢迎关注"),
-            at=datetime(2025, 1, 2, 12, 0, tzinfo=SH))
+    rule = create_rule(
+        account,
+        RuleInput(
+            name="社保查询",
+            keywords=[KeywordInput("社保")],
+            replies=[ReplyInput(Reply.Kind.TEXT, {"content": "请拨打12333"})],
+        ),
+    )
+    inbound(
+        account,
+        content="社保怎么交",
+        handled_by="rule",
+        rule_id=rule.pk,
+        reply=text_reply("请拨打12333"),
+        at=datetime(2025, 1, 2, 8, 0, tzinfo=SH),
+    )
+    inbound(
+        account,
+        msg_type="image",
+        payload={"PicUrl": "http://x/p.jpg"},
+        handled_by="none",
+        at=datetime(2025, 1, 2, 9, 0, tzinfo=SH),
+    )
+    inbound(
+        account,
+        msg_type="location",
+        payload={"Label": "西安市政府", "Location_X": "34.26", "Location_Y": "108.94"},
+        handled_by="default",
+        reply=text_reply("收到"),
+        at=datetime(2025, 1, 2, 10, 0, tzinfo=SH),
+    )
+    inbound(
+        account,
+        msg_type="event",
+        event="CLICK",
+        payload={"EventKey": "V_NEWS"},
+        handled_by="click",
+        reply={"kind": "news", "data": {"articles": [{"title": "今日要闻"}, {"title": "b"}]}},
+        at=datetime(2025, 1, 2, 11, 0, tzinfo=SH),
+    )
+    inbound(
+        account,
+        msg_type="event",
+        event="subscribe",
+        payload={"EventKey": "qrscene_42"},
+        handled_by="follow",
+        reply=text_reply("欢迎关注"),
+        at=datetime(2025, 1, 2, 12, 0, tzinfo=SH),
+    )
     client.force_login(operator)
     r = client.get("/messages/")
     assert r.status_code == 200
@@ -76,9 +108,14 @@ def test_it_filters_by_openid_and_type(client: Client, operator: Any, account: A
 def test_it_paginates_with_a_fixed_number_of_queries(
     client: Client, operator: Any, account: Account, django_assert_num_queries: Any
 ) -> None:
-    rule = create_rule(account, RuleInput(
-        name="r", keywords=[KeywordInput("x")],
-        replies=[ReplyInput(Reply.Kind.TEXT, {"content": "y"})]))
+    rule = create_rule(
+        account,
+        RuleInput(
+            name="r",
+            keywords=[KeywordInput("x")],
+            replies=[ReplyInput(Reply.Kind.TEXT, {"content": "y"})],
+        ),
+    )
     for i in range(60):
         inbound(account, openid=f"o-{i % 7}", content=f"m{i}", handled_by="rule", rule_id=rule.pk)
     follower(account, "o-1", nickname="李四")
@@ -93,8 +130,9 @@ def test_it_paginates_with_a_fixed_number_of_queries(
     assert 'rel="prev"' in r.content.decode()
 
 
-def test_it_never_shows_another_accounts_messages(client: Client, outsider: Any,
-                                                  account: Account, other_account: Account) -> None:
+def test_it_never_shows_another_accounts_messages(
+    client: Client, outsider: Any, account: Account, other_account: Account
+) -> None:
     inbound(account, openid="o-secret", content="机密内容")
     inbound(other_account, content="自己的消息")
     client.force_login(outsider)

@@ -12,8 +12,9 @@ from govwx.console.access import SESSION_KEY
 pytestmark = pytest.mark.django_db
 
 
-def test_it_switches_between_the_users_accounts(client: Client, operator: Any, account: Account,
-                                                other_account: Account) -> None:
+def test_it_switches_between_the_users_accounts(
+    client: Client, operator: Any, account: Account, other_account: Account
+) -> None:
     add_member(other_account, operator, Membership.Role.ADMIN)
     client.force_login(operator)
     assert client.get("/").context["account"] == account
@@ -58,8 +59,9 @@ def test_it_needs_a_login_and_a_post(client: Client, operator: Any, account: Acc
     assert client.get("/account/switch/").status_code == 405
 
 
-def test_a_superuser_sees_every_account(client: Client, account: Account, other_account: Account,
-                                        django_user_model: Any) -> None:
+def test_a_superuser_sees_every_account(
+    client: Client, account: Account, other_account: Account, django_user_model: Any
+) -> None:
     root = django_user_model.objects.create_superuser("root", password="x")
     client.force_login(root)
     body = client.get("/").content.decode()
