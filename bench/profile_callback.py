@@ -36,12 +36,34 @@ def main() -> None:
     rules = json.loads(Path(args.rules).read_text(encoding="utf-8"))
     govwx = [sys.executable, "-m", "govwx"]
     subprocess.run([*govwx, "migrate", "-v0"], check=True)
-    subprocess.run([*govwx, "account", "add", "--name", "bench", "--appid", rules["appid"],
-                    "--secret", "x", "--token", rules["token"], "--aes-key", rules["aes_key"],
-                    "--mode", "safe", "--original-id", rules["account"]], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([*govwx, "rules", "import", "--account", rules["appid"], args.rules],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            *govwx,
+            "account",
+            "add",
+            "--name",
+            "bench",
+            "--appid",
+            rules["appid"],
+            "--secret",
+            "x",
+            "--token",
+            rules["token"],
+            "--aes-key",
+            rules["aes_key"],
+            "--mode",
+            "safe",
+            "--original-id",
+            rules["account"],
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [*govwx, "rules", "import", "--account", rules["appid"], args.rules],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     from govwx.wsgi import application
 
@@ -57,9 +79,14 @@ def main() -> None:
         q = m[key].split("?", 1)[1] if "?" in m[key] else m[key]
         body = m["body"].encode()
         return {
-            "REQUEST_METHOD": "POST", "PATH_INFO": f"/wx/{rules['appid']}/callback",
-            "QUERY_STRING": q, "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/xml",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "wsgi.input": io.BytesIO(body),
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": f"/wx/{rules['appid']}/callback",
+            "QUERY_STRING": q,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "text/xml",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "wsgi.input": io.BytesIO(body),
             "wsgi.url_scheme": "http",
         }
 

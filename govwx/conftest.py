@@ -30,11 +30,24 @@ def cache_table(db: Any) -> None:
     call_command("createcachetable", verbosity=0)
 
 
-def make_account(appid: str = APPID, *, mode: str = Account.Mode.SAFE, name: str = "示例市发布",
-                 token: str = TOKEN, aes_key: str = AES_KEY) -> Account:
+def make_account(
+    appid: str = APPID,
+    *,
+    mode: str = Account.Mode.SAFE,
+    name: str = "示例市发布",
+    token: str = TOKEN,
+    aes_key: str = AES_KEY,
+) -> Account:
     return create_account(
-        AccountInput(name=name, appid=appid, app_secret="s3cr3t-" + appid, token=token,
-                     aes_key=aes_key, mode=mode, original_id=ORIGINAL_ID)
+        AccountInput(
+            name=name,
+            appid=appid,
+            app_secret="s3cr3t-" + appid,
+            token=token,
+            aes_key=aes_key,
+            mode=mode,
+            original_id=ORIGINAL_ID,
+        )
     )
 
 
@@ -77,8 +90,14 @@ import shutil  # noqa: E402
 
 CHROMIUM = os.environ.get("GOVWX_CHROMIUM") or shutil.which("chromium") or ""
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
     "--disable-dev-shm-usage",
 ]
 # Playwright's sync API runs an event loop in the test thread; the ORM must still work.
@@ -89,8 +108,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not CHROMIUM:
         pytest.skip("Chromium not found: browser tests skipped (apt-get install chromium)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS,
-            "headless": True}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -102,5 +125,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not CHROMIUM:
         terminalreporter.write_line(
             "NOTE: no Chromium found, so the browser tests were SKIPPED "
-            "(apt-get install chromium fonts-wqy-microhei)", yellow=True, bold=True,
+            "(apt-get install chromium fonts-wqy-microhei)",
+            yellow=True,
+            bold=True,
         )

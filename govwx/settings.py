@@ -25,9 +25,7 @@ SECRET_KEY = os.environ.get("GOVWX_SECRET_KEY", "govwx-insecure-development-key-
 # Defaults to one derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
 GOVWX_FIELD_KEY = os.environ.get("GOVWX_FIELD_KEY", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("GOVWX_ALLOWED_HOSTS", "*").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("GOVWX_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GOVWX_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "govwx.lib.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,9 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
-        "GOVWX_TEST_SQLITE", ""
-    ) or None
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+        os.environ.get("GOVWX_TEST_SQLITE", "") or None
+    )
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

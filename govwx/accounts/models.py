@@ -18,7 +18,11 @@ class Organisation(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,7 +41,11 @@ class Department(models.Model):
         Organisation, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="departments"
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     name = models.CharField(_("名称"), max_length=100)
@@ -78,8 +86,12 @@ class Account(models.Model):
     )
     positioning = models.TextField(_("定位"), blank=True)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("主办组织"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="accounts",
+        Organisation,
+        verbose_name=_("主办组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
     is_active = models.BooleanField(_("启用"), default=True)
     # Bumped by every change of the account's reply rules; each process rebuilds its

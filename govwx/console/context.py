@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .access import current_account, user_accounts
+from govwx.accounts.access import current_account, user_accounts
 
 
 def console(request: HttpRequest) -> dict[str, Any]:

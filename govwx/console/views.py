@@ -13,9 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from govwx.accounts.access import current_account, switch_account
 from govwx.wechat.models import InboundMessage
 
-from .access import current_account, switch_account
 from .display import MESSAGE_TYPES, type_label
 from .queries import rows_for, today_stats
 

@@ -37,8 +37,13 @@ class Answer:
 SUCCESS = Answer(200, b"success")
 
 
-def handle(appid: str, method: str, query: Mapping[str, str], content_length: int | None,
-           read: Callable[[int], bytes]) -> Answer:
+def handle(
+    appid: str,
+    method: str,
+    query: Mapping[str, str],
+    content_length: int | None,
+    read: Callable[[int], bytes],
+) -> Answer:
     try:
         rt = runtime.get(appid)
         if rt is None:
@@ -75,8 +80,9 @@ def _check_query(rt: runtime.AccountRuntime, q: Mapping[str, str]) -> tuple[str,
     return timestamp, nonce
 
 
-def _answer(rt: runtime.AccountRuntime, q: Mapping[str, str], body: bytes, timestamp: str,
-            nonce: str) -> Answer:
+def _answer(
+    rt: runtime.AccountRuntime, q: Mapping[str, str], body: bytes, timestamp: str, nonce: str
+) -> Answer:
     doc = wx.parse_xml(body)
     encrypted = q.get("encrypt_type", "raw") == "aes"
     if encrypted:
@@ -97,8 +103,9 @@ def _answer(rt: runtime.AccountRuntime, q: Mapping[str, str], body: bytes, times
     passive = decision.passive
     reply = {"kind": passive.kind, "data": passive.data} if passive else {}
     now = timezone.now()
-    stored = store_inbound(rt.id, msg, reply=reply, handled_by=decision.handled_by,
-                           rule_id=decision.rule_id, now=now)
+    stored = store_inbound(
+        rt.id, msg, reply=reply, handled_by=decision.handled_by, rule_id=decision.rule_id, now=now
+    )
     if stored.created and decision.followups:
         queue_customer_messages(rt.id, msg.from_user, decision.followups, in_reply_to=stored.id)
     if not stored.reply:
@@ -108,7 +115,8 @@ def _answer(rt: runtime.AccountRuntime, q: Mapping[str, str], body: bytes, times
         to_user=msg.from_user,
         from_user=msg.to_user or rt.original_id,
         create_time=int(now.timestamp()),
-        news_limit=wx.NEWS_LIMIT_FOR_EVENTS if msg.msg_type == "event"
+        news_limit=wx.NEWS_LIMIT_FOR_EVENTS
+        if msg.msg_type == "event"
         else wx.NEWS_LIMIT_FOR_MESSAGES,
     )
     if encrypted:

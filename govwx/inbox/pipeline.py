@@ -54,7 +54,10 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
     if isinstance(msg, ClickEvent):
         replies = rules.click.get(msg.event_key)
         return Decision("click", _pick(replies)) if replies else NONE
-    if msg.msg_type != "event" and msg.msg_type in {"image", "voice", "video", "shortvideo",
-                                                     "location", "link"} and rules.default:
+    if (
+        msg.msg_type != "event"
+        and msg.msg_type in {"image", "voice", "video", "shortvideo", "location", "link"}
+        and rules.default
+    ):
         return Decision("default", _pick(rules.default))
     return NONE

@@ -44,8 +44,15 @@ def _load(appid: str) -> AccountRuntime | None:
         return None
     cipher = AESCipher(a.aes_key, a.appid) if a.aes_key else None
     return AccountRuntime(
-        a.pk, a.appid, a.token, a.mode, cipher, a.original_id, a.updated_at,
-        load_ruleset(a.pk, a.rules_version), time.monotonic(),
+        a.pk,
+        a.appid,
+        a.token,
+        a.mode,
+        cipher,
+        a.original_id,
+        a.updated_at,
+        load_ruleset(a.pk, a.rules_version),
+        time.monotonic(),
     )
 
 

@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 
 from .gateway import Answer, handle
 
+
 def parse_query(qs: str) -> dict[str, str]:
     """Query string to dict; WeChat's values are plain, so unquote only when needed."""
     out: dict[str, str] = {}
@@ -42,8 +43,13 @@ def callback_app(environ: dict[str, Any], start_response: Callable[..., Any]) ->
             answer = Answer(400, b"bad Content-Length")
         else:
             query = parse_query(environ.get("QUERY_STRING", ""))
-            answer = handle(m.group(1), environ.get("REQUEST_METHOD", ""), query, length,
-                            environ["wsgi.input"].read)
+            answer = handle(
+                m.group(1),
+                environ.get("REQUEST_METHOD", ""),
+                query,
+                length,
+                environ["wsgi.input"].read,
+            )
     start_response(
         _REASONS.get(answer.status, str(answer.status)),
         [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body)))],

@@ -44,7 +44,9 @@ def unseal(sealed: str) -> str:
 class SecretField(models.TextField):
     """A text field stored encrypted; Python code sees the plain value."""
 
-    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: object, connection: object
+    ) -> str | None:
         if value is None or value == "":
             return value
         return unseal(value)

@@ -13,7 +13,8 @@ from django.db.models import F
 
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
-from govwx.wechat.protocol import NEWS_LIMIT_FOR_EVENTS, Reply as WireReply
+from govwx.wechat.protocol import NEWS_LIMIT_FOR_EVENTS
+from govwx.wechat.protocol import Reply as WireReply
 
 from .matcher import Matcher, RuleSpec, compile_rules
 from .models import Keyword, Reply, Rule
@@ -196,10 +197,18 @@ def _bump(account: Account) -> None:
 
 
 def _write_rule_children(rule: Rule, data: RuleInput) -> None:
-    Keyword.objects.bulk_create(Keyword(rule=rule, text=k.text, match=k.match) for k in data.keywords)
+    Keyword.objects.bulk_create(
+        Keyword(rule=rule, text=k.text, match=k.match) for k in data.keywords
+    )
     Reply.objects.bulk_create(
-        Reply(account_id=rule.account_id, trigger=Reply.Trigger.RULE, rule=rule, kind=r.kind,
-              payload=r.payload, position=i)
+        Reply(
+            account_id=rule.account_id,
+            trigger=Reply.Trigger.RULE,
+            rule=rule,
+            kind=r.kind,
+            payload=r.payload,
+            position=i,
+        )
         for i, r in enumerate(data.replies)
     )
 
@@ -212,8 +221,11 @@ def create_rule(account: Account, data: RuleInput, *, actor: Any = None) -> Rule
                 f"每个公众号最多 {MAX_RULES_PER_ACCOUNT} 条规则 / at most {MAX_RULES_PER_ACCOUNT} rules"
             )
         rule = Rule.objects.create(
-            account=account, name=data.name, priority=data.priority,
-            reply_mode=data.reply_mode, enabled=data.enabled,
+            account=account,
+            name=data.name,
+            priority=data.priority,
+            reply_mode=data.reply_mode,
+            enabled=data.enabled,
         )
         _write_rule_children(rule, data)
         _bump(account)
@@ -243,8 +255,14 @@ def delete_rule(rule: Rule, *, actor: Any = None) -> None:
         record("rule.deleted", account=account, actor=actor, rule=pk, name=name)
 
 
-def set_trigger_replies(account: Account, trigger: str, replies: list[ReplyInput], *,
-                        click_key: str = "", actor: Any = None) -> None:
+def set_trigger_replies(
+    account: Account,
+    trigger: str,
+    replies: list[ReplyInput],
+    *,
+    click_key: str = "",
+    actor: Any = None,
+) -> None:
     """Replace the follow reply, the default reply, or one menu key's click reply.
 
     An empty list switches that reply off.
@@ -260,13 +278,24 @@ def set_trigger_replies(account: Account, trigger: str, replies: list[ReplyInput
     with transaction.atomic():
         Reply.objects.filter(account=account, trigger=trigger, click_key=click_key).delete()
         Reply.objects.bulk_create(
-            Reply(account=account, trigger=trigger, click_key=click_key, kind=r.kind,
-                  payload=r.payload, position=i)
+            Reply(
+                account=account,
+                trigger=trigger,
+                click_key=click_key,
+                kind=r.kind,
+                payload=r.payload,
+                position=i,
+            )
             for i, r in enumerate(replies)
         )
         _bump(account)
-        record(f"reply.{trigger}.saved", account=account, actor=actor, key=click_key,
-               count=len(replies))
+        record(
+            f"reply.{trigger}.saved",
+            account=account,
+            actor=actor,
+            key=click_key,
+            count=len(replies),
+        )
 
 
 # ------------------------------------------------------------------ import / export
@@ -317,7 +346,8 @@ def parse_ruleset(doc: Any) -> tuple[list[RuleInput], dict[str, list[ReplyInput]
             if not isinstance(r["replies"], list):
                 raise ValidationError(f"{where}: replies 应为数组 / replies must be a list")
             replies = [
-                ReplyInput(x.get("kind", ""), x.get("payload", {})) if isinstance(x, dict)
+                ReplyInput(x.get("kind", ""), x.get("payload", {}))
+                if isinstance(x, dict)
                 else ReplyInput("", {})
                 for x in r["replies"]
             ]
@@ -331,7 +361,10 @@ def parse_ruleset(doc: Any) -> tuple[list[RuleInput], dict[str, list[ReplyInput]
             rules.append(
                 clean_rule(
                     RuleInput(
-                        name=str(name)[:60], keywords=keywords, replies=replies, priority=rid,
+                        name=str(name)[:60],
+                        keywords=keywords,
+                        replies=replies,
+                        priority=rid,
                         reply_mode=r.get("reply_mode", Rule.ReplyMode.RANDOM),
                         enabled=bool(r.get("enabled", True)),
                     )
@@ -362,27 +395,48 @@ def import_ruleset(account: Account, doc: Any, *, actor: Any = None) -> int:
         Reply.objects.filter(account=account).delete()
         Rule.objects.filter(account=account).delete()
         created = Rule.objects.bulk_create(
-            Rule(account=account, name=r.name, priority=r.priority, reply_mode=r.reply_mode,
-                 enabled=r.enabled)
+            Rule(
+                account=account,
+                name=r.name,
+                priority=r.priority,
+                reply_mode=r.reply_mode,
+                enabled=r.enabled,
+            )
             for r in rules
         )
         if not all(rule.pk for rule in created):  # pragma: no cover - both backends return pks
             raise RuntimeError("database did not return primary keys")
         Keyword.objects.bulk_create(
-            (Keyword(rule=rule, text=k.text, match=k.match)
-             for rule, r in zip(created, rules, strict=True) for k in r.keywords),
+            (
+                Keyword(rule=rule, text=k.text, match=k.match)
+                for rule, r in zip(created, rules, strict=True)
+                for k in r.keywords
+            ),
             batch_size=2000,
         )
         replies = [
-            Reply(account=account, trigger=Reply.Trigger.RULE, rule=rule, kind=x.kind,
-                  payload=x.payload, position=i)
-            for rule, r in zip(created, rules, strict=True) for i, x in enumerate(r.replies)
+            Reply(
+                account=account,
+                trigger=Reply.Trigger.RULE,
+                rule=rule,
+                kind=x.kind,
+                payload=x.payload,
+                position=i,
+            )
+            for rule, r in zip(created, rules, strict=True)
+            for i, x in enumerate(r.replies)
         ]
         for name, items in triggers.items():
             trigger, _, key = name.partition(":")
             replies += [
-                Reply(account=account, trigger=trigger, click_key=key, kind=x.kind,
-                      payload=x.payload, position=i)
+                Reply(
+                    account=account,
+                    trigger=trigger,
+                    click_key=key,
+                    kind=x.kind,
+                    payload=x.payload,
+                    position=i,
+                )
                 for i, x in enumerate(items)
             ]
         Reply.objects.bulk_create(replies, batch_size=2000)
@@ -457,8 +511,10 @@ def load_ruleset(account_id: int, version: int) -> RuleSet:
     """Read an account's enabled rules and trigger replies and compile them."""
     rule_replies: dict[int, list[WireReply]] = {}
     triggers: dict[tuple[str, str], list[WireReply]] = {}
-    rows = Reply.objects.filter(account_id=account_id).order_by("position", "id").values_list(
-        "rule_id", "trigger", "click_key", "kind", "payload"
+    rows = (
+        Reply.objects.filter(account_id=account_id)
+        .order_by("position", "id")
+        .values_list("rule_id", "trigger", "click_key", "kind", "payload")
     )
     for rule_id, trigger, key, kind, payload in rows:
         wire = WireReply(kind, payload)
@@ -467,15 +523,23 @@ def load_ruleset(account_id: int, version: int) -> RuleSet:
         else:
             triggers.setdefault((trigger, key), []).append(wire)
     keywords: dict[int, list[tuple[str, str]]] = {}
-    for rule_id, text, how in Keyword.objects.filter(
-        rule__account_id=account_id, rule__enabled=True
-    ).order_by("id").values_list("rule_id", "text", "match"):
+    for rule_id, text, how in (
+        Keyword.objects.filter(rule__account_id=account_id, rule__enabled=True)
+        .order_by("id")
+        .values_list("rule_id", "text", "match")
+    ):
         keywords.setdefault(rule_id, []).append((text, how))
     specs = [
-        RuleSpec(pk, name, mode == Rule.ReplyMode.ALL, tuple(keywords.get(pk, ())),
-                 tuple(rule_replies.get(pk, ())))
+        RuleSpec(
+            pk,
+            name,
+            mode == Rule.ReplyMode.ALL,
+            tuple(keywords.get(pk, ())),
+            tuple(rule_replies.get(pk, ())),
+        )
         for pk, name, mode in Rule.objects.filter(account_id=account_id, enabled=True)
-        .order_by("priority", "id").values_list("pk", "name", "reply_mode")
+        .order_by("priority", "id")
+        .values_list("pk", "name", "reply_mode")
     ]
     return RuleSet(
         version=version,

@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from govwx.accounts.access import current_account
 from govwx.accounts.models import Account
-from govwx.console.access import current_account
 
 from .forms import RuleForm, TriggerRepliesForm, TryForm
 from .models import Keyword, Reply, Rule

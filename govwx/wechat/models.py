@@ -43,7 +43,10 @@ class InboundMessage(models.Model):
     a process's memory, decides which delivery is first.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inbound")
+    # db_index=False: the composite indexes below start with the account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="inbound", db_index=False
+    )
     openid = models.CharField(max_length=64)
     dedup_key = models.CharField(max_length=200)
     msg_type = models.CharField(max_length=32)
@@ -65,9 +68,12 @@ class InboundMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "dedup_key"], name="inbound_dedup")
         ]
-        # Every index is written by every callback, so there are few: the account
-        # foreign key's (lists newest first by id) and the follower's conversation.
-        indexes = [models.Index(fields=["account", "openid"])]
+        # Every index is written by every callback, so there are few: the message log
+        # and today's counts (account, time), and a follower's conversation.
+        indexes = [
+            models.Index(fields=["account", "received_at"]),
+            models.Index(fields=["account", "openid"]),
+        ]
 
 
 class OutboundMessage(models.Model):

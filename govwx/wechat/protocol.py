@@ -524,13 +524,13 @@ def to_message(d: dict[str, Any]) -> Message:
         return ImageMessage(**base, pic_url=_s(d, "PicUrl"), media_id=_s(d, "MediaId"))
     if msg_type == "voice":
         return VoiceMessage(
-            **base, media_id=_s(d, "MediaId"), format=_s(d, "Format"),
+            **base,
+            media_id=_s(d, "MediaId"),
+            format=_s(d, "Format"),
             recognition=_s(d, "Recognition"),
         )
     if msg_type in {"video", "shortvideo"}:
-        return VideoMessage(
-            **base, media_id=_s(d, "MediaId"), thumb_media_id=_s(d, "ThumbMediaId")
-        )
+        return VideoMessage(**base, media_id=_s(d, "MediaId"), thumb_media_id=_s(d, "ThumbMediaId"))
     if msg_type == "location":
         return LocationMessage(
             **base,
@@ -566,8 +566,14 @@ def _cdata(value: Any) -> str:
     return "<![CDATA[" + str(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def render_reply(reply: Reply, *, to_user: str, from_user: str, create_time: int,
-                 news_limit: int = NEWS_LIMIT_FOR_EVENTS) -> str:
+def render_reply(
+    reply: Reply,
+    *,
+    to_user: str,
+    from_user: str,
+    create_time: int,
+    news_limit: int = NEWS_LIMIT_FOR_EVENTS,
+) -> str:
     d = reply.data
     head = (
         f"<xml><ToUserName>{_cdata(to_user)}</ToUserName>"
@@ -623,8 +629,7 @@ def render_reply(reply: Reply, *, to_user: str, from_user: str, create_time: int
     return head + body + "</xml>"
 
 
-def encrypted_envelope(cipher: AESCipher, token: str, xml: str, timestamp: str,
-                       nonce: str) -> str:
+def encrypted_envelope(cipher: AESCipher, token: str, xml: str, timestamp: str, nonce: str) -> str:
     encrypt = cipher.encrypt(xml.encode())
     signature = sign(token, timestamp, nonce, encrypt)
     return (

@@ -24,8 +24,16 @@ from .tasks import deliver_outbound
 # Events a follower causes by acting in the chat; they count as an interaction.
 INTERACTION_EVENTS = frozenset(
     {
-        "subscribe", "scan", "click", "view", "view_miniprogram", "scancode_push",
-        "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album", "pic_weixin",
+        "subscribe",
+        "scan",
+        "click",
+        "view",
+        "view_miniprogram",
+        "scancode_push",
+        "scancode_waitmsg",
+        "pic_sysphoto",
+        "pic_photo_or_album",
+        "pic_weixin",
         "location_select",
     }
 )
@@ -56,8 +64,19 @@ def _p() -> str:
 
 def _inbound_sql() -> str:
     cols = (
-        "account_id", "openid", "dedup_key", "msg_type", "event", "msg_id", "content",
-        "payload", "sent_at", "received_at", "reply", "handled_by", "rule_id",
+        "account_id",
+        "openid",
+        "dedup_key",
+        "msg_type",
+        "event",
+        "msg_id",
+        "content",
+        "payload",
+        "sent_at",
+        "received_at",
+        "reply",
+        "handled_by",
+        "rule_id",
     )
     return (
         f"INSERT INTO {_q(InboundMessage._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
@@ -68,8 +87,15 @@ def _inbound_sql() -> str:
 
 def _follower_sql(update: tuple[str, ...]) -> str:
     cols = (
-        "account_id", "openid", "subscribed", "subscribed_at", "unsubscribed_at", "scene",
-        "first_seen_at", "last_interaction_at", "nickname",
+        "account_id",
+        "openid",
+        "subscribed",
+        "subscribed_at",
+        "unsubscribed_at",
+        "scene",
+        "first_seen_at",
+        "last_interaction_at",
+        "nickname",
     )
     sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
     return (
@@ -110,8 +136,15 @@ def payload_of(msg: Message) -> dict[str, Any]:
     return msg.raw
 
 
-def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handled_by: str,
-                  rule_id: int | None, now: datetime) -> Stored:
+def store_inbound(
+    account_id: int,
+    msg: Message,
+    *,
+    reply: dict[str, Any],
+    handled_by: str,
+    rule_id: int | None,
+    now: datetime,
+) -> Stored:
     """Store one delivery and, when due, touch its follower, in one transaction.
 
     If WeChat already delivered this message (a retry), nothing is written and the
@@ -121,9 +154,19 @@ def store_inbound(account_id: int, msg: Message, *, reply: dict[str, Any], handl
     openid = msg.from_user
     sent_at = datetime.fromtimestamp(msg.create_time, UTC) if msg.create_time else now
     params = [
-        account_id, openid, msg.dedup_key, msg.msg_type, msg.event, msg.msg_id,
-        getattr(msg, "content", ""), json.dumps(payload_of(msg), ensure_ascii=False),
-        _dt(sent_at), _dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
+        account_id,
+        openid,
+        msg.dedup_key,
+        msg.msg_type,
+        msg.event,
+        msg.msg_id,
+        getattr(msg, "content", ""),
+        json.dumps(payload_of(msg), ensure_ascii=False),
+        _dt(sent_at),
+        _dt(now),
+        json.dumps(reply, ensure_ascii=False),
+        handled_by,
+        rule_id,
     ]
     touch = _follower_write(account_id, msg)
     statements = [(_sql("inbound"), params)]
@@ -178,8 +221,9 @@ def _follower_write(account_id: int, msg: Message) -> tuple[str, Any] | None:
     """Which follower statement this delivery needs, if any: (sql key, params(now))."""
     openid = msg.from_user
     event = msg.event.lower()
-    if not openid or (msg.msg_type == "event" and event not in INTERACTION_EVENTS
-                      and event != "unsubscribe"):
+    if not openid or (
+        msg.msg_type == "event" and event not in INTERACTION_EVENTS and event != "unsubscribe"
+    ):
         return None
     key = (account_id, openid)
     if isinstance(msg, SubscribeEvent):
@@ -200,13 +244,17 @@ def _follower_write(account_id: int, msg: Message) -> tuple[str, Any] | None:
     return "touch", lambda t: [account_id, openid, True, None, None, "", t, t, ""]
 
 
-def queue_customer_messages(account_id: int, openid: str, replies: Any, *,
-                            in_reply_to: int | None = None) -> list[int]:
+def queue_customer_messages(
+    account_id: int, openid: str, replies: Any, *, in_reply_to: int | None = None
+) -> list[int]:
     """Store customer-service messages and send each once, after the commit."""
     with transaction.atomic():
         rows = [
             OutboundMessage.objects.create(
-                account_id=account_id, openid=openid, kind=r.kind, payload=r.data,
+                account_id=account_id,
+                openid=openid,
+                kind=r.kind,
+                payload=r.data,
                 in_reply_to_id=in_reply_to,
             )
             for r in replies

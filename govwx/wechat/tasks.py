@@ -53,7 +53,8 @@ def deliver_outbound(message_id: int) -> str:
         WeChatClient(msg.account).send_custom_message(msg.openid, msgtype, payload)
     except WeChatAPIError as exc:
         OutboundMessage.objects.filter(pk=message_id).update(
-            status=OutboundMessage.Status.FAILED, error_code=exc.errcode,
+            status=OutboundMessage.Status.FAILED,
+            error_code=exc.errcode,
             error_message=str(exc.errmsg)[:255],
         )
         return "failed"

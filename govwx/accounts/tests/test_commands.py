@@ -10,9 +10,22 @@ from django.core.management import CommandError, call_command
 from govwx.accounts.models import Account
 
 pytestmark = pytest.mark.django_db
-GOOD = ["--name", "示例县发布", "--appid", "wx1234567890abcdef", "--secret", "sec",
-        "--token", "tok123", "--aes-key", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-        "--mode", "safe", "--original-id", "gh_0123456789ab"]
+GOOD = [
+    "--name",
+    "示例县发布",
+    "--appid",
+    "wx1234567890abcdef",
+    "--secret",
+    "sec",
+    "--token",
+    "tok123",
+    "--aes-key",
+    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "--mode",
+    "safe",
+    "--original-id",
+    "gh_0123456789ab",
+]
 
 
 def test_it_adds_an_account_with_secrets_encrypted_at_rest() -> None:

@@ -54,7 +54,13 @@ def test_it_switches_to_english_and_back(client: Client, operator: Any) -> None:
     assert "首页" in body and "Message log" not in body
 
 
-def test_it_shows_the_login_page_in_english(client: Client) -> None:
-    body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+def test_chinese_first_whatever_the_browser_asks(client: Client) -> None:
+    body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in body and "Log in" not in body
+
+
+def test_it_shows_the_login_page_in_english_once_chosen(client: Client) -> None:
+    client.cookies["django_language"] = "en"
+    body = client.get("/login/").content.decode()
     assert "Log in" in body and "Username" in body
     assert "登录" not in body.split("<main", 1)[1]

@@ -28,10 +28,24 @@ def demo_site(live_server: Any, settings: Any) -> str:
     settings.GOVWX_RULES_TTL = 0  # the next message sees a change at once
     account = demo.seed()
     call_command(
-        "sandbox", "register", "--name", account.name, "--appid", account.appid,
-        "--secret", demo.SECRET, "--token", demo.TOKEN, "--aes-key", demo.AES_KEY,
-        "--mode", "safe", "--callback-url", f"{live_server.url}/wx/{account.appid}/callback",
-        "--original-id", demo.ORIGINAL_ID,
+        "sandbox",
+        "register",
+        "--name",
+        account.name,
+        "--appid",
+        account.appid,
+        "--secret",
+        demo.SECRET,
+        "--token",
+        demo.TOKEN,
+        "--aes-key",
+        demo.AES_KEY,
+        "--mode",
+        "safe",
+        "--callback-url",
+        f"{live_server.url}/wx/{account.appid}/callback",
+        "--original-id",
+        demo.ORIGINAL_ID,
     )
     return str(live_server.url)
 

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from govwx.accounts.access import SESSION_KEY
 from govwx.accounts.models import Account, Membership
 from govwx.accounts.services import add_member
-from govwx.console.access import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -90,8 +90,12 @@ def test_default_reply_when_nothing_matches(client: Any, rules: Account) -> None
 
 
 def test_retries_get_the_same_reply_and_one_row(client: Any, account: Account) -> None:
-    create_rule(account, RuleInput("随机", [KeywordInput("你好")],
-                                   _text("答复一") + _text("答复二") + _text("答复三")))
+    create_rule(
+        account,
+        RuleInput(
+            "随机", [KeywordInput("你好")], _text("答复一") + _text("答复二") + _text("答复三")
+        ),
+    )
     peer = Peer(client)
     xml = text_xml("你好", msg_id=777, create_time=int(time.time()))
     first = peer.reply(peer.post(xml))["Content"]
@@ -106,8 +110,9 @@ def test_retries_get_the_same_reply_and_one_row(client: Any, account: Account) -
 
 def test_a_news_reply_to_a_message_carries_one_article(client: Any, account: Account) -> None:
     arts = [{"title": f"指南{i}", "url": f"https://gov.example.cn/{i}"} for i in range(3)]
-    create_rule(account, RuleInput("图文", [KeywordInput("指南")],
-                                   [ReplyInput("news", {"articles": arts})]))
+    create_rule(
+        account, RuleInput("图文", [KeywordInput("指南")], [ReplyInput("news", {"articles": arts})])
+    )
     set_trigger_replies(account, Reply.Trigger.FOLLOW, [ReplyInput("news", {"articles": arts})])
     peer = Peer(client)
     doc = peer.reply(peer.post(text_xml("办事指南")))
@@ -117,19 +122,28 @@ def test_a_news_reply_to_a_message_carries_one_article(client: Any, account: Acc
 
 
 def test_image_reply(client: Any, account: Account) -> None:
-    create_rule(account, RuleInput("图", [KeywordInput("二维码")],
-                                   [ReplyInput("image", {"media_id": "MEDIA1"})]))
+    create_rule(
+        account,
+        RuleInput("图", [KeywordInput("二维码")], [ReplyInput("image", {"media_id": "MEDIA1"})]),
+    )
     peer = Peer(client)
     doc = peer.reply(peer.post(text_xml("二维码")))
     assert doc["MsgType"] == "image" and doc["Image"]["MediaId"] == "MEDIA1"
 
 
 def test_reply_all_sends_the_rest_as_customer_messages(
-    client: Any, account: Account, settings: Any, cache_table: None,
+    client: Any,
+    account: Account,
+    settings: Any,
+    cache_table: None,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    rule = create_rule(account, RuleInput("全部", [KeywordInput("公积金")],
-                                          _text("第一条") + _text("第二条"), reply_mode="all"))
+    rule = create_rule(
+        account,
+        RuleInput(
+            "全部", [KeywordInput("公积金")], _text("第一条") + _text("第二条"), reply_mode="all"
+        ),
+    )
     settings.GOVWX_WECHAT_API_BASE = "http://127.0.0.1:9"  # nothing listens: the send fails
     peer = Peer(client)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -151,8 +165,9 @@ def test_unknown_types_are_stored_and_answered_success(client: Any, rules: Accou
     assert InboundMessage.objects.filter(event="weird_new_event").count() == 1
 
 
-def test_rule_changes_are_seen_at_once_with_no_ttl(client: Any, account: Account,
-                                                   settings: Any) -> None:
+def test_rule_changes_are_seen_at_once_with_no_ttl(
+    client: Any, account: Account, settings: Any
+) -> None:
     settings.GOVWX_RULES_TTL = 0
     rule = create_rule(account, RuleInput("社保", [KeywordInput("社保")], _text("旧答复")))
     peer = Peer(client)
@@ -197,16 +212,20 @@ def test_decrypted_appid_of_another_account_is_403(client: Any, rules: Account) 
     # Encrypted with the same key and token but for another AppID.
     other = Peer(client, appid="wx00000000000000ff")
     q, body = other.build(text_xml("社保"))
-    r = client.post(f"/wx/{APPID}/callback?" + other.url(q).split("?", 1)[1], data=body,
-                    content_type="text/xml")
+    r = client.post(
+        f"/wx/{APPID}/callback?" + other.url(q).split("?", 1)[1], data=body, content_type="text/xml"
+    )
     assert r.status_code == 403
     assert _count() == 0
 
 
 def test_unknown_appid_is_404(peer: Peer) -> None:
     q, body = peer.build(text_xml("社保"))
-    r = peer.client.post("/wx/wx1111111111111111/callback?" + peer.url(q).split("?", 1)[1],
-                         data=body, content_type="text/xml")
+    r = peer.client.post(
+        "/wx/wx1111111111111111/callback?" + peer.url(q).split("?", 1)[1],
+        data=body,
+        content_type="text/xml",
+    )
     assert r.status_code == 404
 
 
@@ -219,8 +238,13 @@ def test_malformed_inner_xml_is_400(peer: Peer) -> None:
 def test_invalid_utf8_inside_the_encrypted_message_is_400(peer: Peer) -> None:
     ts = str(int(time.time()))
     enc = AESCipher(AES_KEY, APPID).encrypt(b"<xml><FromUserName>\xff\xfe</FromUserName></xml>")
-    q = {"signature": sign(TOKEN, ts, "n"), "timestamp": ts, "nonce": "n",
-         "encrypt_type": "aes", "msg_signature": sign(TOKEN, ts, "n", enc)}
+    q = {
+        "signature": sign(TOKEN, ts, "n"),
+        "timestamp": ts,
+        "nonce": "n",
+        "encrypt_type": "aes",
+        "msg_signature": sign(TOKEN, ts, "n", enc),
+    }
     body = f"<xml><Encrypt><![CDATA[{enc}]]></Encrypt></xml>".encode()
     assert _post(peer, q, body).status_code == 400
     assert _count() == 0
@@ -230,8 +254,11 @@ def test_malformed_outer_xml_and_invalid_utf8_are_400(client: Any) -> None:
     make_account(mode="plaintext")
     peer = Peer(client, mode="plaintext")
     q, _ = peer.build(text_xml("x"))
-    for body in (b"<xml><Content>x</Content>", b"<xml><Content>\xff\xfe</Content></xml>",
-                 b"not xml at all"):
+    for body in (
+        b"<xml><Content>x</Content>",
+        b"<xml><Content>\xff\xfe</Content></xml>",
+        b"not xml at all",
+    ):
         assert _post(peer, q, body).status_code == 400
     assert _count() == 0
 

@@ -24,8 +24,9 @@ def test_a_rule_change_is_seen_after_the_ttl_and_not_rebuilt_before(
     settings.GOVWX_RULES_TTL = 60
     rt = runtime.get(APPID)
     assert rt is not None and rt.rules.matcher.match("社保") is None
-    create_rule(account, RuleInput("社保", [KeywordInput("社保")],
-                                   [ReplyInput("text", {"content": "答"})]))
+    create_rule(
+        account, RuleInput("社保", [KeywordInput("社保")], [ReplyInput("text", {"content": "答"})])
+    )
     with django_assert_num_queries(0):
         assert runtime.get(APPID).rules.matcher.match("社保") is None  # within the TTL
     _expire(APPID)

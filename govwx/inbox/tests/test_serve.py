@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,21 +38,55 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         pytest.skip("serves its own SQLite file")
     govwx = [sys.executable, "-m", "govwx"]
     subprocess.run([*govwx, "migrate", "-v0"], env=env, check=True)
-    subprocess.run([*govwx, "account", "add", "--name", "t", "--appid", APPID, "--secret", "s",
-                    "--token", TOKEN, "--aes-key", AES_KEY, "--mode", "safe",
-                    "--original-id", ORIGINAL_ID], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            *govwx,
+            "account",
+            "add",
+            "--name",
+            "t",
+            "--appid",
+            APPID,
+            "--secret",
+            "s",
+            "--token",
+            TOKEN,
+            "--aes-key",
+            AES_KEY,
+            "--mode",
+            "safe",
+            "--original-id",
+            ORIGINAL_ID,
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     demo = Path(__file__).resolve().parents[2] / "console" / "demo" / "ruleset.json"
     doc = json.loads(demo.read_text(encoding="utf-8"))
-    doc["rules"].append({"id": 0, "name": "随机", "keywords": ["抽签"], "replies": [
-        {"kind": "text", "payload": {"content": f"签{i}"}} for i in range(5)]})
+    doc["rules"].append(
+        {
+            "id": 0,
+            "name": "随机",
+            "keywords": ["抽签"],
+            "replies": [{"kind": "text", "payload": {"content": f"签{i}"}} for i in range(5)],
+        }
+    )
     rules = data / "rules.json"
     rules.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    subprocess.run([*govwx, "rules", "import", "--account", APPID, str(rules)], env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*govwx, "rules", "import", "--account", APPID, str(rules)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     port = _free_port()
-    proc = subprocess.Popen([*govwx, "serve", "--port", str(port), "--workers", "2",
-                             "--no-task-worker"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*govwx, "serve", "--port", str(port), "--workers", "2", "--no-task-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -75,8 +109,9 @@ class HTTPClient:
         self.base = base
 
     def post(self, url: str, data: bytes, content_type: str) -> object:
-        req = urllib.request.Request(self.base + url, data=data, method="POST",
-                                     headers={"Content-Type": content_type})
+        req = urllib.request.Request(
+            self.base + url, data=data, method="POST", headers={"Content-Type": content_type}
+        )
         try:
             with urllib.request.urlopen(req, timeout=5) as r:
                 status, content = r.status, r.read()
@@ -96,13 +131,17 @@ def test_it_serves_the_callback_over_http(server: tuple[str, Path]) -> None:
 def test_bad_requests_get_their_status_over_http(server: tuple[str, Path]) -> None:
     peer = Peer(HTTPClient(server[0]))
     q, body = peer.build(text_xml("社保"))
-    assert peer.client.post(peer.url(dict(q, signature="0" * 40)), body, "text/xml").status_code == 403
+    assert (
+        peer.client.post(peer.url(dict(q, signature="0" * 40)), body, "text/xml").status_code == 403
+    )
     assert peer.client.post(peer.url(q), b"<xml>", "text/xml").status_code == 400
     # A body over 1 MiB is refused from its Content-Length, before it is read.
     host, port = server[0].removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall(f"POST {peer.url(q)} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                  f"Content-Length: {1024 * 1024 + 1}\r\n\r\n".encode())
+        s.sendall(
+            f"POST {peer.url(q)} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {1024 * 1024 + 1}\r\n\r\n".encode()
+        )
         assert s.recv(100).startswith(b"HTTP/1.1 413")
     other = f"/wx/wx1111111111111111/callback?{peer.url(q).split('?', 1)[1]}"
     assert peer.client.post(other, body, "text/xml").status_code == 404

@@ -18,8 +18,9 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def text_xml(content: str, *, openid: str = "oUser1", msg_id: int = 1001,
-             create_time: int | None = None) -> str:
+def text_xml(
+    content: str, *, openid: str = "oUser1", msg_id: int = 1001, create_time: int | None = None
+) -> str:
     return (
         f"<xml><ToUserName><![CDATA[{ORIGINAL_ID}]]></ToUserName>"
         f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
@@ -29,8 +30,9 @@ def text_xml(content: str, *, openid: str = "oUser1", msg_id: int = 1001,
     )
 
 
-def event_xml(event: str, *, openid: str = "oUser1", key: str = "",
-              create_time: int | None = None) -> str:
+def event_xml(
+    event: str, *, openid: str = "oUser1", key: str = "", create_time: int | None = None
+) -> str:
     return (
         f"<xml><ToUserName><![CDATA[{ORIGINAL_ID}]]></ToUserName>"
         f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
@@ -43,26 +45,40 @@ def event_xml(event: str, *, openid: str = "oUser1", key: str = "",
 class Peer:
     """Builds signed (and, per mode, encrypted) callbacks and reads replies."""
 
-    def __init__(self, client: Any, *, mode: str = "safe", appid: str = APPID,
-                 token: str = TOKEN, aes_key: str = AES_KEY) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        mode: str = "safe",
+        appid: str = APPID,
+        token: str = TOKEN,
+        aes_key: str = AES_KEY,
+    ) -> None:
         self.client, self.mode, self.appid, self.token = client, mode, appid, token
         self.crypto = WeChatCrypto(token, aes_key, appid)
 
     def url(self, query: dict[str, str]) -> str:
         return f"/wx/{self.appid}/callback?{urlencode(query)}"
 
-    def build(self, xml: str, *, timestamp: str | None = None,
-              nonce: str = "n0nce") -> tuple[dict[str, str], bytes]:
+    def build(
+        self, xml: str, *, timestamp: str | None = None, nonce: str = "n0nce"
+    ) -> tuple[dict[str, str], bytes]:
         ts = timestamp or str(int(time.time()))
-        q = {"signature": sign(self.token, ts, nonce), "timestamp": ts, "nonce": nonce,
-             "openid": "oUser1"}
+        q = {
+            "signature": sign(self.token, ts, nonce),
+            "timestamp": ts,
+            "nonce": nonce,
+            "openid": "oUser1",
+        }
         if self.mode == "plaintext":
             return q, xml.encode()
         env = wx.parse_xml(self.crypto.encrypt_message(xml, nonce, ts).encode())
         q.update(encrypt_type="aes", msg_signature=env["MsgSignature"])
         if self.mode == "safe":
-            body = (f"<xml><ToUserName><![CDATA[{ORIGINAL_ID}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>")
+            body = (
+                f"<xml><ToUserName><![CDATA[{ORIGINAL_ID}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"
+            )
         else:  # compatible: the plaintext fields and Encrypt
             body = xml.replace("</xml>", f"<Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>")
         return q, body.encode()

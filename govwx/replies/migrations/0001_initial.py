@@ -5,70 +5,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='规则名称')),
-                ('priority', models.PositiveIntegerField(default=100, verbose_name='优先级')),
-                ('reply_mode', models.CharField(choices=[('all', '回复全部'), ('random', '随机回复一条')], default='random', max_length=8, verbose_name='回复方式')),
-                ('enabled', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="规则名称")),
+                ("priority", models.PositiveIntegerField(default=100, verbose_name="优先级")),
+                (
+                    "reply_mode",
+                    models.CharField(
+                        choices=[("all", "回复全部"), ("random", "随机回复一条")],
+                        default="random",
+                        max_length=8,
+                        verbose_name="回复方式",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '关键词规则',
-                'verbose_name_plural': '关键词规则',
-                'ordering': ['priority', 'id'],
+                "verbose_name": "关键词规则",
+                "verbose_name_plural": "关键词规则",
+                "ordering": ["priority", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reply',
+            name="Reply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('rule', '关键词回复'), ('follow', '被关注回复'), ('default', '收到消息回复'), ('click', '菜单点击回复')], max_length=8)),
-                ('click_key', models.CharField(blank=True, max_length=128)),
-                ('kind', models.CharField(choices=[('text', '文字'), ('image', '图片'), ('voice', '语音'), ('video', '视频'), ('music', '音乐'), ('news', '图文')], max_length=8, verbose_name='类型')),
-                ('payload', models.JSONField(default=dict)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='accounts.account')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='replies.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("rule", "关键词回复"),
+                            ("follow", "被关注回复"),
+                            ("default", "收到消息回复"),
+                            ("click", "菜单点击回复"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("click_key", models.CharField(blank=True, max_length=128)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "文字"),
+                            ("image", "图片"),
+                            ("voice", "语音"),
+                            ("video", "视频"),
+                            ("music", "音乐"),
+                            ("news", "图文"),
+                        ],
+                        max_length=8,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("payload", models.JSONField(default=dict)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="replies.rule",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '回复内容',
-                'verbose_name_plural': '回复内容',
-                'ordering': ['position', 'id'],
+                "verbose_name": "回复内容",
+                "verbose_name_plural": "回复内容",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Keyword',
+            name="Keyword",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=200, verbose_name='关键词')),
-                ('match', models.CharField(choices=[('exact', '全匹配'), ('contains', '半匹配（包含）'), ('regex', '正则')], max_length=8, verbose_name='匹配方式')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keywords', to='replies.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=200, verbose_name="关键词")),
+                (
+                    "match",
+                    models.CharField(
+                        choices=[
+                            ("exact", "全匹配"),
+                            ("contains", "半匹配（包含）"),
+                            ("regex", "正则"),
+                        ],
+                        max_length=8,
+                        verbose_name="匹配方式",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="keywords",
+                        to="replies.rule",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '关键词',
-                'verbose_name_plural': '关键词',
-                'ordering': ['id'],
+                "verbose_name": "关键词",
+                "verbose_name_plural": "关键词",
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='rule',
-            index=models.Index(fields=['account', 'priority', 'id'], name='replies_rul_account_9158a8_idx'),
+            model_name="rule",
+            index=models.Index(
+                fields=["account", "priority", "id"], name="replies_rul_account_9158a8_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reply',
-            index=models.Index(fields=['account', 'trigger'], name='replies_rep_account_4e9c0e_idx'),
+            model_name="reply",
+            index=models.Index(
+                fields=["account", "trigger"], name="replies_rep_account_4e9c0e_idx"
+            ),
         ),
     ]

@@ -9,7 +9,9 @@ from govwx.wechat.protocol import Reply
 
 
 def spec(pk: int, *keywords: tuple[str, str], reply_all: bool = False) -> RuleSpec:
-    return RuleSpec(pk, f"r{pk}", reply_all, tuple(keywords), (Reply("text", {"content": f"{pk}"}),))
+    return RuleSpec(
+        pk, f"r{pk}", reply_all, tuple(keywords), (Reply("text", {"content": f"{pk}"}),)
+    )
 
 
 def naive(specs: list[RuleSpec], text: str) -> int | None:
@@ -17,16 +19,21 @@ def naive(specs: list[RuleSpec], text: str) -> int | None:
 
     for s in specs:
         for kw, how in s.keywords:
-            if (how == "exact" and kw == text) or (how == "contains" and kw in text) or (
-                how == "regex" and re.search(kw, text)
+            if (
+                (how == "exact" and kw == text)
+                or (how == "contains" and kw in text)
+                or (how == "regex" and re.search(kw, text))
             ):
                 return s.pk
     return None
 
 
 def test_lowest_rank_wins_whatever_the_order_of_keywords() -> None:
-    specs = [spec(1, ("江北区社保查询", "contains")), spec(2, ("社保", "contains")),
-             spec(3, ("社保", "exact"))]
+    specs = [
+        spec(1, ("江北区社保查询", "contains")),
+        spec(2, ("社保", "contains")),
+        spec(3, ("社保", "exact")),
+    ]
     m = compile_rules(specs)
     assert m.match("江北区社保查询材料").pk == 1
     assert m.match("社保怎么交").pk == 2

@@ -26,14 +26,20 @@ from govwx.replies.services import (
 
 pytestmark = pytest.mark.django_db
 BENCH_LIKE = {
-    "k": 3, "token": "t", "aes_key": "k", "appid": "wx", "account": "gh",
-    "welcome": "欢迎关注", "menu": {"MENU_GUIDE": "办事指南", "MENU_HOTLINE": "12345"},
+    "k": 3,
+    "token": "t",
+    "aes_key": "k",
+    "appid": "wx",
+    "account": "gh",
+    "welcome": "欢迎关注",
+    "menu": {"MENU_GUIDE": "办事指南", "MENU_HOTLINE": "12345"},
     "rules": [
         {"id": 2, "mode": "contains", "keywords": ["社保", "社保卡"], "reply": "社保答复[R2]"},
         {"id": 1, "mode": "exact", "keywords": ["你好"], "reply": "你好答复[R1]"},
         {"id": 3, "mode": "contains", "keywords": ["江北区社保"], "reply": "江北答复[R3]"},
     ],
-    "expected_rule": [], "expected_reply": [],
+    "expected_rule": [],
+    "expected_reply": [],
 }
 
 
@@ -43,16 +49,18 @@ def text(s: str) -> list[ReplyInput]:
 
 def test_create_update_delete_bump_the_version_and_audit(account: Account) -> None:
     v0 = account.rules_version
-    rule = create_rule(account, RuleInput(" 社保 ", [KeywordInput("社保 "), KeywordInput("社保")],
-                                          text("答复")))
+    rule = create_rule(
+        account, RuleInput(" 社保 ", [KeywordInput("社保 "), KeywordInput("社保")], text("答复"))
+    )
     assert rule.name == "社保" and list(rule.keywords.values_list("text", flat=True)) == ["社保"]
     update_rule(rule, RuleInput("社保卡", [KeywordInput("社保卡", "exact")], text("新答复")))
     assert Keyword.objects.get(rule=rule).match == "exact"
     delete_rule(rule)
     account.refresh_from_db()
     assert account.rules_version == v0 + 3
-    assert list(AuditEvent.objects.filter(account=account).values_list("name", flat=True)
-                .order_by("id"))[-3:] == ["rule.created", "rule.updated", "rule.deleted"]
+    assert list(
+        AuditEvent.objects.filter(account=account).values_list("name", flat=True).order_by("id")
+    )[-3:] == ["rule.created", "rule.updated", "rule.deleted"]
     assert not Rule.objects.exists() and not Reply.objects.exists()
 
 
@@ -70,17 +78,23 @@ def test_create_update_delete_bump_the_version_and_audit(account: Account) -> No
         (RuleInput("n", [KeywordInput("a")], text("长" * 700)), "replies"),
         (RuleInput("n", [KeywordInput("a")], text("x") * 6), "replies"),
         (RuleInput("n", [KeywordInput("a")], [ReplyInput("news", {"articles": []})]), "replies"),
-        (RuleInput("n", [KeywordInput("a")],
-                   [ReplyInput("news", {"articles": [{"title": "t", "url": "javascript:x"}]})]),
-         "replies"),
+        (
+            RuleInput(
+                "n",
+                [KeywordInput("a")],
+                [ReplyInput("news", {"articles": [{"title": "t", "url": "javascript:x"}]})],
+            ),
+            "replies",
+        ),
         (RuleInput("n", [KeywordInput("a")], [ReplyInput("image", {})]), "replies"),
         (RuleInput("n", [KeywordInput("a")], [ReplyInput("sticker", {})]), "replies"),
         (RuleInput("n", [KeywordInput("a")], text("x"), reply_mode="some"), "reply_mode"),
         (RuleInput("n", [KeywordInput("a")], text("x"), priority=-1), "priority"),
     ],
 )
-def test_bad_rules_are_refused_and_nothing_changes(account: Account, data: RuleInput,
-                                                   field: str) -> None:
+def test_bad_rules_are_refused_and_nothing_changes(
+    account: Account, data: RuleInput, field: str
+) -> None:
     with pytest.raises(ValidationError) as exc:
         create_rule(account, data)
     assert field in exc.value.message_dict
@@ -109,8 +123,12 @@ def test_import_reads_the_bench_format_and_replaces_atomically(account: Account)
         {"rules": "x"},
         {"rules": [{"id": 1, "keywords": [], "reply": "x"}]},
         {"rules": [{"id": 1, "keywords": ["a"], "reply": ""}]},
-        {"rules": [{"id": 1, "keywords": ["a"], "reply": "x"},
-                   {"id": 1, "keywords": ["b"], "reply": "y"}]},
+        {
+            "rules": [
+                {"id": 1, "keywords": ["a"], "reply": "x"},
+                {"id": 1, "keywords": ["b"], "reply": "y"},
+            ]
+        },
         {"rules": [{"id": "one", "keywords": ["a"], "reply": "x"}]},
         {"rules": [{"id": 1, "mode": "regex", "keywords": ["("], "reply": "x"}]},
         {"welcome": 5, "rules": []},
@@ -126,15 +144,28 @@ def test_a_bad_file_changes_nothing(account: Account, doc: Any) -> None:
 
 def test_export_round_trips(account: Account) -> None:
     import_ruleset(account, BENCH_LIKE)
-    create_rule(account, RuleInput("混合", [KeywordInput("a", "exact"), KeywordInput("b.*", "regex")],
-                                   text("一") + [ReplyInput("image", {"media_id": "M"})],
-                                   priority=9, reply_mode="all"))
+    create_rule(
+        account,
+        RuleInput(
+            "混合",
+            [KeywordInput("a", "exact"), KeywordInput("b.*", "regex")],
+            text("一") + [ReplyInput("image", {"media_id": "M"})],
+            priority=9,
+            reply_mode="all",
+        ),
+    )
     set_trigger_replies(account, Reply.Trigger.DEFAULT, text("默认"))
     doc = export_ruleset(account)
     assert doc["welcome"] == "欢迎关注" and doc["default"] == "默认"
     assert doc["menu"] == {"MENU_GUIDE": "办事指南", "MENU_HOTLINE": "12345"}
-    assert doc["rules"][0] == {"id": 1, "name": "规则 1", "mode": "exact", "keywords": ["你好"],
-                               "reply": "你好答复[R1]", "reply_mode": "random"}
+    assert doc["rules"][0] == {
+        "id": 1,
+        "name": "规则 1",
+        "mode": "exact",
+        "keywords": ["你好"],
+        "reply": "你好答复[R1]",
+        "reply_mode": "random",
+    }
     again = json.loads(json.dumps(doc, ensure_ascii=False))
     import_ruleset(account, again)
     assert export_ruleset(account) == doc

@@ -49,8 +49,12 @@ def test_it_decrypts_what_wechatpy_encrypts() -> None:
 
 
 def test_wechatpy_decrypts_what_it_encrypts() -> None:
-    reply = wx.render_reply(wx.Reply("text", {"content": "您好，社保查询请点菜单"}),
-                            to_user="oUser", from_user="gh_1", create_time=1409304348)
+    reply = wx.render_reply(
+        wx.Reply("text", {"content": "您好，社保查询请点菜单"}),
+        to_user="oUser",
+        from_user="gh_1",
+        create_time=1409304348,
+    )
     env = wx.encrypted_envelope(wx.AESCipher(KEY, APPID), TOKEN, reply, "1409304348", "n0nce")
     doc = wx.parse_xml(env.encode())
     plain = WeChatCrypto(TOKEN, KEY, APPID).decrypt_message(
@@ -120,8 +124,11 @@ def test_it_types_every_ordinary_message() -> None:
     for t in ("video", "shortvideo"):
         m = _msg("<MediaId>v</MediaId><ThumbMediaId>t</ThumbMediaId>", t)
         assert isinstance(m, wx.VideoMessage) and m.thumb_media_id == "t"
-    m = _msg("<Location_X>34.26</Location_X><Location_Y>108.94</Location_Y><Scale>15</Scale>"
-             "<Label>西安市</Label>", "location")
+    m = _msg(
+        "<Location_X>34.26</Location_X><Location_Y>108.94</Location_Y><Scale>15</Scale>"
+        "<Label>西安市</Label>",
+        "location",
+    )
     assert isinstance(m, wx.LocationMessage)
     assert (m.latitude, m.longitude, m.scale, m.label) == (34.26, 108.94, 15, "西安市")
     m = _msg("<Title>t</Title><Description>d</Description><Url>http://u</Url>", "link")
@@ -136,8 +143,10 @@ def test_it_types_every_event() -> None:
     assert isinstance(_msg("<Event>unsubscribe</Event>"), wx.UnsubscribeEvent)
     m = _msg("<Event>SCAN</Event><EventKey>123</EventKey><Ticket>T</Ticket>")
     assert isinstance(m, wx.ScanEvent) and m.event_key == "123"
-    m = _msg("<Event>LOCATION</Event><Latitude>23.1</Latitude><Longitude>113.3</Longitude>"
-             "<Precision>119.3</Precision>")
+    m = _msg(
+        "<Event>LOCATION</Event><Latitude>23.1</Latitude><Longitude>113.3</Longitude>"
+        "<Precision>119.3</Precision>"
+    )
     assert isinstance(m, wx.LocationEvent) and m.precision == 119.3
     m = _msg("<Event>CLICK</Event><EventKey>MENU_GUIDE</EventKey>")
     assert isinstance(m, wx.ClickEvent) and m.event_key == "MENU_GUIDE"
@@ -145,35 +154,48 @@ def test_it_types_every_event() -> None:
     assert isinstance(m, wx.ViewEvent) and m.menu_id == "7"
     m = _msg("<Event>view_miniprogram</Event><EventKey>pages/a</EventKey><MenuId>7</MenuId>")
     assert isinstance(m, wx.ViewEvent) and m.event_key == "pages/a"
-    m = _msg("<Event>scancode_waitmsg</Event><EventKey>k</EventKey><ScanCodeInfo><ScanType>"
-             "qrcode</ScanType><ScanResult>r</ScanResult></ScanCodeInfo>")
+    m = _msg(
+        "<Event>scancode_waitmsg</Event><EventKey>k</EventKey><ScanCodeInfo><ScanType>"
+        "qrcode</ScanType><ScanResult>r</ScanResult></ScanCodeInfo>"
+    )
     assert isinstance(m, wx.ScanCodeEvent) and (m.scan_type, m.scan_result) == ("qrcode", "r")
-    m = _msg("<Event>pic_sysphoto</Event><EventKey>k</EventKey><SendPicsInfo><Count>1</Count>"
-             "<PicList><item><PicMd5Sum>abc</PicMd5Sum></item></PicList></SendPicsInfo>")
+    m = _msg(
+        "<Event>pic_sysphoto</Event><EventKey>k</EventKey><SendPicsInfo><Count>1</Count>"
+        "<PicList><item><PicMd5Sum>abc</PicMd5Sum></item></PicList></SendPicsInfo>"
+    )
     assert isinstance(m, wx.PicEvent) and (m.count, m.pic_md5s) == (1, ["abc"])
-    m = _msg("<Event>location_select</Event><EventKey>k</EventKey><SendLocationInfo>"
-             "<Location_X>23</Location_X><Location_Y>113</Location_Y><Scale>15</Scale>"
-             "<Label>L</Label><Poiname>P</Poiname></SendLocationInfo>")
+    m = _msg(
+        "<Event>location_select</Event><EventKey>k</EventKey><SendLocationInfo>"
+        "<Location_X>23</Location_X><Location_Y>113</Location_Y><Scale>15</Scale>"
+        "<Label>L</Label><Poiname>P</Poiname></SendLocationInfo>"
+    )
     assert isinstance(m, wx.LocationSelectEvent) and (m.label, m.poiname) == ("L", "P")
-    m = _msg("<Event>TEMPLATESENDJOBFINISH</Event><MsgID>200163836</MsgID><Status>success"
-             "</Status>")
+    m = _msg("<Event>TEMPLATESENDJOBFINISH</Event><MsgID>200163836</MsgID><Status>success</Status>")
     assert isinstance(m, wx.TemplateSendJobFinishEvent) and m.job_msg_id == 200163836
-    m = _msg("<Event>MASSSENDJOBFINISH</Event><MsgID>1988</MsgID><Status>send success</Status>"
-             "<TotalCount>100</TotalCount><FilterCount>80</FilterCount><SentCount>75</SentCount>"
-             "<ErrorCount>5</ErrorCount>")
+    m = _msg(
+        "<Event>MASSSENDJOBFINISH</Event><MsgID>1988</MsgID><Status>send success</Status>"
+        "<TotalCount>100</TotalCount><FilterCount>80</FilterCount><SentCount>75</SentCount>"
+        "<ErrorCount>5</ErrorCount>"
+    )
     assert isinstance(m, wx.MassSendJobFinishEvent) and (m.sent_count, m.error_count) == (75, 5)
-    m = _msg("<Event>PUBLISHJOBFINISH</Event><PublishEventInfo><publish_id>2247</publish_id>"
-             "<publish_status>0</publish_status><article_id>A</article_id><article_detail>"
-             "<count>1</count><item><idx>1</idx><article_url>http://a</article_url></item>"
-             "</article_detail></PublishEventInfo>")
+    m = _msg(
+        "<Event>PUBLISHJOBFINISH</Event><PublishEventInfo><publish_id>2247</publish_id>"
+        "<publish_status>0</publish_status><article_id>A</article_id><article_detail>"
+        "<count>1</count><item><idx>1</idx><article_url>http://a</article_url></item>"
+        "</article_detail></PublishEventInfo>"
+    )
     assert isinstance(m, wx.PublishJobFinishEvent)
     assert (m.publish_id, m.publish_status, m.article_urls) == ("2247", 0, ["http://a"])
-    m = _msg("<Event>kf_switch_session</Event><FromKfAccount>a@x</FromKfAccount>"
-             "<ToKfAccount>b@x</ToKfAccount>")
+    m = _msg(
+        "<Event>kf_switch_session</Event><FromKfAccount>a@x</FromKfAccount>"
+        "<ToKfAccount>b@x</ToKfAccount>"
+    )
     assert isinstance(m, wx.KfSessionEvent) and m.to_kf_account == "b@x"
-    m = _msg("<Event>subscribe_msg_popup_event</Event><SubscribeMsgPopupEvent><List>"
-             "<TemplateId>t</TemplateId><SubscribeStatusString>accept</SubscribeStatusString>"
-             "</List></SubscribeMsgPopupEvent>")
+    m = _msg(
+        "<Event>subscribe_msg_popup_event</Event><SubscribeMsgPopupEvent><List>"
+        "<TemplateId>t</TemplateId><SubscribeStatusString>accept</SubscribeStatusString>"
+        "</List></SubscribeMsgPopupEvent>"
+    )
     assert isinstance(m, wx.SubscribeMsgEvent) and m.items[0]["TemplateId"] == "t"
     m = _msg("<Event>annual_renew</Event><ExpiredTime>1</ExpiredTime>")
     assert type(m) is wx.Event and m.event == "annual_renew"
@@ -191,8 +213,9 @@ def test_dedup_keys() -> None:
 
 def test_it_renders_every_reply_kind() -> None:
     def render(kind: str, data: dict, limit: int = 8) -> dict:
-        xml = wx.render_reply(wx.Reply(kind, data), to_user="oU", from_user="gh_1",
-                              create_time=1, news_limit=limit)
+        xml = wx.render_reply(
+            wx.Reply(kind, data), to_user="oU", from_user="gh_1", create_time=1, news_limit=limit
+        )
         return wx.parse_xml(xml.encode())
 
     assert render("text", {"content": "a]]>b"})["Content"] == "a]]>b"

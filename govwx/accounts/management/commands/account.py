@@ -34,17 +34,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"{a.appid}\t{a.mode}\t{a.kind}\t{a.name}")
             return
         data = AccountInput(
-            name=opts["name"], appid=opts["appid"], app_secret=opts["secret"],
-            token=opts["token"], aes_key=opts["aes_key"], mode=opts["mode"],
-            kind=opts["kind"], original_id=opts["original_id"],
+            name=opts["name"],
+            appid=opts["appid"],
+            app_secret=opts["secret"],
+            token=opts["token"],
+            aes_key=opts["aes_key"],
+            mode=opts["mode"],
+            kind=opts["kind"],
+            original_id=opts["original_id"],
             positioning=opts["positioning"],
         )
         try:
             account = create_account(data)
         except ValidationError as exc:
-            lines = [
-                f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs
-            ]
+            lines = [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
             raise CommandError("\n".join(lines)) from exc
         self.stdout.write(f"已创建公众号 / created account {account.appid} ({account.name})")
         self.stdout.write(f"回调地址 / callback URL: /wx/{account.appid}/callback")

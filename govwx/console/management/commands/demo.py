@@ -47,9 +47,15 @@ def seed() -> Account:
         city = Organisation.objects.create(name="示例市人民政府", level=Organisation.Level.CITY)
         account = create_account(
             AccountInput(
-                name="示例市发布", appid=APPID, app_secret=SECRET, token=TOKEN,
-                aes_key=AES_KEY, mode=Account.Mode.SAFE, kind=Account.Kind.SUBSCRIPTION,
-                original_id=ORIGINAL_ID, organisation=city,
+                name="示例市发布",
+                appid=APPID,
+                app_secret=SECRET,
+                token=TOKEN,
+                aes_key=AES_KEY,
+                mode=Account.Mode.SAFE,
+                kind=Account.Kind.SUBSCRIPTION,
+                original_id=ORIGINAL_ID,
+                organisation=city,
                 positioning="示例市人民政府新闻办公室官方账号：发布本地权威信息，提供一站式政务服务。",
             )
         )
@@ -100,15 +106,31 @@ class Command(BaseCommand):
         account = seed() if fresh else Account.objects.filter(appid=APPID).first()
         if settings.GOVWX_SANDBOX and account is not None:
             call_command(
-                "sandbox", "register", "--name", account.name, "--appid", account.appid,
-                "--secret", SECRET, "--token", TOKEN, "--aes-key", AES_KEY, "--mode", "safe",
-                "--callback-url", f"{base}/wx/{account.appid}/callback",
-                "--original-id", ORIGINAL_ID,
+                "sandbox",
+                "register",
+                "--name",
+                account.name,
+                "--appid",
+                account.appid,
+                "--secret",
+                SECRET,
+                "--token",
+                TOKEN,
+                "--aes-key",
+                AES_KEY,
+                "--mode",
+                "safe",
+                "--callback-url",
+                f"{base}/wx/{account.appid}/callback",
+                "--original-id",
+                ORIGINAL_ID,
             )
         self.stdout.write("")
         self.stdout.write(f"govwx: {base}/")
-        self.stdout.write(f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
-                          f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]})")
+        self.stdout.write(
+            f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
+            f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]})"
+        )
         if settings.GOVWX_SANDBOX:
             self.stdout.write(f"  手机模拟器 / phone sandbox: {base}/sandbox/")
         if not fresh:
@@ -120,7 +142,8 @@ class Command(BaseCommand):
             os.environ["GOVWX_WECHAT_API_BASE"] = api
             settings.GOVWX_WECHAT_API_BASE = api
         if settings.GOVWX_SANDBOX and account is not None:
-            threading.Thread(target=publish_menu_when_up, args=(base, account.pk),
-                             daemon=True).start()
+            threading.Thread(
+                target=publish_menu_when_up, args=(base, account.pk), daemon=True
+            ).start()
         # Threads: the sandbox's phone page calls back into this same server.
         serve(host, port, workers=default_workers(), threads=4, task_worker=True)

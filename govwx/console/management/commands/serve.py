@@ -29,9 +29,15 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
         worker = subprocess.Popen([sys.executable, "-m", "govwx", "db_worker", "--interval", "0.5"])
     try:
         Granian(
-            "govwx.wsgi:application", address=host, port=port, interface=Interfaces.WSGI,
-            workers=workers, blocking_threads=threads, log_access=False,
-            respawn_failed_workers=True, websockets=False,
+            "govwx.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=workers,
+            blocking_threads=threads,
+            log_access=False,
+            respawn_failed_workers=True,
+            websockets=False,
         ).serve()
     finally:
         if worker is not None and worker.poll() is None:
@@ -49,13 +55,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="web server processes")
-        parser.add_argument("--threads", type=int, default=1,
-                            help="threads per process for blocking work")
-        parser.add_argument("--no-task-worker", action="store_true",
-                            help="do not start a task worker beside the web server")
+        parser.add_argument(
+            "--workers", type=int, default=default_workers(), help="web server processes"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="threads per process for blocking work"
+        )
+        parser.add_argument(
+            "--no-task-worker",
+            action="store_true",
+            help="do not start a task worker beside the web server",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        serve(opts["host"], opts["port"], workers=opts["workers"], threads=opts["threads"],
-              task_worker=not opts["no_task_worker"])
+        serve(
+            opts["host"],
+            opts["port"],
+            workers=opts["workers"],
+            threads=opts["threads"],
+            task_worker=not opts["no_task_worker"],
+        )
