@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 _thread_lock = threading.Lock()
 _fds: dict[str, int] = {}
@@ -30,7 +30,7 @@ def _fd(path: str) -> int:
 
 
 @contextlib.contextmanager
-def serialized_writes() -> Iterator[None]:
+def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return

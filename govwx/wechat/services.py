@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from govwx.lib.dblock import serialized_writes
 
@@ -53,83 +54,72 @@ class Stored:
     reply: dict[str, Any]
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+INBOUND_COLUMNS = (
+    "account_id", "openid", "dedup_key", "msg_type", "event", "msg_id", "content", "payload",
+    "sent_at", "received_at", "reply", "handled_by", "rule_id",
+)  # fmt: skip
+FOLLOWER_COLUMNS = (
+    "account_id", "openid", "subscribed", "subscribed_at", "unsubscribed_at", "scene",
+    "first_seen_at", "last_interaction_at", "nickname",
+)  # fmt: skip
 
 
-def _p() -> str:
-    """The placeholder of the driver the statement goes to (see _run)."""
-    return "?" if connection.vendor == "sqlite" else "%s"
+@dataclass(frozen=True)
+class Statements:
+    """The hot path's SQL for one database vendor, built once per process."""
+
+    sqlite: bool
+    inbound: str
+    subscribe: str
+    unsubscribe: str
+    touch: str
+
+    @classmethod
+    def build(cls, conn: BaseDatabaseWrapper) -> Statements:
+        q = conn.ops.quote_name
+        sqlite = conn.vendor == "sqlite"
+        # The sqlite3 module itself runs SQLite statements (see _run): qmark style.
+        p = "?" if sqlite else "%s"
+
+        def cols(names: tuple[str, ...]) -> str:
+            return ", ".join(q(c) for c in names)
+
+        inbound = (
+            f"INSERT INTO {q(InboundMessage._meta.db_table)} ({cols(INBOUND_COLUMNS)}) "
+            f"VALUES ({', '.join([p] * len(INBOUND_COLUMNS))}) "
+            f"ON CONFLICT ({q('account_id')}, {q('dedup_key')}) DO NOTHING RETURNING {q('id')}"
+        )
+
+        def follower(update: tuple[str, ...]) -> str:
+            sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in update)
+            return (
+                f"INSERT INTO {q(Follower._meta.db_table)} ({cols(FOLLOWER_COLUMNS)}) "
+                f"VALUES ({', '.join([p] * len(FOLLOWER_COLUMNS))}) "
+                f"ON CONFLICT ({q('account_id')}, {q('openid')}) DO UPDATE SET {sets}"
+            )
+
+        return cls(
+            sqlite=sqlite,
+            inbound=inbound,
+            subscribe=follower(("subscribed", "subscribed_at", "scene", "last_interaction_at")),
+            unsubscribe=follower(("subscribed", "unsubscribed_at")),
+            touch=follower(("last_interaction_at",)),
+        )
+
+    def dt(self, value: datetime) -> Any:
+        if self.sqlite:  # Django's own SQLite format: naive UTC, str(datetime)
+            return str(value.astimezone(UTC).replace(tzinfo=None))
+        return value
 
 
-def _inbound_sql() -> str:
-    cols = (
-        "account_id",
-        "openid",
-        "dedup_key",
-        "msg_type",
-        "event",
-        "msg_id",
-        "content",
-        "payload",
-        "sent_at",
-        "received_at",
-        "reply",
-        "handled_by",
-        "rule_id",
-    )
-    return (
-        f"INSERT INTO {_q(InboundMessage._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
-        f"VALUES ({', '.join([_p()] * len(cols))}) "
-        f"ON CONFLICT ({_q('account_id')}, {_q('dedup_key')}) DO NOTHING RETURNING {_q('id')}"
-    )
+_STATEMENTS: dict[str, Statements] = {}
 
 
-def _follower_sql(update: tuple[str, ...]) -> str:
-    cols = (
-        "account_id",
-        "openid",
-        "subscribed",
-        "subscribed_at",
-        "unsubscribed_at",
-        "scene",
-        "first_seen_at",
-        "last_interaction_at",
-        "nickname",
-    )
-    sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in update)
-    return (
-        f"INSERT INTO {_q(Follower._meta.db_table)} ({', '.join(_q(c) for c in cols)}) "
-        f"VALUES ({', '.join([_p()] * len(cols))}) "
-        f"ON CONFLICT ({_q('account_id')}, {_q('openid')}) DO UPDATE SET {sets}"
-    )
-
-
-_SQL: dict[str, str] = {}
-
-
-def _sql(key: str) -> str:
-    # Built once per process and vendor (quoting differs between SQLite and PostgreSQL).
-    cache_key = f"{connection.vendor}:{key}"
-    sql = _SQL.get(cache_key)
-    if sql is None:
-        if key == "inbound":
-            sql = _inbound_sql()
-        elif key == "subscribe":
-            sql = _follower_sql(("subscribed", "subscribed_at", "scene", "last_interaction_at"))
-        elif key == "unsubscribe":
-            sql = _follower_sql(("subscribed", "unsubscribed_at"))
-        else:
-            sql = _follower_sql(("last_interaction_at",))
-        _SQL[cache_key] = sql
-    return sql
-
-
-def _dt(value: datetime) -> Any:
-    if connection.vendor == "sqlite":
-        # Django's own SQLite format: naive UTC, str(datetime)
-        return str(value.astimezone(UTC).replace(tzinfo=None))
-    return value
+def _statements(conn: BaseDatabaseWrapper) -> Statements:
+    st = _STATEMENTS.get(conn.vendor)
+    if st is None:
+        st = _STATEMENTS[conn.vendor] = Statements.build(conn)
+    return st
 
 
 def payload_of(msg: Message) -> dict[str, Any]:
@@ -151,29 +141,21 @@ def store_inbound(
     reply stored with the first delivery is returned. Most deliveries are one INSERT in
     autocommit mode; a second statement (the follower) makes it a transaction.
     """
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
+    st = _statements(conn)
     openid = msg.from_user
     sent_at = datetime.fromtimestamp(msg.create_time, UTC) if msg.create_time else now
     params = [
-        account_id,
-        openid,
-        msg.dedup_key,
-        msg.msg_type,
-        msg.event,
-        msg.msg_id,
-        getattr(msg, "content", ""),
-        json.dumps(payload_of(msg), ensure_ascii=False),
-        _dt(sent_at),
-        _dt(now),
-        json.dumps(reply, ensure_ascii=False),
-        handled_by,
-        rule_id,
-    ]
+        account_id, openid, msg.dedup_key, msg.msg_type, msg.event, msg.msg_id,
+        getattr(msg, "content", ""), json.dumps(payload_of(msg), ensure_ascii=False),
+        st.dt(sent_at), st.dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
+    ]  # fmt: skip
+    statements = [(st.inbound, params)]
     touch = _follower_write(account_id, msg)
-    statements = [(_sql("inbound"), params)]
     if touch is not None:
-        statements.append((_sql(touch[0]), touch[1](_dt(now))))
-    with serialized_writes():
-        row = _run(statements)
+        statements.append((getattr(st, touch[0]), touch[1](st.dt(now))))
+    with serialized_writes(conn):
+        row = _run(conn, st, statements)
     if row is None:
         _touched.pop((account_id, openid), None)
         stored = (
@@ -185,15 +167,15 @@ def store_inbound(
     return Stored(row[0], True, reply)
 
 
-def _run(statements: list[tuple[str, list[Any]]]) -> Any:
+def _run(conn: BaseDatabaseWrapper, st: Statements, statements: list[tuple[str, list[Any]]]) -> Any:
     """Run the INSERT … RETURNING and, if it inserted, the statements after it, as one
     transaction; return the INSERT's row (None: a duplicate)."""
-    if connection.vendor == "sqlite":
+    if st.sqlite:
         # The sqlite3 connection itself: Django's cursor wrappers cost more than the
         # statement here. Django runs it in autocommit mode (isolation_level None).
-        connection.ensure_connection()
-        raw = connection.connection
-        own = len(statements) > 1 and not connection.in_atomic_block
+        conn.ensure_connection()
+        raw = conn.connection
+        own = len(statements) > 1 and not conn.in_atomic_block
         if own:
             raw.execute("BEGIN IMMEDIATE")
         try:
@@ -208,7 +190,7 @@ def _run(statements: list[tuple[str, list[Any]]]) -> Any:
         if own:
             raw.execute("COMMIT")
         return row
-    with transaction.atomic(), connection.cursor() as cur:
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
         cur.execute(*statements[0])
         row = cur.fetchone()
         if row is not None:
