@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg lint bench clean
+.PHONY: run test test-pg test-redis lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(VENV)/.test-installed
 test-pg: $(VENV)/.test-installed
 	GOVWX_TEST_DATABASE_URL=$${GOVWX_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	  $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+# The shared cache (access tokens and their lock) on Redis (GOVWX_REDIS_URL, e.g.
+# redis://127.0.0.1:6379/15 — the tests clear that database).
+test-redis: $(VENV)/.test-installed
+	GOVWX_REDIS_URL=$${GOVWX_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	  $(BIN)/python -m pytest -q govwx/wechat $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check govwx
