@@ -85,6 +85,11 @@ DATABASES = {
         os.environ.get("GOVWX_DATABASE_URL", _default_db), conn_max_age=600
     )
 }
+# NORMAL: a commit survives a crash or restart of govwx (it is in the operating system's
+# hands); FULL: it also survives power loss, at the cost of an fsync per commit.
+_SQLITE_SYNC = os.environ.get("GOVWX_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+if _SQLITE_SYNC not in {"NORMAL", "FULL"}:
+    raise ValueError("GOVWX_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
     # that concurrent writers queue on busy_timeout instead of failing to upgrade a lock.
@@ -92,16 +97,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
-            # Checkpoint less often: pages written again and again (index leaves, the
-            # newest table page) are copied back to the database file once, not each time.
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=20000;"
+            f" PRAGMA synchronous={_SQLITE_SYNC};"
             " PRAGMA cache_size=-65536;"
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-        os.environ.get("GOVWX_TEST_SQLITE", "") or None
-    )
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
