@@ -150,3 +150,6 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("操作记录")
         ordering = ["-id"]
         indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -49,6 +49,9 @@ class Keyword(models.Model):
         verbose_name_plural = _("关键词")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.text} ({self.match})"
+
 
 class Reply(models.Model):
     """One reply message. `payload` holds the fields of its kind:
@@ -87,3 +90,6 @@ class Reply(models.Model):
         verbose_name_plural = _("回复内容")
         ordering = ["position", "id"]
         indexes = [models.Index(fields=["account", "trigger"])]
+
+    def __str__(self) -> str:
+        return f"{self.trigger}/{self.kind}"

@@ -339,7 +339,7 @@ def parse_ruleset(doc: Any) -> tuple[list[RuleInput], dict[str, list[ReplyInput]
             if isinstance(kw, str):
                 keywords.append(KeywordInput(kw, mode))
             elif isinstance(kw, dict) and isinstance(kw.get("text"), str):
-                keywords.append(KeywordInput(kw["text"], kw.get("mode", mode)))
+                keywords.append(KeywordInput(kw["text"], str(kw.get("mode", mode))))
             else:
                 raise ValidationError(f"{where}: 关键词格式不正确 / bad keyword {kw!r}")
         if "replies" in r:

@@ -75,6 +75,9 @@ class InboundMessage(models.Model):
             models.Index(fields=["account", "openid"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.openid}: {self.content or self.event or self.msg_type}"
+
 
 class OutboundMessage(models.Model):
     """A message govwx sends through the API (customer-service messages for now).
@@ -107,3 +110,6 @@ class OutboundMessage(models.Model):
         verbose_name = _("发出的消息")
         verbose_name_plural = _("发出的消息")
         indexes = [models.Index(fields=["account", "openid", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.openid}: {self.kind} ({self.status})"

@@ -160,10 +160,10 @@ def parse_xml(body: bytes) -> dict[str, Any]:
         if stack:
             stack[-1][2].append(data)
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser.StartDoctypeDeclHandler = refuse  # type: ignore[assignment]
+    parser.EntityDeclHandler = refuse  # type: ignore[assignment]
+    parser.UnparsedEntityDeclHandler = refuse  # type: ignore[assignment]
+    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
@@ -187,6 +187,11 @@ def parse_xml(body: bytes) -> dict[str, Any]:
 def _s(d: dict[str, Any], key: str) -> str:
     v = d.get(key, "")
     return v if isinstance(v, str) else ""
+
+
+def _d(d: dict[str, Any], key: str) -> dict[str, Any]:
+    v = d.get(key)
+    return v if isinstance(v, dict) else {}
 
 
 def _int(d: dict[str, Any], key: str) -> int | None:
@@ -442,17 +447,17 @@ def _event(base: dict[str, Any], d: dict[str, Any]) -> Event:
     if low in {"view", "view_miniprogram"}:
         return ViewEvent(**common, menu_id=_s(d, "MenuId"))
     if low in MENU_CODE_EVENTS:
-        info = d.get("ScanCodeInfo") if isinstance(d.get("ScanCodeInfo"), dict) else {}
+        info = _d(d, "ScanCodeInfo")
         return ScanCodeEvent(
             **common, scan_type=_s(info, "ScanType"), scan_result=_s(info, "ScanResult")
         )
     if low in PIC_EVENTS:
-        info = d.get("SendPicsInfo") if isinstance(d.get("SendPicsInfo"), dict) else {}
-        pics = info.get("PicList") if isinstance(info.get("PicList"), dict) else {}
+        info = _d(d, "SendPicsInfo")
+        pics = _d(info, "PicList")
         md5s = [_s(i, "PicMd5Sum") for i in _items(pics.get("item")) if isinstance(i, dict)]
         return PicEvent(**common, count=_int(info, "Count") or 0, pic_md5s=md5s)
     if low == "location_select":
-        info = d.get("SendLocationInfo") if isinstance(d.get("SendLocationInfo"), dict) else {}
+        info = _d(d, "SendLocationInfo")
         return LocationSelectEvent(
             **common,
             latitude=_float(info, "Location_X"),
@@ -476,8 +481,8 @@ def _event(base: dict[str, Any], d: dict[str, Any]) -> Event:
             error_count=_int(d, "ErrorCount"),
         )
     if low == "publishjobfinish":
-        info = d.get("PublishEventInfo") if isinstance(d.get("PublishEventInfo"), dict) else {}
-        detail = info.get("article_detail") if isinstance(info.get("article_detail"), dict) else {}
+        info = _d(d, "PublishEventInfo")
+        detail = _d(info, "article_detail")
         urls = [_s(i, "article_url") for i in _items(detail.get("item")) if isinstance(i, dict)]
         fail = info.get("fail_idx")
         return PublishJobFinishEvent(

@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -242,5 +243,5 @@ def queue_customer_messages(
             for r in replies
         ]
         for row in rows:
-            transaction.on_commit(lambda pk=row.pk: deliver_outbound.enqueue(pk))
+            transaction.on_commit(partial(deliver_outbound.enqueue, row.pk))
     return [r.pk for r in rows]

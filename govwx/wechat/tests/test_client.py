@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
@@ -575,7 +575,8 @@ def test_it_lets_one_of_two_threads_fetch_the_token(
 
 @live
 @pytest.mark.skipif(
-    bool(settings.REDIS_URL), reason="moves time with time-machine; Redis expires keys in its own time"
+    bool(settings.REDIS_URL),
+    reason="moves time with time-machine; Redis expires keys in its own time",
 )
 def test_it_takes_over_the_lock_of_a_crashed_process(
     account: Account, monkeypatch: pytest.MonkeyPatch

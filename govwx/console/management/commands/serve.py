@@ -20,7 +20,7 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
     """Run Granian (a Rust HTTP server; keep-alive, no Python in the HTTP layer) on
     govwx.wsgi, and a task worker beside it."""
     from granian import Granian
-    from granian.constants import HTTPModes, Interfaces, RuntimeModes
+    from granian.constants import Interfaces
 
     worker = None
     if task_worker:
