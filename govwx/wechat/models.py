@@ -101,6 +101,7 @@ class OutboundMessage(models.Model):
         InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
