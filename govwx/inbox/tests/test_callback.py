@@ -152,8 +152,10 @@ def test_reply_all_sends_the_rest_as_customer_messages(
     out = OutboundMessage.objects.get()
     assert (out.kind, out.payload, out.openid) == ("text", {"content": "第二条"}, "oUser1")
     assert out.in_reply_to.rule_id == rule.pk
-    # the send was attempted once, failed (nothing listens) and was recorded
-    assert out.status == OutboundMessage.Status.FAILED and out.error_message
+    # the send was attempted once, failed (nothing listens), was recorded, and waits
+    # for its next attempt
+    assert (out.status, out.attempts) == (OutboundMessage.Status.PENDING, 1)
+    assert out.error_message
 
 
 def test_unknown_types_are_stored_and_answered_success(client: Any, rules: Account) -> None:

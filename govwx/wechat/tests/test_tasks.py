@@ -15,7 +15,7 @@ from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
 from govwx.wechat.tasks import MAX_ATTEMPTS, backoff, deliver_outbound
 
-from .test_client import Sandbox, account, live, sandbox  # noqa: F401  (fixtures)
+from .test_client import Sandbox, live
 
 
 @live
