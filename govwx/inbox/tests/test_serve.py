@@ -29,13 +29,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _server_database(data: Path) -> str:
+    """A database of the server's own: a SQLite file, or on a PostgreSQL test run a new
+    database beside the test database."""
+    test_url = os.environ.get("GOVWX_TEST_DATABASE_URL")
+    if not test_url:
+        return f"sqlite:///{data / 'govwx.sqlite3'}"
+    import psycopg
+
+    base, _, name = test_url.rpartition("/")
+    serve_name = f"{name}_serve"
+    with psycopg.connect(test_url, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{serve_name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{serve_name}"')
+    return f"{base}/{serve_name}"
+
+
+def _stored_replies(url: str, msg_id: int) -> list[str]:
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            rows = db.execute("SELECT reply FROM wechat_inboundmessage WHERE msg_id = ?", [msg_id])
+            return [r[0] for r in rows.fetchall()]
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        rows = db.execute(
+            "SELECT reply::text FROM wechat_inboundmessage WHERE msg_id = %s", [msg_id]
+        )
+        return [r[0] for r in rows.fetchall()]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("serve")
-    env = dict(os.environ, GOVWX_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="govwx.settings")
-    env.pop("GOVWX_DATABASE_URL", None)
-    if os.environ.get("GOVWX_TEST_DATABASE_URL"):
-        pytest.skip("serves its own SQLite file")
+    database = _server_database(data)
+    env = dict(
+        os.environ,
+        GOVWX_DATA_DIR=str(data),
+        DJANGO_SETTINGS_MODULE="govwx.settings",
+        GOVWX_DATABASE_URL=database,
+    )
     govwx = [sys.executable, "-m", "govwx"]
     subprocess.run([*govwx, "migrate", "-v0"], env=env, check=True)
     subprocess.run(
@@ -96,7 +129,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base, data
+        yield base, database
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -120,7 +153,7 @@ class HTTPClient:
         return type("R", (), {"status_code": status, "content": content})()
 
 
-def test_it_serves_the_callback_over_http(server: tuple[str, Path]) -> None:
+def test_it_serves_the_callback_over_http(server: tuple[str, str]) -> None:
     peer = Peer(HTTPClient(server[0]))
     reply = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31)))
     assert reply["Content"].startswith("社保查询")
@@ -128,7 +161,7 @@ def test_it_serves_the_callback_over_http(server: tuple[str, Path]) -> None:
     assert again["Content"] == reply["Content"]
 
 
-def test_bad_requests_get_their_status_over_http(server: tuple[str, Path]) -> None:
+def test_bad_requests_get_their_status_over_http(server: tuple[str, str]) -> None:
     peer = Peer(HTTPClient(server[0]))
     q, body = peer.build(text_xml("社保"))
     assert (
@@ -148,7 +181,7 @@ def test_bad_requests_get_their_status_over_http(server: tuple[str, Path]) -> No
     assert peer.reply(peer.post(text_xml("你好", msg_id=77)))["Content"].startswith("您好")
 
 
-def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, Path]) -> None:
+def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, str]) -> None:
     """WeChat's retries arriving at once, at both worker processes: the unique
     constraint decides, so a random-reply rule still answers every delivery alike."""
     peer = Peer(HTTPClient(server[0]))
@@ -167,7 +200,5 @@ def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, P
     for t in threads:
         t.join()
     assert len(replies) == 12 and len(set(replies)) == 1 and replies[0].startswith("签")
-    with sqlite3.connect(server[1] / "govwx.sqlite3") as db:
-        rows = db.execute("SELECT reply FROM wechat_inboundmessage WHERE msg_id = 424242")
-        stored = rows.fetchall()
-    assert len(stored) == 1 and replies[0] in stored[0][0]
+    stored = _stored_replies(server[1], 424242)
+    assert len(stored) == 1 and replies[0] in json.loads(stored[0])["data"]["content"]
