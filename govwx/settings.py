@@ -21,7 +21,10 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("GOVWX_DEBUG")
-SECRET_KEY = os.environ.get("GOVWX_SECRET_KEY", "govwx-insecure-development-key-change-me")
+# The default starts with "django-insecure-" so that `govwx check --deploy` flags it.
+SECRET_KEY = os.environ.get(
+    "GOVWX_SECRET_KEY", "django-insecure-govwx-development-key-set-GOVWX_SECRET_KEY"
+)
 # Key for secrets stored in the database (app secrets, tokens, EncodingAESKeys).
 # Defaults to one derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
 GOVWX_FIELD_KEY = os.environ.get("GOVWX_FIELD_KEY", "")
