@@ -31,8 +31,12 @@ def make_govwx(cfg: dict[str, Any], replies: list[Any]) -> Any:
         text = replies[i]
         if text is None:
             return b"success"
-        xml = wx.render_reply(wx.Reply("text", {"content": text}), to_user=msg.from_user,
-                              from_user=msg.to_user, create_time=int(time.time()))
+        xml = wx.render_reply(
+            wx.Reply("text", {"content": text}),
+            to_user=msg.from_user,
+            from_user=msg.to_user,
+            create_time=int(time.time()),
+        )
         return wx.encrypted_envelope(cipher, token, xml, ts, nonce)
 
     return handle
@@ -64,9 +68,18 @@ def main() -> None:
             for i, q, body in msgs:
                 handle(i, q, body)
             per.append((time.perf_counter_ns() - t0) / 1000 / len(msgs))
-        print(json.dumps({"variant": name, "k": a.k, "messages": len(msgs),
-                          "us_per_msg": round(statistics.median(per), 2),
-                          "min": round(min(per), 2), "max": round(max(per), 2)}))
+        print(
+            json.dumps(
+                {
+                    "variant": name,
+                    "k": a.k,
+                    "messages": len(msgs),
+                    "us_per_msg": round(statistics.median(per), 2),
+                    "min": round(min(per), 2),
+                    "max": round(max(per), 2),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":
