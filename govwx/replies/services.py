@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -255,6 +255,71 @@ def delete_rule(rule: Rule, *, actor: Any = None) -> None:
         record("rule.deleted", account=account, actor=actor, rule=pk, name=name)
 
 
+@dataclass(frozen=True)
+class TriggerChange:
+    """New replies for the follow reply, the default reply or one menu key's click
+    reply; an empty list switches it off. `field` names where a form shows its errors."""
+
+    trigger: str
+    replies: list[ReplyInput]
+    click_key: str = ""
+    field: str | None = None
+
+
+def _clean_trigger(change: TriggerChange) -> TriggerChange:
+    trigger, key = change.trigger, change.click_key
+    if trigger not in (Reply.Trigger.FOLLOW, Reply.Trigger.DEFAULT, Reply.Trigger.CLICK):
+        raise ValidationError(f"unknown trigger {trigger!r}")
+    if trigger == Reply.Trigger.CLICK:
+        if not key or len(key.encode()) > CLICK_KEY_BYTES:
+            raise ValidationError("菜单 key 应为 1–128 字节 / menu key must be 1 to 128 bytes")
+    else:
+        key = ""
+    return TriggerChange(trigger, clean_replies(change.replies, required=False), key, change.field)
+
+
+def save_trigger_replies(
+    account: Account, changes: list[TriggerChange], *, actor: Any = None
+) -> None:
+    """Apply trigger-reply changes together: all or none, one rules-version bump.
+
+    Invalid changes raise one ValidationError keyed by each change's `field`.
+    """
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for change in changes:
+        try:
+            cleaned.append(_clean_trigger(change))
+        except ValidationError as exc:
+            errors.setdefault(change.field or NON_FIELD_ERRORS, []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    if not cleaned:
+        return
+    with transaction.atomic():
+        for c in cleaned:
+            Reply.objects.filter(account=account, trigger=c.trigger, click_key=c.click_key).delete()
+            Reply.objects.bulk_create(
+                Reply(
+                    account=account,
+                    trigger=c.trigger,
+                    click_key=c.click_key,
+                    kind=r.kind,
+                    payload=r.payload,
+                    position=i,
+                )
+                for i, r in enumerate(c.replies)
+            )
+            record(
+                f"reply.{c.trigger}.saved",
+                account=account,
+                actor=actor,
+                key=c.click_key,
+                count=len(c.replies),
+            )
+        _bump(account)
+
+
 def set_trigger_replies(
     account: Account,
     trigger: str,
@@ -263,39 +328,11 @@ def set_trigger_replies(
     click_key: str = "",
     actor: Any = None,
 ) -> None:
-    """Replace the follow reply, the default reply, or one menu key's click reply.
-
-    An empty list switches that reply off.
-    """
-    if trigger not in (Reply.Trigger.FOLLOW, Reply.Trigger.DEFAULT, Reply.Trigger.CLICK):
-        raise ValidationError(f"unknown trigger {trigger!r}")
-    if trigger == Reply.Trigger.CLICK:
-        if not click_key or len(click_key.encode()) > CLICK_KEY_BYTES:
-            raise ValidationError("菜单 key 应为 1–128 字节 / menu key must be 1 to 128 bytes")
-    else:
-        click_key = ""
-    replies = clean_replies(replies, required=False)
-    with transaction.atomic():
-        Reply.objects.filter(account=account, trigger=trigger, click_key=click_key).delete()
-        Reply.objects.bulk_create(
-            Reply(
-                account=account,
-                trigger=trigger,
-                click_key=click_key,
-                kind=r.kind,
-                payload=r.payload,
-                position=i,
-            )
-            for i, r in enumerate(replies)
-        )
-        _bump(account)
-        record(
-            f"reply.{trigger}.saved",
-            account=account,
-            actor=actor,
-            key=click_key,
-            count=len(replies),
-        )
+    """Replace one trigger's replies (see save_trigger_replies)."""
+    try:
+        save_trigger_replies(account, [TriggerChange(trigger, replies, click_key)], actor=actor)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from exc
 
 
 # ------------------------------------------------------------------ import / export

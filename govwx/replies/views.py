@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,10 +22,11 @@ from .forms import RuleForm, TriggerRepliesForm, TryForm
 from .models import Keyword, Reply, Rule
 from .services import (
     ReplyInput,
+    TriggerChange,
     create_rule,
     delete_rule,
     load_ruleset,
-    set_trigger_replies,
+    save_trigger_replies,
     update_rule,
 )
 
@@ -223,32 +223,29 @@ def _save_triggers(
 ) -> int | None:
     """Write what changed, all or nothing; the number of changes, or None on errors."""
     wanted = form.clicks()
-    changes: list[tuple[str | None, str, str, list[ReplyInput]]] = []
+    changes: list[TriggerChange] = []
     for field in ("follow", "default"):
         text = form.cleaned_data[field]
         non_text = kinds.get(field, Reply.Kind.TEXT) != Reply.Kind.TEXT
         if text.strip() != texts.get(field, "").strip() and not (non_text and not text.strip()):
-            changes.append((field, field, "", _text_replies(text)))
+            changes.append(TriggerChange(field, _text_replies(text), "", field))
     old_keys = {k.removeprefix("click:") for k in kinds if k.startswith("click:")}
     for key in sorted(old_keys - set(wanted)):
-        changes.append((None, Reply.Trigger.CLICK, key, []))
+        changes.append(TriggerChange(Reply.Trigger.CLICK, [], key))
     for key, (text, field) in wanted.items():
         name = f"click:{key}"
         if kinds.get(name, Reply.Kind.TEXT) != Reply.Kind.TEXT and not text.strip():
             continue  # a non-text reply the form cannot show: keep it
         if text.strip() != texts.get(name, "").strip() or (name not in kinds and text.strip()):
-            changes.append((field, Reply.Trigger.CLICK, key, _text_replies(text)))
+            changes.append(TriggerChange(Reply.Trigger.CLICK, _text_replies(text), key, field))
     if form.errors:
         return None
-    with transaction.atomic():
-        for target, trigger, key, replies in changes:
-            try:
-                set_trigger_replies(account, trigger, replies, click_key=key, actor=request.user)
-            except ValidationError as exc:
-                form.add_error(target, exc.messages)
-        if form.errors:
-            transaction.set_rollback(True)
-            return None
+    try:
+        save_trigger_replies(account, changes, actor=request.user)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(None if field == NON_FIELD_ERRORS else field, errors)
+        return None
     return len(changes)
 
 
