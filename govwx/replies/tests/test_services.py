@@ -188,3 +188,29 @@ def test_the_demo_rule_set_is_valid() -> None:
 
     rules, triggers = parse_ruleset(doc)
     assert len(rules) >= 20 and triggers["follow"] and triggers["default"]
+
+
+def test_trigger_changes_are_saved_together_or_not_at_all(account: Account) -> None:
+    from govwx.replies.services import TriggerChange, save_trigger_replies
+
+    v = Account.objects.get(pk=account.pk).rules_version
+    save_trigger_replies(
+        account,
+        [
+            TriggerChange("follow", text("欢迎")),
+            TriggerChange("click", text("指南"), "MENU_GUIDE"),
+        ],
+    )
+    assert Account.objects.get(pk=account.pk).rules_version == v + 1
+    with pytest.raises(ValidationError) as exc:
+        save_trigger_replies(
+            account,
+            [
+                TriggerChange("default", text("收到"), field="default"),
+                TriggerChange("click", text("x"), "", field="click_key_0"),
+                TriggerChange("follow", text("长" * 700), field="follow"),
+            ],
+        )
+    assert set(exc.value.message_dict) == {"click_key_0", "follow"}
+    assert sorted(Reply.objects.values_list("trigger", flat=True)) == ["click", "follow"]
+    assert Account.objects.get(pk=account.pk).rules_version == v + 1
