@@ -20,9 +20,9 @@ from .services import (
 )
 
 REPLY_SLOTS = range(1, MAX_REPLIES_PER_RULE + 1)
-EDITABLE_KINDS = (Reply.Kind.TEXT, Reply.Kind.NEWS)
-# Kinds the form keeps as they are (media ids come from the material library, not typed)
-KEPT_KINDS = (Reply.Kind.IMAGE, Reply.Kind.VOICE, Reply.Kind.VIDEO, Reply.Kind.MUSIC)
+EDITABLE_KINDS = (Reply.Kind.TEXT, Reply.Kind.NEWS, Reply.Kind.IMAGE)
+# Kinds the form keeps as they are (set through `govwx rules import`)
+KEPT_KINDS = (Reply.Kind.VOICE, Reply.Kind.VIDEO, Reply.Kind.MUSIC)
 PREFIX_EXACT, PREFIX_REGEX, PREFIX_CONTAINS = "=", "~", "+"
 
 
@@ -107,6 +107,12 @@ class RuleForm(forms.Form):
             self.fields[f"reply_{n}_url"] = forms.CharField(
                 label=_("文章链接"), required=False, max_length=1024
             )
+            self.fields[f"reply_{n}_media_id"] = forms.CharField(
+                label=_("图片素材 media_id"),
+                required=False,
+                max_length=128,
+                help_text=_("永久素材的 media_id（公众平台“素材管理”中的图片）"),
+            )
             self.fields[f"reply_{n}_payload"] = forms.CharField(
                 required=False, widget=forms.HiddenInput
             )
@@ -129,6 +135,8 @@ class RuleForm(forms.Form):
             p = reply.payload
             if reply.kind == Reply.Kind.TEXT:
                 initial[f"reply_{n}"] = p.get("content", "")
+            elif reply.kind == Reply.Kind.IMAGE:
+                initial[f"reply_{n}_media_id"] = p.get("media_id", "")
             elif reply.kind == Reply.Kind.NEWS:
                 first = (p.get("articles") or [{}])[0]
                 initial[f"reply_{n}_title"] = first.get("title", "")
@@ -157,6 +165,7 @@ class RuleForm(forms.Form):
                     "description": self[f"reply_{n}_description"],
                     "pic_url": self[f"reply_{n}_pic_url"],
                     "url": self[f"reply_{n}_url"],
+                    "media_id": self[f"reply_{n}_media_id"],
                     "payload": self[f"reply_{n}_payload"],
                     "remove": self[f"reply_{n}_remove"],
                 }
@@ -181,6 +190,10 @@ class RuleForm(forms.Form):
                 text = self.cleaned_data.get(f"reply_{n}", "")
                 if text:
                     out.append(ReplyInput(kind, {"content": text}))
+            elif kind == Reply.Kind.IMAGE:
+                media_id = self.cleaned_data.get(f"reply_{n}_media_id", "").strip()
+                if media_id:
+                    out.append(ReplyInput(kind, {"media_id": media_id}))
             elif kind == Reply.Kind.NEWS:
                 article = {
                     k: self.cleaned_data.get(f"reply_{n}_{k}", "")

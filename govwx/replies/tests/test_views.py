@@ -519,3 +519,23 @@ def test_rule_pages_show_an_empty_state_without_an_account(
         assert "还没有可以管理的公众号" in client.get(url).content.decode()
     client.post("/rules/new/", form_data())
     assert snapshot() == before
+
+
+def test_create_with_an_image_reply_and_edit_it(
+    client: Client, operator: Any, account: Account
+) -> None:
+    client.force_login(operator)
+    r = client.post("/rules/new/", form_data(reply_2_kind="image", reply_2_media_id="MEDIA_QR"))
+    assert r.status_code == 302
+    rule = Rule.objects.get(account=account)
+    assert [(x.kind, x.payload) for x in rule.replies.order_by("position")][1] == (
+        "image",
+        {"media_id": "MEDIA_QR"},
+    )
+    page = client.get(f"/rules/{rule.pk}/edit/").content.decode()
+    assert 'value="MEDIA_QR"' in page
+    r = client.post(
+        f"/rules/{rule.pk}/edit/", form_data(reply_2_kind="image", reply_2_media_id="MEDIA_2")
+    )
+    assert r.status_code == 302
+    assert rule.replies.get(kind="image").payload == {"media_id": "MEDIA_2"}
