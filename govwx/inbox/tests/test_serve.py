@@ -60,7 +60,7 @@ def _stored_replies(url: str, msg_id: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[str, str]]]:
     data = tmp_path_factory.mktemp("serve")
     database = _server_database(data)
     env = dict(
@@ -114,9 +114,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         stdout=subprocess.DEVNULL,
     )
     port = _free_port()
+    # TTL 0: every message re-checks the rules version, so a change made by another
+    # process is seen by the next message (the one-second TTL is tested in test_runtime).
     proc = subprocess.Popen(
         [*govwx, "serve", "--port", str(port), "--workers", "2", "--no-task-worker"],
-        env=env,
+        env=dict(env, GOVWX_RULES_TTL="0"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -129,7 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base, database
+        yield base, database, env
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -153,7 +155,7 @@ class HTTPClient:
         return type("R", (), {"status_code": status, "content": content})()
 
 
-def test_it_serves_the_callback_over_http(server: tuple[str, str]) -> None:
+def test_it_serves_the_callback_over_http(server: tuple[str, str, dict[str, str]]) -> None:
     peer = Peer(HTTPClient(server[0]))
     reply = peer.reply(peer.post(text_xml("社保卡丢了", msg_id=31)))
     assert reply["Content"].startswith("社保查询")
@@ -161,7 +163,7 @@ def test_it_serves_the_callback_over_http(server: tuple[str, str]) -> None:
     assert again["Content"] == reply["Content"]
 
 
-def test_bad_requests_get_their_status_over_http(server: tuple[str, str]) -> None:
+def test_bad_requests_get_their_status_over_http(server: tuple[str, str, dict[str, str]]) -> None:
     peer = Peer(HTTPClient(server[0]))
     q, body = peer.build(text_xml("社保"))
     assert (
@@ -181,7 +183,9 @@ def test_bad_requests_get_their_status_over_http(server: tuple[str, str]) -> Non
     assert peer.reply(peer.post(text_xml("你好", msg_id=77)))["Content"].startswith("您好")
 
 
-def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, str]) -> None:
+def test_concurrent_retries_store_one_row_and_get_one_reply(
+    server: tuple[str, str, dict[str, str]],
+) -> None:
     """WeChat's retries arriving at once, at both worker processes: the unique
     constraint decides, so a random-reply rule still answers every delivery alike."""
     peer = Peer(HTTPClient(server[0]))
@@ -202,3 +206,23 @@ def test_concurrent_retries_store_one_row_and_get_one_reply(server: tuple[str, s
     assert len(replies) == 12 and len(set(replies)) == 1 and replies[0].startswith("签")
     stored = _stored_replies(server[1], 424242)
     assert len(stored) == 1 and replies[0] in json.loads(stored[0])["data"]["content"]
+
+
+def test_a_rule_changed_by_another_process_answers_in_every_worker(
+    server: tuple[str, str, dict[str, str]],
+) -> None:
+    peer = Peer(HTTPClient(server[0]))
+    code = (
+        "from govwx.accounts.models import Account\n"
+        "from govwx.replies.services import KeywordInput, ReplyInput, RuleInput, create_rule\n"
+        "create_rule(Account.objects.get(), RuleInput('夜市', [KeywordInput('夜市')], "
+        "[ReplyInput('text', {'content': '夜市开放时间：18:00—23:00'})], priority=0))\n"
+    )
+    before = peer.post(text_xml("夜市几点开", msg_id=900))
+    assert before.content == b"success" or "夜市开放" not in peer.reply(before)["Content"]
+    subprocess.run([sys.executable, "-m", "govwx", "shell", "-c", code], env=server[2], check=True)
+    # new connections: both worker processes answer some of them
+    answers = {
+        peer.reply(peer.post(text_xml("夜市几点开", msg_id=901 + i)))["Content"] for i in range(8)
+    }
+    assert answers == {"夜市开放时间：18:00—23:00"}
