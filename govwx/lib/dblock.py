@@ -18,14 +18,17 @@ from collections.abc import Iterator
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 _thread_lock = threading.Lock()
-_fds: dict[str, int] = {}
+_fds: dict[tuple[str, int], int] = {}
 
 
 def _fd(path: str) -> int:
-    fd = _fds.get(path)
+    # One descriptor per process: a descriptor inherited across fork() shares its lock
+    # with the parent, so it would not keep the two apart.
+    key = (path, os.getpid())
+    fd = _fds.get(key)
     if fd is None:
         fd = os.open(path + ".writelock", os.O_CREAT | os.O_RDWR, 0o600)
-        _fds[path] = fd
+        _fds[key] = fd
     return fd
 
 
