@@ -10,3 +10,13 @@ if os.environ.get("GOVWX_TEST_DATABASE_URL"):
 from govwx.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared in-memory database: with the live server's threads (the
+    # sandbox calling back into govwx) an in-memory database answers "table is locked" at
+    # once instead of waiting, while a file in WAL mode queues writers as in production.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"govwx-test-{os.getpid()}.sqlite3")
+    }
