@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "govwx.accounts",
+    "govwx.workcalendar",
     "govwx.wechat",
     "govwx.replies",
     "govwx.inbox",

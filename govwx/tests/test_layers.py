@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED: dict[str, set[str]] = {
     "lib": set(),
     "accounts": {"lib"},
+    "workcalendar": {"lib", "accounts"},
     "wechat": {"lib", "accounts"},
     "replies": {"lib", "accounts", "wechat"},
     "inbox": {"lib", "accounts", "wechat", "replies"},
