@@ -113,12 +113,23 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", _("管理员")
         OPERATOR = "operator", _("运营人员")
+        LIAISON = "liaison", _("部门联络员")
+        SUPERVISOR = "supervisor", _("督办人")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    # A liaison acts for one department: sees and answers only its cases.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

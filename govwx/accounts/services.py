@@ -126,14 +126,33 @@ def create_account(data: AccountInput, *, actor: Any = None) -> Account:
     return account
 
 
-def add_member(account: Account, user: Any, role: str, *, actor: Any = None) -> Membership:
+def add_member(
+    account: Account, user: Any, role: str, *, department: Any = None, actor: Any = None
+) -> Membership:
+    """Give a user a role on an account; a liaison needs the department they act for."""
     if role not in Membership.Role.values:
         raise ValidationError(f"未知角色 / unknown role: {role}")
+    if role == Membership.Role.LIAISON:
+        if department is None:
+            raise ValidationError("部门联络员必须指定部门 / a liaison needs a department")
+        if account.organisation_id is None or department.organisation_id != account.organisation_id:
+            raise ValidationError(
+                "部门不属于该公众号的主办组织 / the department is not of the account's organisation"
+            )
+    else:
+        department = None
     with transaction.atomic():
         membership, _ = Membership.objects.update_or_create(
-            user=user, account=account, defaults={"role": role}
+            user=user, account=account, defaults={"role": role, "department": department}
         )
-        record("membership.saved", account=account, actor=actor, user=user.pk, role=role)
+        record(
+            "membership.saved",
+            account=account,
+            actor=actor,
+            user=user.pk,
+            role=role,
+            department=getattr(department, "pk", None),
+        )
     return membership
 
 

@@ -15,8 +15,9 @@ ALLOWED: dict[str, set[str]] = {
     "workcalendar": {"lib", "accounts"},
     "wechat": {"lib", "accounts"},
     "replies": {"lib", "accounts", "wechat"},
-    "inbox": {"lib", "accounts", "wechat", "replies"},
-    "console": {"lib", "accounts", "wechat", "replies", "inbox"},
+    "desk": {"lib", "accounts", "workcalendar", "wechat", "replies"},
+    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk"},
+    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk", "inbox"},
     "sandbox": set(),
 }
 

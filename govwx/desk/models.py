@@ -1,0 +1,188 @@
+"""The desk: citizens' cases (诉求), their messages and history, routing rules and the
+time limits they are answered in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from govwx.accounts.models import Account, Department
+from govwx.wechat.models import InboundMessage, OutboundMessage
+
+
+class CaseType(models.TextChoices):
+    CONSULTATION = "consultation", _("咨询")
+    COMPLAINT = "complaint", _("投诉")
+    SUGGESTION = "suggestion", _("建议")
+    REPORT = "report", _("举报")
+    PRAISE = "praise", _("表扬")
+    HELP = "help", _("求助")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("待分派")
+    ASSIGNED = "assigned", _("已转办")
+    IN_PROGRESS = "in_progress", _("办理中")
+    WAITING = "waiting", _("待群众补充")
+    ANSWERED = "answered", _("已答复")
+    RESOLVED = "resolved", _("已办结")
+    CLOSED = "closed", _("已关闭")
+    REOPENED = "reopened", _("重新办理")
+
+
+# A follower's new message joins their case while it is in one of these.
+OPEN_STATUSES = (
+    Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED,
+    Status.REOPENED,
+)  # fmt: skip
+
+
+class Case(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="cases")
+    openid = models.CharField(max_length=64)
+    case_type = models.CharField(_("类型"), max_length=16, choices=CaseType.choices)
+    type_confirmed = models.BooleanField(_("类型已确认"), default=False)
+    subject = models.CharField(_("标题"), max_length=120)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.NEW)
+    suggested_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("主办部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    assisting = models.ManyToManyField(
+        Department, verbose_name=_("协办部门"), blank=True, related_name="assisted_cases"
+    )
+    opened_at = models.DateTimeField(_("受理时间"))
+    first_response_due = models.DateTimeField(_("首次响应时限"))
+    resolve_due = models.DateTimeField(_("办结时限"))
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Every change bumps it; a write names the revision it saw, so of two people acting
+    # on the same case at once the second gets a conflict instead of silently winning.
+    revision = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        constraints = [
+            # One open case per follower and account, whatever the number of processes:
+            # WeChat's retries and a burst of messages join it instead of opening more.
+            models.UniqueConstraint(
+                fields=["account", "openid"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_one_open_per_follower",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "status", "-opened_at"]),
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["status", "resolve_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class CaseMessage(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("群众来信")
+        OUT = "out", _("答复")
+        NOTE = "note", _("内部备注")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    # The stored WeChat message it came from: unique, so a message joins one case once.
+    inbound = models.OneToOneField(
+        InboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="case_message"
+    )
+    outbound = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("诉求消息")
+        verbose_name_plural = _("诉求消息")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.direction}: {self.text[:30]}"
+
+
+class CaseEvent(models.Model):
+    """The case's history: who did what when. Rows are only ever added."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    name = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """A keyword in a citizen's message suggests a case type and a department."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="routing_rules")
+    keyword = models.CharField(_("关键词"), max_length=60)
+    case_type = models.CharField(_("类型"), max_length=16, choices=CaseType.choices, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    priority = models.PositiveIntegerField(_("优先级"), default=100)
+
+    class Meta:
+        verbose_name = _("分派规则")
+        verbose_name_plural = _("分派规则")
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.keyword
+
+
+class TimeLimit(models.Model):
+    """An account's time limits for one case type (defaults in services.DEFAULT_LIMITS)."""
+
+    class Unit(models.TextChoices):
+        WORKING_DAYS = "working_days", _("工作日")
+        HOURS = "hours", _("小时")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="time_limits")
+    case_type = models.CharField(_("类型"), max_length=16, choices=CaseType.choices)
+    first_response = models.PositiveSmallIntegerField(_("首次响应时限"))
+    first_response_unit = models.CharField(max_length=16, choices=Unit.choices)
+    resolution = models.PositiveSmallIntegerField(_("办结时限"))
+    resolution_unit = models.CharField(max_length=16, choices=Unit.choices)
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "case_type"], name="time_limit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.case_type}"

@@ -1,0 +1,306 @@
+"""Writes on cases: intake of citizens' messages, routing, and the moves between
+departments. Every write checks who may do it, runs in a transaction, bumps the case's
+revision (a stale revision is a `Conflict`) and appends to the case's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+
+from govwx.accounts.models import Account, Department, Membership
+from govwx.accounts.services import role_for
+from govwx.wechat.models import InboundMessage
+from govwx.workcalendar.services import calendar
+
+from .models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseType,
+    RoutingRule,
+    Status,
+    TimeLimit,
+)
+
+Unit = TimeLimit.Unit
+
+
+@dataclass(frozen=True)
+class Limits:
+    first_response: int
+    first_response_unit: str
+    resolution: int
+    resolution_unit: str
+
+
+# Defaults after the 12345 hotline norms (gov-standards.md §3): acknowledge within one
+# working day; consultations answered in 3 working days, complaints, reports and
+# suggestions in 10–15; a request for help acknowledged within 4 hours.
+DEFAULT_LIMITS = {
+    CaseType.CONSULTATION: Limits(1, Unit.WORKING_DAYS, 3, Unit.WORKING_DAYS),
+    CaseType.COMPLAINT: Limits(1, Unit.WORKING_DAYS, 10, Unit.WORKING_DAYS),
+    CaseType.SUGGESTION: Limits(1, Unit.WORKING_DAYS, 15, Unit.WORKING_DAYS),
+    CaseType.REPORT: Limits(1, Unit.WORKING_DAYS, 15, Unit.WORKING_DAYS),
+    CaseType.PRAISE: Limits(1, Unit.WORKING_DAYS, 5, Unit.WORKING_DAYS),
+    CaseType.HELP: Limits(4, Unit.HOURS, 1, Unit.WORKING_DAYS),
+}
+# Words that tell the type when no routing rule does
+TYPE_WORDS = (
+    (CaseType.REPORT, ("举报",)),
+    (CaseType.COMPLAINT, ("投诉", "不满", "反映")),
+    (CaseType.HELP, ("求助", "紧急", "救命", "帮帮")),
+    (CaseType.SUGGESTION, ("建议",)),
+    (CaseType.PRAISE, ("表扬", "感谢", "点赞")),
+)
+SUMMARIES = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "shortvideo": "[小视频]",
+             "location": "[位置]", "link": "[链接]"}  # fmt: skip
+MANAGERS = (Membership.Role.ADMIN, Membership.Role.OPERATOR, Membership.Role.SUPERVISOR)
+
+
+class Conflict(Exception):
+    """Someone else changed the case first; reload it and decide again."""
+
+    def __init__(self) -> None:
+        super().__init__("诉求已被他人更新，请刷新后重试 / the case changed meanwhile: reload it")
+
+
+# ------------------------------------------------------------------ deadlines
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def limits_for(account_id: int, case_type: str) -> Limits:
+    row = TimeLimit.objects.filter(account_id=account_id, case_type=case_type).first()
+    if row is None:
+        return DEFAULT_LIMITS[CaseType(case_type)]
+    return Limits(row.first_response, row.first_response_unit, row.resolution, row.resolution_unit)
+
+
+def due(start: datetime, value: int, unit: str) -> datetime:
+    """A deadline on the one working-day calendar (CalendarMissing for unknown years)."""
+    cal = calendar()
+    if unit == Unit.HOURS:
+        return cal.deadline_in_hours(start, value, _tz())
+    return cal.deadline_in_working_days(start, value, _tz())
+
+
+# ------------------------------------------------------------------ intake
+
+
+def message_text(msg: InboundMessage) -> str:
+    if msg.msg_type == "text":
+        return msg.content
+    return SUMMARIES.get(msg.msg_type, f"[{msg.msg_type}]")
+
+
+def suggest(account_id: int, text: str) -> tuple[str, Department | None]:
+    """A case type and department from the account's routing rules, else from words."""
+    for rule in RoutingRule.objects.filter(account_id=account_id).select_related("department"):
+        if rule.keyword and rule.keyword in text:
+            kind = rule.case_type or _type_from_words(text)
+            return kind, rule.department
+    return _type_from_words(text), None
+
+
+def _type_from_words(text: str) -> str:
+    for kind, words in TYPE_WORDS:
+        if any(w in text for w in words):
+            return kind
+    return CaseType.CONSULTATION
+
+
+def _event(
+    case: Case, name: str, actor: Any = None, when: datetime | None = None, **data: Any
+) -> None:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    CaseEvent.objects.create(
+        case=case, actor=actor, name=name, data=data, created_at=when or timezone.now()
+    )
+
+
+def _open(msg: InboundMessage, text: str, now: datetime) -> Case:
+    kind, department = suggest(msg.account_id, text)
+    limits = limits_for(msg.account_id, kind)
+    case = Case.objects.create(
+        account_id=msg.account_id,
+        openid=msg.openid,
+        case_type=kind,
+        subject=(text.strip() or "（无文字）")[:120],
+        status=Status.NEW,
+        suggested_department=department,
+        opened_at=now,
+        first_response_due=due(now, limits.first_response, limits.first_response_unit),
+        resolve_due=due(now, limits.resolution, limits.resolution_unit),
+    )
+    _event(
+        case,
+        "case.opened",
+        when=now,
+        case_type=kind,
+        suggested_department=getattr(department, "pk", None),
+    )
+    return case
+
+
+def intake(inbound_id: int) -> Case:
+    """Turn a stored message into a case, or add it to the follower's open case.
+
+    Idempotent: a message joins one case once (a unique link), and a follower has one
+    open case per account (a partial unique index), so retries, repeated runs and
+    several processes at once all end in the same single case.
+    """
+    msg = InboundMessage.objects.get(pk=inbound_id)
+    text = message_text(msg)
+    for _ in range(3):
+        linked = CaseMessage.objects.filter(inbound_id=inbound_id).select_related("case").first()
+        if linked is not None:
+            return linked.case
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                case = (
+                    Case.objects.select_for_update()
+                    .filter(account_id=msg.account_id, openid=msg.openid, status__in=OPEN_STATUSES)
+                    .first()
+                )
+                if case is None:
+                    case = _open(msg, text, now)
+                elif case.status in (Status.ANSWERED, Status.WAITING):
+                    Case.objects.filter(pk=case.pk).update(
+                        status=Status.IN_PROGRESS, revision=F("revision") + 1
+                    )
+                    _event(case, "case.citizen_wrote", when=now, previous=case.status)
+                CaseMessage.objects.create(
+                    case=case,
+                    direction=CaseMessage.Direction.IN,
+                    inbound=msg,
+                    text=text,
+                    created_at=msg.received_at,
+                )
+                return case
+        except IntegrityError:
+            continue  # another process opened the case or linked the message first
+    raise RuntimeError(f"could not take in message {inbound_id}")
+
+
+# ------------------------------------------------------------------ access
+
+
+def get_case_for_user(user: Any, case_id: int) -> Case:
+    """Load a case for a person: managers of its account see it; a liaison only if
+    their department leads or assists. Anyone else gets 404 (not even its existence)."""
+    case = Case.objects.select_related("account", "department").filter(pk=case_id).first()
+    if case is None or not getattr(user, "is_authenticated", False):
+        raise Http404("no such case")
+    role = role_for(user, case.account)
+    if role in MANAGERS:
+        return case
+    if role == Membership.Role.LIAISON:
+        dept = Membership.objects.get(user=user, account=case.account).department_id
+        if dept and (case.department_id == dept or case.assisting.filter(pk=dept).exists()):
+            return case
+    raise Http404("no such case")
+
+
+def _liaison_department(user: Any, case: Case) -> int | None:
+    m = Membership.objects.filter(user=user, account=case.account).first()
+    if m is None or m.role != Membership.Role.LIAISON:
+        return None
+    return m.department_id
+
+
+# ------------------------------------------------------------------ moves
+
+
+def _move(
+    case: Case, revision: int, actor: Any, event: str, data: dict[str, Any], **changes: Any
+) -> Case:
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, revision=revision).update(
+            revision=F("revision") + 1, **changes
+        )
+        if not updated:
+            raise Conflict()
+        _event(case, event, actor, **data)
+    case.refresh_from_db()
+    return case
+
+
+def assign_case(
+    case: Case, department: Department, *, revision: int, actor: Any, case_type: str | None = None
+) -> Case:
+    """转办: the operations office gives the case to a responsible department (and may
+    confirm or correct its type). Allowed while new, reopened or already assigned."""
+    if role_for(actor, case.account) not in MANAGERS:
+        raise PermissionDenied("只有运营人员可以转办 / only the operations office assigns")
+    if department.organisation_id != case.account.organisation_id:
+        raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
+    if case.status not in (Status.NEW, Status.REOPENED, Status.ASSIGNED):
+        raise ValidationError(f"当前状态不能转办 / cannot assign a case that is {case.status}")
+    if case_type is not None and case_type not in CaseType.values:
+        raise ValidationError(f"未知类型 / unknown type {case_type!r}")
+    changes: dict[str, Any] = {"department": department, "status": Status.ASSIGNED}
+    if case_type is not None:
+        changes.update(case_type=case_type, type_confirmed=True)
+    return _move(
+        case,
+        revision,
+        actor,
+        "case.assigned",
+        {"department": department.pk, "case_type": case_type},
+        **changes,
+    )
+
+
+def accept_case(case: Case, *, revision: int, actor: Any) -> Case:
+    """The responsible department's liaison takes the case on."""
+    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+        raise PermissionDenied("只有主办部门联络员可以接收 / only the lead department accepts")
+    if case.status != Status.ASSIGNED:
+        raise ValidationError(f"当前状态不能接收 / cannot accept a case that is {case.status}")
+    return _move(case, revision, actor, "case.accepted", {}, status=Status.IN_PROGRESS)
+
+
+def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
+    """退回: the department says the case is not theirs, with a reason; it goes back to
+    the operations office. The clock keeps running."""
+    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+        raise PermissionDenied("只有主办部门联络员可以退回 / only the lead department returns")
+    if not reason.strip():
+        raise ValidationError("退回必须说明理由 / a return needs a reason")
+    if case.status not in (Status.ASSIGNED, Status.IN_PROGRESS):
+        raise ValidationError(f"当前状态不能退回 / cannot return a case that is {case.status}")
+    return _move(
+        case,
+        revision,
+        actor,
+        "case.returned",
+        {"department": case.department_id, "reason": reason.strip()},
+        department=None,
+        status=Status.NEW,
+    )
+
+
+def cases_for_user(user: Any, account: Account) -> Any:
+    """The cases of an account a person may see."""
+    role = role_for(user, account)
+    qs = Case.objects.filter(account=account)
+    if role in MANAGERS:
+        return qs
+    if role == Membership.Role.LIAISON:
+        dept = Membership.objects.get(user=user, account=account).department_id
+        return qs.filter(Q(department_id=dept) | Q(assisting__id=dept)).distinct()
+    return qs.none()
