@@ -116,6 +116,7 @@ def handled_label(handled_by: str, rule_name: str | None) -> str:
         "follow": _("被关注回复"),
         "default": _("收到消息回复"),
         "click": _("菜单点击回复"),
+        "desk": _("转人工办理"),
         "none": _("未回复"),
     }
     return labels.get(handled_by, "—")

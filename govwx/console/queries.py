@@ -39,8 +39,14 @@ def today_stats(account: Account, now: datetime | None = None) -> TodayStats:
         account=account, received_at__gte=start, received_at__lt=end
     ).aggregate(
         received=Count("id", filter=~Q(msg_type="event")),
-        auto_replied=Count("id", filter=Q(handled_by__in=AUTO_HANDLERS)),
-        unanswered=Count("id", filter=~Q(msg_type="event") & Q(handled_by="none")),
+        # the desk's messages count as replied when the default reply acknowledged them
+        auto_replied=Count(
+            "id",
+            filter=Q(handled_by__in=AUTO_HANDLERS) | (Q(handled_by="desk") & ~Q(reply={})),
+        ),
+        unanswered=Count(
+            "id", filter=~Q(msg_type="event") & Q(handled_by__in=("none", "desk"), reply={})
+        ),
     )
     fans = Follower.objects.filter(account=account).aggregate(
         new=Count("id", filter=Q(subscribed_at__gte=start, subscribed_at__lt=end)),

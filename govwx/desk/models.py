@@ -186,3 +186,34 @@ class TimeLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.case_type}"
+
+
+class IntakeCursor(models.Model):
+    """How far the desk has taken in stored messages (one row): the stored inbound
+    messages themselves are the desk's queue, so the callback writes nothing more."""
+
+    last_inbound_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("受理进度")
+        verbose_name_plural = _("受理进度")
+
+    def __str__(self) -> str:
+        return str(self.last_inbound_id)
+
+
+class IntakeFailure(models.Model):
+    """A message the desk could not take in yet (e.g. no calendar for the year): tried
+    again on every run until it succeeds, and shown to an admin meanwhile."""
+
+    inbound = models.OneToOneField(InboundMessage, on_delete=models.CASCADE, related_name="+")
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("未能受理的消息")
+        verbose_name_plural = _("未能受理的消息")
+
+    def __str__(self) -> str:
+        return f"{self.inbound_id}: {self.error[:40]}"

@@ -4,8 +4,9 @@ revision (a stale revision is a `Conflict`) and appends to the case's history.""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,10 +28,15 @@ from .models import (
     CaseEvent,
     CaseMessage,
     CaseType,
+    IntakeCursor,
+    IntakeFailure,
     RoutingRule,
     Status,
     TimeLimit,
 )
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(minutes=1)
 
 Unit = TimeLimit.Unit
 
@@ -194,6 +200,46 @@ def intake(inbound_id: int) -> Case:
         except IntegrityError:
             continue  # another process opened the case or linked the message first
     raise RuntimeError(f"could not take in message {inbound_id}")
+
+
+def take_in_pending(limit: int = 500) -> tuple[int, int]:
+    """Take in the messages the pipeline gave the desk since the last run, then retry
+    earlier failures. Returns (taken in, failed). Safe to run in several processes at
+    once: `intake` is idempotent and the cursor only moves forward."""
+    cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
+    ids = list(
+        InboundMessage.objects.filter(pk__gt=cursor.last_inbound_id, handled_by="desk")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    # earlier failures, at most once a minute each
+    retry = list(
+        IntakeFailure.objects.filter(updated_at__lt=timezone.now() - RETRY_AFTER)
+        .order_by("updated_at")
+        .values_list("inbound_id", flat=True)[:100]
+    )
+    done = failed = 0
+    for inbound_id in [*retry, *ids]:
+        try:
+            intake(inbound_id)
+        except Exception as exc:  # recorded and retried; never blocks the messages after it
+            log.exception("desk intake of message %s failed", inbound_id)
+            failed += 1
+            row, created = IntakeFailure.objects.get_or_create(
+                inbound_id=inbound_id, defaults={"error": str(exc)[:2000]}
+            )
+            if not created:
+                IntakeFailure.objects.filter(pk=row.pk).update(
+                    error=str(exc)[:2000], attempts=F("attempts") + 1, updated_at=timezone.now()
+                )
+        else:
+            done += 1
+            IntakeFailure.objects.filter(inbound_id=inbound_id).delete()
+    if ids:
+        IntakeCursor.objects.filter(pk=1, last_inbound_id__lt=ids[-1]).update(
+            last_inbound_id=ids[-1]
+        )
+    return done, failed
 
 
 # ------------------------------------------------------------------ access

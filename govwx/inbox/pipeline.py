@@ -1,8 +1,9 @@
 """The one pipeline a stored message goes through: it decides the answer.
 
 Order: a follow gets the follow reply; a menu click its key's reply; a text message the
-first matching keyword rule, else the default reply. Later capabilities (service queries,
-the desk) slot in here, between the rules and the default reply.
+first matching keyword rule; any other message a follower writes goes to the desk, with
+the default reply as an acknowledgement. Later capabilities (service queries) slot in
+here, between the rules and the desk.
 """
 
 from __future__ import annotations
@@ -40,24 +41,25 @@ def _pick(replies: tuple[Reply, ...], reply_all: bool = False) -> tuple[Reply, .
     return (random.choice(replies),)
 
 
+# What a follower writes (not events): when no rule answers it, a person will.
+USER_MESSAGE_TYPES = frozenset(
+    {"text", "image", "voice", "video", "shortvideo", "location", "link"}
+)
+
+
 def decide(rt: AccountRuntime, msg: Message) -> Decision:
     rules = rt.rules
     if isinstance(msg, TextMessage):
         hit = rules.matcher.match(msg.content)
         if hit is not None:
             return Decision("rule", hit.choose(), hit.pk)
-        if rules.default:
-            return Decision("default", _pick(rules.default))
-        return NONE
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):
         replies = rules.click.get(msg.event_key)
         return Decision("click", _pick(replies)) if replies else NONE
-    if (
-        msg.msg_type != "event"
-        and msg.msg_type in {"image", "voice", "video", "shortvideo", "location", "link"}
-        and rules.default
-    ):
-        return Decision("default", _pick(rules.default))
+    if msg.msg_type in USER_MESSAGE_TYPES:
+        # The desk takes it in from the stored row (desk.services.take_in_pending): the
+        # callback only marks it; the default reply, if any, acknowledges it.
+        return Decision("desk", _pick(rules.default) if rules.default else ())
     return NONE

@@ -75,7 +75,7 @@ def test_follow_click_and_silence(client: Any, rules: Account) -> None:
     # unmatched text, no default reply: `success`
     r = peer.post(text_xml("今天天气", msg_id=5))
     assert r.content == b"success"
-    assert InboundMessage.objects.get(msg_id=5).handled_by == "none"
+    assert InboundMessage.objects.get(msg_id=5).handled_by == "desk"
     peer.post(event_xml("unsubscribe", create_time=2))
     f.refresh_from_db()
     assert not f.subscribed and f.unsubscribed_at is not None

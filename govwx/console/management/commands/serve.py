@@ -22,11 +22,13 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
     from granian import Granian
     from granian.constants import Interfaces
 
-    worker = None
+    background: list[subprocess.Popen[bytes]] = []
     if task_worker:
-        # Jobs (customer-service sends, later deadlines and schedules) are rows in the
-        # database; this worker claims and runs them. Any number may run, on any host.
-        worker = subprocess.Popen([sys.executable, "-m", "govwx", "db_worker", "--interval", "0.5"])
+        # Jobs (customer-service sends) are rows in the database, and the desk's queue is
+        # the stored messages: these claim and run them. Any number may run, on any host.
+        govwx = [sys.executable, "-m", "govwx"]
+        background.append(subprocess.Popen([*govwx, "db_worker", "--interval", "0.5"]))
+        background.append(subprocess.Popen([*govwx, "desk", "run"]))
     try:
         Granian(
             "govwx.wsgi:application",
@@ -40,8 +42,10 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
             websockets=False,
         ).serve()
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
+        for worker in background:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in background:
             try:
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:

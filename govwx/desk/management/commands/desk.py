@@ -1,0 +1,35 @@
+"""`govwx desk run [--once]`: the desk's worker loop. It takes in the messages the
+pipeline gave the desk; run it beside the web server (`govwx serve` starts one). Any
+number may run: the work is idempotent and kept in the database."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from govwx.desk.services import take_in_pending
+
+
+class Command(BaseCommand):
+    help = "Run the desk's background work (intake of messages into cases)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        run = sub.add_parser("run", help="take in pending messages, in a loop")
+        run.add_argument("--once", action="store_true", help="one pass, then exit")
+        run.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        while True:
+            done, failed = take_in_pending()
+            if opts["once"]:
+                self.stdout.write(
+                    f"受理 {done} 条，失败 {failed} 条 / taken in {done}, failed {failed}"
+                )
+                return
+            close_old_connections()
+            if not done:
+                time.sleep(opts["interval"])

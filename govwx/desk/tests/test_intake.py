@@ -1,0 +1,101 @@
+"""From the callback to a case: the pipeline marks what no rule answers, the desk's loop
+takes it in from the stored rows."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from govwx.accounts.models import Account
+from govwx.desk.models import Case, CaseMessage, IntakeCursor, IntakeFailure
+from govwx.desk.services import take_in_pending
+from govwx.inbox.tests.wxpeer import Peer, event_xml, text_xml
+from govwx.replies.models import Reply
+from govwx.replies.services import (
+    KeywordInput,
+    ReplyInput,
+    RuleInput,
+    create_rule,
+    set_trigger_replies,
+)
+from govwx.wechat.models import InboundMessage
+from govwx.workcalendar.services import confirm_year, forget
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _calendar() -> Any:
+    forget()
+    yield
+    forget()
+
+
+def test_what_no_rule_answers_goes_to_the_desk_acknowledged(client: Any, account: Account) -> None:
+    create_rule(
+        account,
+        RuleInput("社保", [KeywordInput("社保")], [ReplyInput("text", {"content": "社保答复"})]),
+    )
+    set_trigger_replies(
+        account, Reply.Trigger.DEFAULT, [ReplyInput("text", {"content": "已收到，工作日内答复"})]
+    )
+    peer = Peer(client)
+    assert peer.reply(peer.post(text_xml("社保", msg_id=1)))["Content"] == "社保答复"
+    ack = peer.reply(peer.post(text_xml("小区门口的井盖丢了", msg_id=2)))
+    assert ack["Content"] == "已收到，工作日内答复"
+    peer.post(event_xml("subscribe"))
+    handled = dict(InboundMessage.objects.values_list("content", "handled_by"))
+    assert handled == {"社保": "rule", "小区门口的井盖丢了": "desk", "": "none"}
+    # nothing is a case until the desk's loop runs; then exactly one, and again none
+    assert not Case.objects.exists()
+    assert take_in_pending() == (1, 0)
+    assert take_in_pending() == (0, 0)
+    case = Case.objects.get()
+    assert case.subject == "小区门口的井盖丢了"
+    assert (
+        IntakeCursor.objects.get().last_inbound_id
+        == InboundMessage.objects.get(content="小区门口的井盖丢了").pk
+    )
+
+
+def test_retries_of_the_callback_never_open_two_cases(client: Any, account: Account) -> None:
+    peer = Peer(client)
+    xml = text_xml("噪音扰民，晚上十二点还在施工", msg_id=77)
+    for nonce in ("a", "b", "c"):
+        peer.post(xml, nonce=nonce)
+    peer.post(text_xml("还在吵", msg_id=78))
+    take_in_pending()
+    take_in_pending()
+    assert Case.objects.count() == 1
+    assert CaseMessage.objects.count() == 2
+
+
+def test_a_failure_is_recorded_retried_and_never_blocks_the_rest(
+    client: Any, account: Account
+) -> None:
+    peer = Peer(client)
+    peer.post(text_xml("第一位市民的问题", msg_id=1, openid="oA"))
+    peer.post(text_xml("第二位市民的问题", msg_id=2, openid="oB"))
+    with time_machine.travel(datetime(2027, 2, 1, 10, tzinfo=SH), tick=False):
+        # 2027 has no confirmed calendar yet: both fail loudly, neither is lost
+        assert take_in_pending() == (0, 2)
+        assert IntakeFailure.objects.count() == 2 and not Case.objects.exists()
+        confirm_year(2027, "国办发明电（示例）")
+    with time_machine.travel(datetime(2027, 2, 1, 10, 2, tzinfo=SH), tick=False):
+        assert take_in_pending() == (2, 0)
+    assert Case.objects.count() == 2 and not IntakeFailure.objects.exists()
+
+
+def test_the_command_runs_one_pass(client: Any, account: Account) -> None:
+    Peer(client).post(text_xml("咨询", msg_id=5))
+    out = io.StringIO()
+    call_command("desk", "run", "--once", stdout=out)
+    assert "taken in 1" in out.getvalue()
+    assert Case.objects.count() == 1
