@@ -13,13 +13,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import role_for
 from govwx.wechat.models import InboundMessage
+from govwx.wechat.protocol import Reply
+from govwx.wechat.services import queue_customer_messages
 from govwx.workcalendar.services import calendar
 
 from .models import (
@@ -337,6 +340,95 @@ def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
         {"department": case.department_id, "reason": reason.strip()},
         department=None,
         status=Status.NEW,
+    )
+
+
+MAX_REPLY_BYTES = 2048  # a customer-service text message
+
+
+def _may_handle(actor: Any, case: Case) -> bool:
+    role = role_for(actor, case.account)
+    if role in MANAGERS:
+        return True
+    return case.department_id is not None and _liaison_department(actor, case) == case.department_id
+
+
+def reply_to_case(case: Case, text: str, *, revision: int, actor: Any) -> CaseMessage:
+    """Answer the citizen. The reply is stored with the case and sent as a customer-service
+    message after the commit; outside WeChat's 48-hour window it is held and goes out when
+    the follower next writes (see wechat.services.release_held), and the case shows it."""
+    if not _may_handle(actor, case):
+        raise PermissionDenied(
+            "只有运营人员或主办部门可以答复 / only the office or the lead department"
+        )
+    text = text.strip()
+    if not text:
+        raise ValidationError("答复不能为空 / the reply is empty")
+    if len(text.encode()) > MAX_REPLY_BYTES:
+        raise ValidationError(
+            f"答复超过 {MAX_REPLY_BYTES} 字节 / longer than {MAX_REPLY_BYTES} bytes"
+        )
+    if case.status not in OPEN_STATUSES:
+        raise ValidationError(f"当前状态不能答复 / cannot reply to a case that is {case.status}")
+    now = timezone.now()
+    with transaction.atomic():
+        _move(
+            case,
+            revision,
+            actor,
+            "case.replied",
+            {},
+            status=Status.ANSWERED,
+            answered_at=now,
+            first_responded_at=Coalesce("first_responded_at", Value(now)),
+        )
+        [outbound_id] = queue_customer_messages(
+            case.account_id, case.openid, [Reply("text", {"content": text})]
+        )
+        return CaseMessage.objects.create(
+            case=case,
+            direction=CaseMessage.Direction.OUT,
+            outbound_id=outbound_id,
+            author=actor,
+            text=text,
+            created_at=now,
+        )
+
+
+def add_note(case: Case, text: str, *, actor: Any) -> CaseMessage:
+    """An internal note: seen by staff, never sent."""
+    if not _may_handle(actor, case):
+        raise PermissionDenied("无权在此诉求中记录 / not yours to note")
+    if not text.strip():
+        raise ValidationError("备注不能为空 / the note is empty")
+    with transaction.atomic():
+        note = CaseMessage.objects.create(
+            case=case,
+            direction=CaseMessage.Direction.NOTE,
+            author=actor,
+            text=text.strip(),
+            created_at=timezone.now(),
+        )
+        _event(case, "case.noted", actor)
+    return note
+
+
+def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
+    """办结: the matter is dealt with; the citizen's rating comes next."""
+    if not _may_handle(actor, case):
+        raise PermissionDenied(
+            "只有运营人员或主办部门可以办结 / only the office or the lead department"
+        )
+    if case.status not in (Status.ANSWERED, Status.IN_PROGRESS, Status.REOPENED):
+        raise ValidationError(f"当前状态不能办结 / cannot resolve a case that is {case.status}")
+    return _move(
+        case,
+        revision,
+        actor,
+        "case.resolved",
+        {},
+        status=Status.RESOLVED,
+        resolved_at=timezone.now(),
     )
 
 

@@ -90,6 +90,9 @@ class OutboundMessage(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
         SENDING = "sending", _("发送中")
+        # outside the 48-hour window or over its quota: kept, and sent again when the
+        # follower next interacts
+        HELD = "held", _("等待粉丝再次互动")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
 
@@ -106,6 +109,7 @@ class OutboundMessage(models.Model):
     error_message = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("发出的消息")

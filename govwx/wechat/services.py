@@ -245,3 +245,29 @@ def queue_customer_messages(
         for row in rows:
             transaction.on_commit(partial(deliver_outbound.enqueue, row.pk))
     return [r.pk for r in rows]
+
+
+def release_held(limit: int = 500) -> int:
+    """Send again the held messages whose follower has interacted since they were held
+    (the interaction opened a new window). Returns how many were released."""
+    held = (
+        OutboundMessage.objects.filter(status=OutboundMessage.Status.HELD)
+        .order_by("id")
+        .values_list("id", "account_id", "openid", "held_at")[:limit]
+    )
+    released = 0
+    for pk, account_id, openid, held_at in held:
+        seen = (
+            Follower.objects.filter(account_id=account_id, openid=openid)
+            .values_list("last_interaction_at", flat=True)
+            .first()
+        )
+        if seen is None or held_at is None or seen <= held_at:
+            continue
+        with transaction.atomic():
+            if OutboundMessage.objects.filter(pk=pk, status=OutboundMessage.Status.HELD).update(
+                status=OutboundMessage.Status.PENDING
+            ):
+                transaction.on_commit(partial(deliver_outbound.enqueue, pk))
+                released += 1
+    return released

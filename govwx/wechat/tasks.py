@@ -56,7 +56,7 @@ def deliver_outbound(message_id: int) -> str:
     never sent twice, shown for a person to decide.
     """
     from .client import WeChatClient
-    from .errors import WeChatAPIError
+    from .errors import OutsideReplyWindow, ReplyQuotaUsedUp, WeChatAPIError
 
     claimed = OutboundMessage.objects.filter(
         pk=message_id, status=OutboundMessage.Status.PENDING
@@ -67,6 +67,14 @@ def deliver_outbound(message_id: int) -> str:
     msgtype, payload = custom_payload(msg.kind, msg.payload)
     try:
         WeChatClient(msg.account).send_custom_message(msg.openid, msgtype, payload)
+    except (OutsideReplyWindow, ReplyQuotaUsedUp) as exc:
+        OutboundMessage.objects.filter(pk=message_id).update(
+            status=OutboundMessage.Status.HELD,
+            held_at=timezone.now(),
+            error_code=exc.errcode,
+            error_message=str(exc.errmsg)[:255],
+        )
+        return "held"
     except WeChatAPIError as exc:
         again = exc.retryable and msg.attempts < MAX_ATTEMPTS
         OutboundMessage.objects.filter(pk=message_id).update(

@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from govwx.accounts.models import Account
-from govwx.wechat.models import OutboundMessage
+from govwx.wechat.models import Follower, OutboundMessage
 from govwx.wechat.protocol import Reply
-from govwx.wechat.services import queue_customer_messages
+from govwx.wechat.services import queue_customer_messages, release_held
 from govwx.wechat.tasks import MAX_ATTEMPTS, backoff, deliver_outbound
 
 from .test_client import Sandbox, live
@@ -40,12 +40,36 @@ def test_it_sends_each_queued_message_once(sandbox: Sandbox, account: Account) -
 
 
 @live
-def test_outside_the_window_it_fails_for_good(sandbox: Sandbox, account: Account) -> None:
+def test_outside_the_window_it_is_held_until_the_follower_writes_again(
+    sandbox: Sandbox, account: Account
+) -> None:
     openid = sandbox.follower_writing(account)
-    with time_machine.travel(timezone.now() + timedelta(hours=49)):
-        [pk] = queue_customer_messages(account.pk, openid, [Reply("text", {"content": "迟到"})])
-    row = OutboundMessage.objects.get(pk=pk)
-    assert (row.status, row.error_code, row.attempts) == ("failed", 45015, 1)
+    later = timezone.now() + timedelta(hours=49)
+    with time_machine.travel(later):
+        [pk] = queue_customer_messages(
+            account.pk, openid, [Reply("text", {"content": "迟到的答复"})]
+        )
+        row = OutboundMessage.objects.get(pk=pk)
+        assert (row.status, row.error_code, row.attempts) == ("held", 45015, 1)
+        assert release_held() == 0  # the follower has not been back
+    with time_machine.travel(later + timedelta(hours=1)):
+        # the follower writes again: the platform opens a window, govwx stores the visit
+        sandbox.write(account, openid, "还有人吗？")
+        Follower.objects.update_or_create(
+            account=account,
+            openid=openid,
+            defaults={
+                "last_interaction_at": timezone.now(),
+                "first_seen_at": timezone.now(),
+                "subscribed": True,
+            },
+        )
+        assert release_held() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert "迟到的答复" in str(
+        sandbox.call("GET", f"/api/accounts/{account.appid}/followers/{openid}/conversation")
+    )
 
 
 @live

@@ -1,5 +1,5 @@
 """`govwx desk run [--once]`: the desk's worker loop. It takes in the messages the
-pipeline gave the desk; run it beside the web server (`govwx serve` starts one). Any
+pipeline gave the desk and sends again the replies held for a closed 48-hour window; run it beside the web server (`govwx serve` starts one). Any
 number may run: the work is idempotent and kept in the database."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from govwx.desk.services import take_in_pending
+from govwx.wechat.services import release_held
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         while True:
             done, failed = take_in_pending()
+            done += release_held()
             if opts["once"]:
                 self.stdout.write(
                     f"受理 {done} 条，失败 {failed} 条 / taken in {done}, failed {failed}"
