@@ -32,6 +32,13 @@ class Status(models.TextChoices):
     REOPENED = "reopened", _("重新办理")
 
 
+# Not yet dealt with: the resolution clock runs.
+UNRESOLVED = (
+    Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED,
+    Status.REOPENED,
+)  # fmt: skip
+# Not yet answered at all: the first-response clock runs.
+UNANSWERED = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
 # A follower's new message joins their case while it is in one of these.
 OPEN_STATUSES = (
     Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED,
@@ -67,6 +74,12 @@ class Case(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set once each by the sweep (services.sweep), so a restart repeats nothing.
+    warned_at = models.DateTimeField(null=True, blank=True)
+    response_breached_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+    extensions = models.PositiveSmallIntegerField(default=0)
     # Every change bumps it; a write names the revision it saw, so of two people acting
     # on the same case at once the second gets a conflict instead of silently winning.
     revision = models.PositiveIntegerField(default=1)

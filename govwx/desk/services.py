@@ -27,6 +27,8 @@ from govwx.workcalendar.services import calendar
 
 from .models import (
     OPEN_STATUSES,
+    UNANSWERED,
+    UNRESOLVED,
     Case,
     CaseEvent,
     CaseMessage,
@@ -430,6 +432,129 @@ def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
         status=Status.RESOLVED,
         resolved_at=timezone.now(),
     )
+
+
+# ------------------------------------------------------------------ time limits
+
+WARN_BEFORE = timedelta(hours=24)
+MAX_EXTENSIONS = 1
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Find warnings and breaches. Idempotent and kept in the database: each is marked
+    once on the case (a conditional update) with an event, so running it again, after a
+    restart or in two processes, repeats nothing."""
+    now = now or timezone.now()
+    open_cases = Case.objects.filter(status__in=UNRESOLVED)
+    found = {
+        "warning": _mark(
+            open_cases.filter(
+                warned_at__isnull=True,
+                breached_at__isnull=True,
+                resolve_due__gt=now,
+                resolve_due__lte=now + WARN_BEFORE,
+            ),
+            "warned_at",
+            "case.warning",
+            now,
+        ),
+        "response_breached": _mark(
+            Case.objects.filter(
+                status__in=UNANSWERED,
+                first_responded_at__isnull=True,
+                response_breached_at__isnull=True,
+                first_response_due__lt=now,
+            ),
+            "response_breached_at",
+            "case.response_breached",
+            now,
+        ),
+        "breached": _mark(
+            open_cases.filter(breached_at__isnull=True, resolve_due__lt=now),
+            "breached_at",
+            "case.breached",
+            now,
+        ),
+    }
+    return found
+
+
+def _mark(qs: Any, field: str, event: str, now: datetime, batch: int = 2000) -> int:
+    total = 0
+    while True:
+        ids = list(qs.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        with transaction.atomic():
+            marked = list(
+                Case.objects.filter(pk__in=ids, **{f"{field}__isnull": True})
+                .select_for_update()
+                .values_list("pk", "resolve_due")
+            )
+            Case.objects.filter(pk__in=[pk for pk, _ in marked]).update(**{field: now})
+            CaseEvent.objects.bulk_create(
+                CaseEvent(case_id=pk, name=event, data={"due": due.isoformat()}, created_at=now)
+                for pk, due in marked
+            )
+        total += len(marked)
+        if len(ids) < batch:
+            return total
+
+
+def extend_case(case: Case, working_days: int, reason: str, *, revision: int, actor: Any) -> Case:
+    """延期: once, by the operations office, for at most the type's own time limit."""
+    if role_for(actor, case.account) not in MANAGERS:
+        raise PermissionDenied("只有运营人员可以延期 / only the operations office extends")
+    limit = limits_for(case.account_id, case.case_type)
+    if case.extensions >= MAX_EXTENSIONS:
+        raise ValidationError("已延期过一次，不能再延期 / a case is extended once at most")
+    cap = limit.resolution if limit.resolution_unit == Unit.WORKING_DAYS else 1
+    if not 1 <= working_days <= cap:
+        raise ValidationError(f"延期应为 1–{cap} 个工作日 / extend by 1 to {cap} working days")
+    if not reason.strip():
+        raise ValidationError("延期必须说明理由 / an extension needs a reason")
+    if case.status not in UNRESOLVED:
+        raise ValidationError(f"当前状态不能延期 / cannot extend a case that is {case.status}")
+    new_due = due(case.resolve_due, working_days, Unit.WORKING_DAYS)
+    return _move(
+        case,
+        revision,
+        actor,
+        "case.extended",
+        {
+            "working_days": working_days,
+            "reason": reason.strip(),
+            "from": case.resolve_due.isoformat(),
+            "to": new_due.isoformat(),
+        },
+        resolve_due=new_due,
+        extensions=F("extensions") + 1,
+        warned_at=None,
+        breached_at=None,
+    )
+
+
+def supervise_case(case: Case, note: str, *, actor: Any) -> Case:
+    """督办: a supervisor takes a case under supervision (it stays so)."""
+    if role_for(actor, case.account) not in (Membership.Role.SUPERVISOR, Membership.Role.ADMIN):
+        raise PermissionDenied("只有督办人可以督办 / only a supervisor supervises")
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk, supervised_at__isnull=True).update(
+            supervised_at=timezone.now()
+        )
+        _event(case, "case.supervised", actor, note=note.strip())
+    case.refresh_from_db()
+    return case
+
+
+def urge_case(case: Case, note: str, *, actor: Any) -> None:
+    """催办: a supervisor or the office presses the responsible department."""
+    if role_for(actor, case.account) not in MANAGERS:
+        raise PermissionDenied("无权催办 / not allowed to urge")
+    if case.department_id is None:
+        raise ValidationError("尚未转办，无从催办 / not assigned to a department yet")
+    with transaction.atomic():
+        _event(case, "case.urged", actor, department=case.department_id, note=note.strip())
 
 
 def cases_for_user(user: Any, account: Account) -> Any:

@@ -1,5 +1,6 @@
 """`govwx desk run [--once]`: the desk's worker loop. It takes in the messages the
-pipeline gave the desk and sends again the replies held for a closed 48-hour window; run it beside the web server (`govwx serve` starts one). Any
+pipeline gave the desk, sends again the replies held for a closed 48-hour window, and
+marks warnings and breaches of time limits; run it beside the web server (`govwx serve` starts one). Any
 number may run: the work is idempotent and kept in the database."""
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from govwx.desk.services import take_in_pending
+from govwx.desk.services import sweep, take_in_pending
 from govwx.wechat.services import release_held
+
+SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
 
 
 class Command(BaseCommand):
@@ -24,9 +27,13 @@ class Command(BaseCommand):
         run.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        last_sweep = 0.0
         while True:
             done, failed = take_in_pending()
             done += release_held()
+            if time.monotonic() - last_sweep >= SWEEP_EVERY:
+                sweep()
+                last_sweep = time.monotonic()
             if opts["once"]:
                 self.stdout.write(
                     f"受理 {done} 条，失败 {failed} 条 / taken in {done}, failed {failed}"
