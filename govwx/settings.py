@@ -157,6 +157,9 @@ WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# Where citizens reach govwx's pages (links sent in WeChat messages, e.g. rating a case)
+GOVWX_PUBLIC_URL = os.environ.get("GOVWX_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # WeChat
 GOVWX_WECHAT_API_BASE = os.environ.get("GOVWX_WECHAT_API_BASE", "https://api.weixin.qq.com")
 GOVWX_WECHAT_TIMESTAMP_WINDOW = int(os.environ.get("GOVWX_WECHAT_TIMESTAMP_WINDOW", "300"))

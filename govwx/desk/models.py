@@ -230,3 +230,24 @@ class IntakeFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inbound_id}: {self.error[:40]}"
+
+
+class Rating(models.Model):
+    """The citizen's satisfaction with a case: one per case, from its follower."""
+
+    class Score(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY = "basically", _("基本满意")
+        DISSATISFIED = "dissatisfied", _("不满意")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="rating")
+    score = models.CharField(_("评价"), max_length=16, choices=Score.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("满意度评价")
+        verbose_name_plural = _("满意度评价")
+
+    def __str__(self) -> str:
+        return f"#{self.case_id} {self.score}"

@@ -11,11 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership
@@ -35,6 +37,7 @@ from .models import (
     CaseType,
     IntakeCursor,
     IntakeFailure,
+    Rating,
     RoutingRule,
     Status,
     TimeLimit,
@@ -345,7 +348,8 @@ def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
     )
 
 
-MAX_REPLY_BYTES = 2048  # a customer-service text message
+# A customer-service text carries 2,048 bytes; the rating link takes up to ~300 of them.
+MAX_REPLY_BYTES = 1700
 
 
 def _may_handle(actor: Any, case: Case) -> bool:
@@ -384,8 +388,11 @@ def reply_to_case(case: Case, text: str, *, revision: int, actor: Any) -> CaseMe
             answered_at=now,
             first_responded_at=Coalesce("first_responded_at", Value(now)),
         )
+        sent = text
+        if not Rating.objects.filter(case=case).exists():
+            sent += f"\n\n请对本次答复进行评价：{rating_url(case)}"
         [outbound_id] = queue_customer_messages(
-            case.account_id, case.openid, [Reply("text", {"content": text})]
+            case.account_id, case.openid, [Reply("text", {"content": sent})]
         )
         return CaseMessage.objects.create(
             case=case,
@@ -555,6 +562,61 @@ def urge_case(case: Case, note: str, *, actor: Any) -> None:
         raise ValidationError("尚未转办，无从催办 / not assigned to a department yet")
     with transaction.atomic():
         _event(case, "case.urged", actor, department=case.department_id, note=note.strip())
+
+
+# ------------------------------------------------------------------ satisfaction
+
+RATING_SALT = "govwx.desk.rating"
+RATING_MAX_AGE = 30 * 24 * 3600  # a rating link works for 30 days
+
+
+def rating_url(case: Case) -> str:
+    """A signed link that lets the case's follower rate it, once."""
+    token = signing.dumps({"c": case.pk, "o": case.openid}, salt=RATING_SALT, compress=True)
+    return f"{settings.GOVWX_PUBLIC_URL}{reverse('desk:rate', args=[token])}"
+
+
+def case_for_rating(token: str) -> Case:
+    """The case a rating link is for; 404 if the link is forged, expired or stale."""
+    try:
+        data = signing.loads(token, salt=RATING_SALT, max_age=RATING_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise Http404("invalid or expired link") from exc
+    case = Case.objects.filter(pk=data.get("c"), openid=data.get("o")).first()
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def rate_case(token: str, score: str, comment: str = "") -> Rating:
+    """The citizen rates: once per case. Dissatisfied reopens the case for review."""
+    case = case_for_rating(token)
+    if score not in Rating.Score.values:
+        raise ValidationError("请选择满意、基本满意或不满意 / choose a rating")
+    if len(comment) > 500:
+        raise ValidationError("意见最多 500 字 / at most 500 characters")
+    if case.status not in (Status.ANSWERED, Status.RESOLVED, Status.CLOSED):
+        raise ValidationError("诉求尚未答复，暂不能评价 / the case has not been answered yet")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                case=case, score=score, comment=comment.strip(), created_at=now
+            )
+            _event(case, "case.rated", when=now, score=score)
+    except IntegrityError as exc:
+        raise ValidationError("该诉求已经评价过 / this case has been rated already") from exc
+    if score == Rating.Score.DISSATISFIED:
+        try:
+            with transaction.atomic():
+                Case.objects.filter(pk=case.pk).update(
+                    status=Status.REOPENED, revision=F("revision") + 1
+                )
+                _event(case, "case.reopened", when=now, reason="dissatisfied")
+        except IntegrityError:
+            # the follower already has another open case: review happens there
+            _event(case, "case.reopen_skipped", when=now, reason="another case is open")
+    return rating
 
 
 def cases_for_user(user: Any, account: Account) -> Any:
