@@ -5,4 +5,7 @@ from . import views
 app_name = "desk"
 urlpatterns = [
     path("rate/<str:token>/", views.rate, name="rate"),
+    path("cases/", views.case_list, name="cases"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/act/", views.case_action, name="act"),
 ]

@@ -1,14 +1,36 @@
-"""The citizen's pages of the desk (mobile H5, no login: a signed link)."""
+"""The desk's pages: the citizen's rating page (no login: a signed link), and the
+console's inbox and case page. Thin: load through the access helpers, call one service,
+render."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from govwx.accounts.models import Department
+from govwx.accounts.services import role_for
+from govwx.workcalendar.services import calendar
 
 from . import services
-from .models import Rating
+from .console import desk_account, filtered, mask
+from .models import CaseType, Rating, Status
+
+PAGE_SIZE = 50
+
+
+def departments_of(account: Any) -> Any:
+    if account.organisation_id is None:
+        return Department.objects.none()
+    return Department.objects.filter(organisation_id=account.organisation_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,3 +53,119 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         {"case": case, "errors": errors, "existing": existing, "scores": Rating.Score.choices},
         status=400 if errors else 200,
     )
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    account = desk_account(request)
+    if account is None:
+        return render(request, "console/no_account.html")
+    qs = filtered(
+        services.cases_for_user(request.user, account), request.GET, request.user, account
+    )
+    page = Paginator(
+        qs.select_related("department").order_by("-opened_at", "-id"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    rows = [{"case": c, "subject": mask(c.subject)} for c in page]
+    return render(
+        request,
+        "desk/case_list.html",
+        {
+            "account": account,
+            "page": page,
+            "rows": rows,
+            "now": timezone.now(),
+            "statuses": Status.choices,
+            "types": CaseType.choices,
+            "departments": departments_of(account),
+            "params": request.GET,
+        },
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = services.get_case_for_user(request.user, pk)
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime().date()
+    try:
+        left = calendar().working_days_between(today, case.resolve_due.astimezone(tz).date())
+    except Exception:  # no calendar for that year: the page still opens, without a count
+        left = None
+    return render(
+        request,
+        "desk/case_detail.html",
+        {
+            "case": case,
+            "role": role_for(request.user, case.account),
+            "conversation": case.messages.select_related("outbound", "author"),
+            "events": case.events.select_related("actor"),
+            "working_days_left": left,
+            "departments": departments_of(case.account),
+            "types": CaseType.choices,
+            "rating": Rating.objects.filter(case=case).first(),
+        },
+    )
+
+
+ACTIONS = ("assign", "accept", "return", "reply", "note", "resolve", "extend", "supervise",
+           "urge")  # fmt: skip
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int) -> HttpResponse:
+    case = services.get_case_for_user(request.user, pk)
+    action, post = request.POST.get("action", ""), request.POST
+    try:
+        revision = int(post.get("revision", ""))
+    except ValueError:
+        revision = -1
+    try:
+        _perform(request, case, action, post, revision)
+    except services.Conflict as exc:
+        messages.error(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text or _("操作不被允许"))
+    else:
+        messages.success(request, _("已完成"))
+    return redirect("desk:case", pk=case.pk)
+
+
+def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: int) -> None:
+    user = request.user
+    if action == "assign":
+        dept = Department.objects.filter(
+            pk=post.get("department") or 0, organisation_id=case.account.organisation_id
+        ).first()
+        if dept is None:
+            raise ValidationError(_("请选择部门"))
+        services.assign_case(
+            case, dept, revision=revision, actor=user, case_type=post.get("case_type") or None
+        )
+    elif action == "accept":
+        services.accept_case(case, revision=revision, actor=user)
+    elif action == "return":
+        services.return_case(case, post.get("reason", ""), revision=revision, actor=user)
+    elif action == "reply":
+        services.reply_to_case(case, post.get("text", ""), revision=revision, actor=user)
+    elif action == "note":
+        services.add_note(case, post.get("text", ""), actor=user)
+    elif action == "resolve":
+        services.resolve_case(case, revision=revision, actor=user)
+    elif action == "extend":
+        days = post.get("working_days", "")
+        services.extend_case(
+            case,
+            int(days) if days.isdigit() else 0,
+            post.get("reason", ""),
+            revision=revision,
+            actor=user,
+        )
+    elif action == "supervise":
+        services.supervise_case(case, post.get("note", ""), actor=user)
+    elif action == "urge":
+        services.urge_case(case, post.get("note", ""), actor=user)
+    else:
+        raise ValidationError(_("未知操作"))

@@ -1,0 +1,65 @@
+"""Reading cases for the console: masking, filters and display rows (no writes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from govwx.accounts.access import SESSION_KEY
+from govwx.accounts.models import Account, Membership
+from govwx.accounts.services import accounts_for_user, role_for
+
+from .models import UNRESOLVED, Case
+
+DESK_ROLES = (Membership.Role.ADMIN, Membership.Role.OPERATOR, Membership.Role.LIAISON,
+              Membership.Role.SUPERVISOR)  # fmt: skip
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+
+
+def mask(text: str) -> str:
+    """Hide mobile numbers and resident ID numbers (lists and exports show no more)."""
+    text = ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
+def desk_account(request: HttpRequest) -> Account | None:
+    """The account the desk pages show: the one chosen in the console if the person has
+    a desk role there, else their first such account."""
+    user = request.user
+    wanted = request.session.get(SESSION_KEY)
+    candidates = list(accounts_for_user(user).order_by("id"))
+    candidates.sort(key=lambda a: a.pk != wanted)
+    for account in candidates:
+        if role_for(user, account) in DESK_ROLES:
+            return account
+    return None
+
+
+def filtered(qs: QuerySet[Case], params: Any, user: Any, account: Account) -> QuerySet[Case]:
+    now = timezone.now()
+    if params.get("status"):
+        qs = qs.filter(status=params["status"])
+    if params.get("type"):
+        qs = qs.filter(case_type=params["type"])
+    if params.get("department", "").isdigit():
+        qs = qs.filter(department_id=int(params["department"]))
+    if params.get("due") == "soon":
+        qs = qs.filter(
+            status__in=UNRESOLVED, resolve_due__gt=now, resolve_due__lte=now + timedelta(days=1)
+        )
+    if params.get("due") == "breached":
+        qs = qs.filter(status__in=UNRESOLVED, resolve_due__lte=now)
+    if params.get("mine"):
+        m = Membership.objects.filter(user=user, account=account).first()
+        if m is not None and m.department_id:
+            qs = qs.filter(Q(department_id=m.department_id) | Q(assisting__id=m.department_id))
+        else:
+            qs = qs.filter(events__actor=user)
+        qs = qs.distinct()
+    return qs
