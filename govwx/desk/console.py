@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govwx.accounts.access import SESSION_KEY
 from govwx.accounts.models import Account, Membership
@@ -63,3 +65,61 @@ def filtered(qs: QuerySet[Case], params: Any, user: Any, account: Account) -> Qu
             qs = qs.filter(events__actor=user)
         qs = qs.distinct()
     return qs
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The desk's four rates (响应率 · 按时办结率 · 解决率 · 满意率) for a set of cases."""
+
+    name: str
+    cases: int
+    responded: int
+    resolved: int
+    resolved_on_time: int
+    rated: int
+    satisfied: int
+
+    @staticmethod
+    def _pct(part: int, whole: int) -> float | None:
+        return round(100 * part / whole, 1) if whole else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self._pct(self.responded, self.cases)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self._pct(self.resolved_on_time, self.resolved)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self._pct(self.resolved, self.cases)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._pct(self.satisfied, self.rated)
+
+
+def summary(qs: QuerySet[Case], start: datetime, end: datetime) -> tuple[Rates, list[Rates]]:
+    """Rates of the cases opened in [start, end): overall, then per lead department."""
+    done = Q(status__in=("resolved", "closed"))
+    agg = {
+        "cases": Count("id", distinct=True),
+        "responded": Count("id", filter=Q(first_responded_at__isnull=False), distinct=True),
+        "resolved": Count("id", filter=done, distinct=True),
+        "resolved_on_time": Count(
+            "id", filter=done & Q(resolved_at__lte=F("resolve_due")), distinct=True
+        ),
+        "rated": Count("rating", distinct=True),
+        "satisfied": Count(
+            "rating", filter=Q(rating__score__in=("satisfied", "basically")), distinct=True
+        ),
+    }
+    period = qs.filter(opened_at__gte=start, opened_at__lt=end)
+    total = Rates(name=str(_("全部")), **period.aggregate(**agg))
+    rows = []
+    for row in period.values("department__name").annotate(**agg).order_by("department__name"):
+        values: dict[str, Any] = dict(row)
+        name = values.pop("department__name") or str(_("未转办"))
+        rows.append(Rates(name=name, **values))
+    return total, rows

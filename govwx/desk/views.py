@@ -4,6 +4,7 @@ render."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from govwx.accounts.services import role_for
 from govwx.workcalendar.services import calendar
 
 from . import services
-from .console import desk_account, filtered, mask
+from .console import desk_account, filtered, mask, summary
 from .models import CaseType, Rating, Status
 
 PAGE_SIZE = 50
@@ -79,6 +80,53 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "types": CaseType.choices,
             "departments": departments_of(account),
             "params": request.GET,
+        },
+    )
+
+
+@login_required
+def case_summary(request: HttpRequest) -> HttpResponse:
+    """响应率 · 按时办结率 · 解决率 · 满意率 for a period, overall and per department."""
+    account = desk_account(request)
+    if account is None:
+        return render(request, "console/no_account.html")
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(request.GET.get("from") or "")
+    except ValueError:
+        first = today - timedelta(days=29)
+    try:
+        last = date.fromisoformat(request.GET.get("to") or "")
+    except ValueError:
+        last = today
+    if last < first:
+        first, last = last, first
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first, time(), tz)
+    end = datetime.combine(last + timedelta(days=1), time(), tz)
+    total, rows = summary(services.cases_for_user(request.user, account), start, end)
+    chart = {
+        "departments": [r.name for r in rows],
+        "series": [
+            {"name": str(label), "data": [getattr(r, attr) for r in rows]}
+            for attr, label in (
+                ("response_rate", _("响应率")),
+                ("on_time_rate", _("按时办结率")),
+                ("resolution_rate", _("解决率")),
+                ("satisfaction_rate", _("满意率")),
+            )
+        ],
+    }
+    return render(
+        request,
+        "desk/summary.html",
+        {
+            "account": account,
+            "first": first,
+            "last": last,
+            "total": total,
+            "rows": rows,
+            "chart": chart,
         },
     )
 

@@ -179,3 +179,62 @@ def test_masking() -> None:
         "联系139****1111或身份证440304********123X"
     )
     assert mask("订单号 12345678901234") == "订单号 12345678901234"
+
+
+def test_the_summary_counts_the_four_rates(
+    client: Client, operator: Any, account: Account, depts: dict[str, Department]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from govwx.desk.models import Rating
+
+    a, b = depts["市人社局"], depts["市城管局"]
+    now = timezone.now()
+    c1, c2, c3, c4 = (make_case(account, f"诉求{i}", f"o{i}") for i in range(4))
+    Case.objects.filter(pk=c1.pk).update(
+        department=a,
+        status="resolved",
+        first_responded_at=now,
+        resolved_at=c1.resolve_due - timedelta(hours=1),
+    )
+    Case.objects.filter(pk=c2.pk).update(
+        department=a,
+        status="closed",
+        first_responded_at=now,
+        resolved_at=c2.resolve_due + timedelta(hours=1),
+    )
+    Case.objects.filter(pk=c3.pk).update(department=b)
+    Case.objects.filter(pk=c4.pk).update(opened_at=now - timedelta(days=90))
+    Rating.objects.create(case=c1, score="satisfied", created_at=now)
+    Rating.objects.create(case=c2, score="dissatisfied", created_at=now)
+    client.force_login(operator)
+    r = client.get("/desk/summary/")
+    total = r.context["total"]
+    assert (
+        total.cases,
+        total.response_rate,
+        total.on_time_rate,
+        total.resolution_rate,
+        total.satisfaction_rate,
+    ) == (3, 66.7, 50.0, 66.7, 50.0)
+    rows = {row.name: row for row in r.context["rows"]}
+    assert (
+        rows["市人社局"].cases,
+        rows["市人社局"].response_rate,
+        rows["市人社局"].resolution_rate,
+    ) == (2, 100.0, 100.0)
+    assert (
+        rows["市城管局"].cases,
+        rows["市城管局"].on_time_rate,
+        rows["市城管局"].satisfaction_rate,
+    ) == (1, None, None)
+    body = r.content.decode()
+    assert 'id="rate-response">66.7%' in body and "echarts-6.1.0.min.js" in body
+    earlier = client.get(
+        "/desk/summary/",
+        {"from": (now - timedelta(days=100)).date(), "to": (now - timedelta(days=80)).date()},
+    )
+    assert earlier.context["total"].cases == 1
+    assert client.get("/desk/summary/", {"from": "garbage"}).status_code == 200
