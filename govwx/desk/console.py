@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from govwx.accounts.access import SESSION_KEY
 from govwx.accounts.models import Account, Membership
@@ -123,3 +124,24 @@ def summary(qs: QuerySet[Case], start: datetime, end: datetime) -> tuple[Rates, 
         name = values.pop("department__name") or str(_("未转办"))
         rows.append(Rates(name=name, **values))
     return total, rows
+
+
+EVENT_LABELS = {
+    "case.opened": _lazy("受理"),
+    "case.citizen_wrote": _lazy("群众补充"),
+    "case.assigned": _lazy("转办"),
+    "case.accepted": _lazy("部门接收"),
+    "case.returned": _lazy("退回"),
+    "case.replied": _lazy("答复"),
+    "case.noted": _lazy("内部备注"),
+    "case.resolved": _lazy("办结"),
+    "case.rated": _lazy("群众评价"),
+    "case.reopened": _lazy("重新办理"),
+    "case.reopen_skipped": _lazy("未重新办理（另有诉求办理中）"),
+    "case.warning": _lazy("即将超时"),
+    "case.response_breached": _lazy("首次响应超时"),
+    "case.breached": _lazy("办结超时"),
+    "case.extended": _lazy("延期"),
+    "case.supervised": _lazy("督办"),
+    "case.urged": _lazy("催办"),
+}

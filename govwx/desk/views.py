@@ -22,7 +22,7 @@ from govwx.accounts.services import role_for
 from govwx.workcalendar.services import calendar
 
 from . import services
-from .console import desk_account, filtered, mask, summary
+from .console import EVENT_LABELS, desk_account, filtered, mask, summary
 from .models import CaseType, Rating, Status
 
 PAGE_SIZE = 50
@@ -147,7 +147,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "role": role_for(request.user, case.account),
             "conversation": case.messages.select_related("outbound", "author"),
-            "events": case.events.select_related("actor"),
+            "events": [
+                (e, EVENT_LABELS.get(e.name, e.name)) for e in case.events.select_related("actor")
+            ],
             "working_days_left": left,
             "departments": departments_of(case.account),
             "types": CaseType.choices,

@@ -1,0 +1,113 @@
+"""The desk's whole round in Chromium: a citizen asks what no rule answers on the phone
+page → the case is in the inbox → the operator transfers it → the department's liaison
+replies → the citizen sees the reply, rates it → the summary counts it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from govwx.accounts.models import Department, Membership
+from govwx.accounts.services import add_member
+from govwx.console.management.commands import demo
+from govwx.desk.services import take_in_pending
+from govwx.workcalendar.services import forget, seed_from_package
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(live_server: Any, settings: Any, django_user_model: Any) -> str:
+    settings.GOVWX_WECHAT_API_BASE = live_server.url + "/sandbox"
+    settings.GOVWX_PUBLIC_URL = live_server.url
+    settings.GOVWX_RULES_TTL = 0
+    seed_from_package()  # transactional tests start with empty tables
+    forget()
+    account = demo.seed()
+    call_command(
+        "sandbox",
+        "register",
+        "--name",
+        account.name,
+        "--appid",
+        account.appid,
+        "--secret",
+        demo.SECRET,
+        "--token",
+        demo.TOKEN,
+        "--aes-key",
+        demo.AES_KEY,
+        "--mode",
+        "safe",
+        "--callback-url",
+        f"{live_server.url}/wx/{account.appid}/callback",
+        "--original-id",
+        demo.ORIGINAL_ID,
+    )
+    dept = Department.objects.create(organisation=account.organisation, name="市城管局")
+    liaison = django_user_model.objects.create_user("chengguan", password="pw-liaison-1")
+    add_member(account, liaison, Membership.Role.LIAISON, department=dept)
+    return str(live_server.url)
+
+
+def login(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page.locator("#logout")).to_be_visible()
+
+
+def test_the_whole_round(site: str, page: Page) -> None:
+    phone = page
+    phone.goto(site + "/sandbox/")
+    phone.click("#new-follower")
+    phone.click("#follow")
+    bubbles = phone.locator("#messages .bubble.out")
+    expect(bubbles.last).to_contain_text("感谢关注")
+    phone.fill("#text", "我家小区门口的路灯坏了一个星期了")
+    phone.click("#send")
+    expect(bubbles.last).to_contain_text("您的留言已收到")
+
+    assert take_in_pending() == (1, 0)  # what `govwx desk run` does every second
+
+    office = phone.context.browser.new_context(locale="zh-CN").new_page()
+    login(office, site, *demo.OPERATOR)
+    office.goto(site + "/desk/cases/")
+    office.get_by_role("link", name=re.compile("路灯坏了")).click()
+    office.select_option("#assign-department", label="市城管局")
+    office.click("#do-assign")
+    expect(office.locator("#case-department")).to_have_text("市城管局")
+
+    dept = phone.context.browser.new_context(locale="zh-CN").new_page()
+    login(dept, site, "chengguan", "pw-liaison-1")
+    dept.goto(site + "/desk/cases/")
+    dept.get_by_role("link", name=re.compile("路灯坏了")).click()
+    dept.click("#do-accept")
+    expect(dept.locator("#case-status")).to_have_text("办理中")
+    dept.fill("#reply-text", "已安排维修班组，今天下班前修好。")
+    dept.click("#do-reply")
+    expect(dept.locator("#case-status")).to_have_text("已答复")
+    expect(dept.locator("[data-delivery]").last).to_have_attribute("data-delivery", "sent")
+
+    reply = phone.locator("#messages .bubble.out", has_text="已安排维修班组")
+    expect(reply).to_be_visible(timeout=10000)  # the phone page polls every 2 s
+    link = re.search(r"https?://\S+/desk/rate/\S+/", reply.inner_text())
+    assert link is not None
+    rating = phone.context.new_page()
+    rating.goto(link.group(0))
+    rating.check("#score-satisfied")
+    rating.fill("#comment", "很及时")
+    rating.click("#submit")
+    expect(rating.locator("#thanks")).to_be_visible()
+
+    office.goto(site + "/desk/summary/")
+    expect(office.locator("#case-count")).to_have_text("1")
+    expect(office.locator("#rate-response")).to_have_text("100.0%")
+    expect(office.locator("#rate-satisfaction")).to_have_text("100.0%")
+    office.screenshot(path="test-results/screenshots/desk-summary.png", full_page=True)
+    dept.screenshot(path="test-results/screenshots/desk-case.png", full_page=True)
