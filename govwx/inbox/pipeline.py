@@ -52,7 +52,8 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
     if isinstance(msg, TextMessage):
         hit = rules.matcher.match(msg.content)
         if hit is not None:
-            return Decision("rule", hit.choose(), hit.pk)
+            # a 转人工 rule answers and hands the message to the desk as well
+            return Decision("desk" if hit.handoff else "rule", hit.choose(), hit.pk)
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):

@@ -75,6 +75,11 @@ class RuleForm(forms.Form):
         help_text=_("数字越小越优先；相同时先建的规则优先。"),
     )
     enabled = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    handoff = forms.BooleanField(
+        label=_("转人工办理"),
+        required=False,
+        help_text=_("回复的同时，把这条消息交给诉求办理（受理为诉求或并入该粉丝办理中的诉求）。"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,6 +134,7 @@ class RuleForm(forms.Form):
             "reply_mode": rule.reply_mode,
             "priority": rule.priority,
             "enabled": rule.enabled,
+            "handoff": rule.handoff,
         }
         for n, reply in enumerate(rule.replies.all(), start=1):
             initial[f"reply_{n}_kind"] = reply.kind
@@ -218,6 +224,7 @@ class RuleForm(forms.Form):
             priority=d["priority"],
             reply_mode=d["reply_mode"],
             enabled=d["enabled"],
+            handoff=d.get("handoff", False),
         )
 
     def add_service_errors(self, exc: ValidationError) -> None:

@@ -38,6 +38,7 @@ class CompiledRule:
     name: str
     reply_all: bool
     replies: tuple[Reply, ...]
+    handoff: bool = False
 
     def choose(self, rng: random.Random | None = None) -> tuple[Reply, ...]:
         """The replies to send: all of them, or one at random."""
@@ -103,6 +104,7 @@ class RuleSpec:
     reply_all: bool
     keywords: tuple[tuple[str, str], ...]  # (text, match)
     replies: tuple[Reply, ...]
+    handoff: bool = False
 
 
 def compile_rules(specs: list[RuleSpec]) -> Matcher:
@@ -110,7 +112,9 @@ def compile_rules(specs: list[RuleSpec]) -> Matcher:
     contains: dict[str, int] = {}
     indexed: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
     for rank, spec in enumerate(specs):
-        m.rules.append(CompiledRule(rank, spec.pk, spec.name, spec.reply_all, spec.replies))
+        m.rules.append(
+            CompiledRule(rank, spec.pk, spec.name, spec.reply_all, spec.replies, spec.handoff)
+        )
         for text, how in spec.keywords:
             if how == EXACT:
                 m.exact.setdefault(text, rank)

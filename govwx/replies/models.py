@@ -21,6 +21,8 @@ class Rule(models.Model):
         _("回复方式"), max_length=8, choices=ReplyMode.choices, default=ReplyMode.RANDOM
     )
     enabled = models.BooleanField(_("启用"), default=True)
+    # 转人工: besides replying, the message goes to the desk and opens (or joins) a case
+    handoff = models.BooleanField(_("转人工办理"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

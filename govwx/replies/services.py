@@ -47,6 +47,7 @@ class RuleInput:
     priority: int = 100
     reply_mode: str = Rule.ReplyMode.RANDOM
     enabled: bool = True
+    handoff: bool = False
 
 
 # ------------------------------------------------------------------ validation
@@ -186,7 +187,9 @@ def clean_rule(data: RuleInput) -> RuleInput:
         replies = []
     if errors:
         raise ValidationError(errors)
-    return RuleInput(name, keywords, replies, data.priority, data.reply_mode, data.enabled)
+    return RuleInput(
+        name, keywords, replies, data.priority, data.reply_mode, data.enabled, data.handoff
+    )
 
 
 # ------------------------------------------------------------------ writes
@@ -226,6 +229,7 @@ def create_rule(account: Account, data: RuleInput, *, actor: Any = None) -> Rule
             priority=data.priority,
             reply_mode=data.reply_mode,
             enabled=data.enabled,
+            handoff=data.handoff,
         )
         _write_rule_children(rule, data)
         _bump(account)
@@ -238,6 +242,7 @@ def update_rule(rule: Rule, data: RuleInput, *, actor: Any = None) -> Rule:
     with transaction.atomic():
         rule.name, rule.priority = data.name, data.priority
         rule.reply_mode, rule.enabled = data.reply_mode, data.enabled
+        rule.handoff = data.handoff
         rule.save()
         rule.keywords.all().delete()
         rule.replies.all().delete()
@@ -339,6 +344,7 @@ def set_trigger_replies(
 # The JSON format of the benchmark harness's rule sets:
 # {"welcome": str, "menu": {KEY: str}, "rules": [{"id", "mode", "keywords", "reply"}]}
 # govwx adds optional "default" (str) and, per rule, "name", "reply_mode", "enabled",
+# "handoff" (转人工: the message also goes to the desk),
 # and "replies" (a list of {"kind", "payload"}) in place of the text "reply".
 
 
@@ -404,6 +410,7 @@ def parse_ruleset(doc: Any) -> tuple[list[RuleInput], dict[str, list[ReplyInput]
                         priority=rid,
                         reply_mode=r.get("reply_mode", Rule.ReplyMode.RANDOM),
                         enabled=bool(r.get("enabled", True)),
+                        handoff=bool(r.get("handoff", False)),
                     )
                 )
             )
@@ -438,6 +445,7 @@ def import_ruleset(account: Account, doc: Any, *, actor: Any = None) -> int:
                 priority=r.priority,
                 reply_mode=r.reply_mode,
                 enabled=r.enabled,
+                handoff=r.handoff,
             )
             for r in rules
         )
@@ -515,6 +523,8 @@ def export_ruleset(account: Account) -> dict[str, Any]:
         entry["reply_mode"] = rule.reply_mode
         if not rule.enabled:
             entry["enabled"] = False
+        if rule.handoff:
+            entry["handoff"] = True
         out_rules.append(entry)
     doc: dict[str, Any] = {
         "appid": account.appid,
@@ -573,10 +583,11 @@ def load_ruleset(account_id: int, version: int) -> RuleSet:
             mode == Rule.ReplyMode.ALL,
             tuple(keywords.get(pk, ())),
             tuple(rule_replies.get(pk, ())),
+            handoff,
         )
-        for pk, name, mode in Rule.objects.filter(account_id=account_id, enabled=True)
+        for pk, name, mode, handoff in Rule.objects.filter(account_id=account_id, enabled=True)
         .order_by("priority", "id")
-        .values_list("pk", "name", "reply_mode")
+        .values_list("pk", "name", "reply_mode", "handoff")
     ]
     return RuleSet(
         version=version,

@@ -99,3 +99,24 @@ def test_the_command_runs_one_pass(client: Any, account: Account) -> None:
     call_command("desk", "run", "--once", stdout=out)
     assert "taken in 1" in out.getvalue()
     assert Case.objects.count() == 1
+
+
+def test_a_handoff_rule_replies_and_opens_a_case(client: Any, account: Account) -> None:
+    from govwx.replies.services import export_ruleset
+
+    create_rule(
+        account,
+        RuleInput(
+            "投诉",
+            [KeywordInput("投诉")],
+            [ReplyInput("text", {"content": "投诉已受理"})],
+            handoff=True,
+        ),
+    )
+    peer = Peer(client)
+    assert peer.reply(peer.post(text_xml("我要投诉噪音", msg_id=9)))["Content"] == "投诉已受理"
+    row = InboundMessage.objects.get(msg_id=9)
+    assert (row.handled_by, row.rule_id is not None) == ("desk", True)
+    assert take_in_pending() == (1, 0)
+    assert Case.objects.get().case_type == "complaint"
+    assert export_ruleset(account)["rules"][0]["handoff"] is True
