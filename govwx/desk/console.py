@@ -142,6 +142,8 @@ EVENT_LABELS = {
     "case.response_breached": _lazy("首次响应超时"),
     "case.breached": _lazy("办结超时"),
     "case.extended": _lazy("延期"),
+    "case.reassign_requested": _lazy("申请改派"),
+    "case.assisting_added": _lazy("增加协办部门"),
     "case.supervised": _lazy("督办"),
     "case.urged": _lazy("催办"),
 }

@@ -80,6 +80,8 @@ class Case(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
     extensions = models.PositiveSmallIntegerField(default=0)
+    # 改派: the lead department asked the office to give the case to another department
+    reassign_requested_at = models.DateTimeField(null=True, blank=True)
     # Every change bumps it; a write names the revision it saw, so of two people acting
     # on the same case at once the second gets a conflict instead of silently winning.
     revision = models.PositiveIntegerField(default=1)

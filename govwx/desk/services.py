@@ -302,11 +302,18 @@ def assign_case(
         raise PermissionDenied("只有运营人员可以转办 / only the operations office assigns")
     if department.organisation_id != case.account.organisation_id:
         raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
-    if case.status not in (Status.NEW, Status.REOPENED, Status.ASSIGNED):
+    movable = (Status.NEW, Status.REOPENED, Status.ASSIGNED)
+    if case.status not in movable and not (
+        case.reassign_requested_at and case.status == Status.IN_PROGRESS
+    ):
         raise ValidationError(f"当前状态不能转办 / cannot assign a case that is {case.status}")
     if case_type is not None and case_type not in CaseType.values:
         raise ValidationError(f"未知类型 / unknown type {case_type!r}")
-    changes: dict[str, Any] = {"department": department, "status": Status.ASSIGNED}
+    changes: dict[str, Any] = {
+        "department": department,
+        "status": Status.ASSIGNED,
+        "reassign_requested_at": None,
+    }
     if case_type is not None:
         changes.update(case_type=case_type, type_confirmed=True)
     return _move(
@@ -617,6 +624,39 @@ def rate_case(token: str, score: str, comment: str = "") -> Rating:
             # the follower already has another open case: review happens there
             _event(case, "case.reopen_skipped", when=now, reason="another case is open")
     return rating
+
+
+def request_reassign(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
+    """改派: the lead department asks the office to reassign; it keeps the case (and the
+    clock runs) until the office decides with assign_case."""
+    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+        raise PermissionDenied("只有主办部门联络员可以申请改派 / only the lead department asks")
+    if not reason.strip():
+        raise ValidationError("申请改派必须说明理由 / a request needs a reason")
+    if case.status not in (Status.ASSIGNED, Status.IN_PROGRESS):
+        raise ValidationError(f"当前状态不能申请改派 / cannot ask for a case that is {case.status}")
+    return _move(
+        case,
+        revision,
+        actor,
+        "case.reassign_requested",
+        {"department": case.department_id, "reason": reason.strip()},
+        reassign_requested_at=timezone.now(),
+    )
+
+
+def add_assisting(case: Case, department: Department, *, actor: Any) -> Case:
+    """协办: another department helps; its liaison then sees and may note the case."""
+    if role_for(actor, case.account) not in MANAGERS:
+        raise PermissionDenied("只有运营人员可以指定协办部门 / only the office adds helpers")
+    if department.organisation_id != case.account.organisation_id:
+        raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
+    if department.pk == case.department_id:
+        raise ValidationError("主办部门不能同时协办 / the lead department cannot also assist")
+    with transaction.atomic():
+        case.assisting.add(department)
+        _event(case, "case.assisting_added", actor, department=department.pk)
+    return case
 
 
 def cases_for_user(user: Any, account: Account) -> Any:

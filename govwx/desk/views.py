@@ -158,8 +158,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-ACTIONS = ("assign", "accept", "return", "reply", "note", "resolve", "extend", "supervise",
-           "urge")  # fmt: skip
+ACTIONS = ("assign", "accept", "return", "reassign", "assist", "reply", "note", "resolve",
+           "extend", "supervise", "urge")  # fmt: skip
 
 
 @login_required
@@ -198,6 +198,15 @@ def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: 
         services.accept_case(case, revision=revision, actor=user)
     elif action == "return":
         services.return_case(case, post.get("reason", ""), revision=revision, actor=user)
+    elif action == "reassign":
+        services.request_reassign(case, post.get("reason", ""), revision=revision, actor=user)
+    elif action == "assist":
+        dept = Department.objects.filter(
+            pk=post.get("department") or 0, organisation_id=case.account.organisation_id
+        ).first()
+        if dept is None:
+            raise ValidationError(_("请选择部门"))
+        services.add_assisting(case, dept, actor=user)
     elif action == "reply":
         services.reply_to_case(case, post.get("text", ""), revision=revision, actor=user)
     elif action == "note":

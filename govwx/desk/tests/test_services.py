@@ -228,3 +228,31 @@ def test_a_liaison_needs_a_department_of_the_accounts_organisation(
             department=Department.objects.create(organisation=elsewhere, name="局"),
         )
     assert not Membership.objects.filter(user=user).exists()
+
+
+def test_reassignment_request_and_assisting_departments(
+    account: Account,
+    operator: Any,
+    liaison: Any,
+    other_liaison: Any,
+    depts: dict[str, Department],
+) -> None:
+    case = services.intake(inbound(account, "井盖丢了").pk)
+    case = services.assign_case(case, depts["市人社局"], revision=case.revision, actor=operator)
+    case = services.accept_case(case, revision=case.revision, actor=liaison)
+    with pytest.raises(ValidationError):
+        services.request_reassign(case, "", revision=case.revision, actor=liaison)
+    with pytest.raises(PermissionDenied):
+        services.request_reassign(case, "不归我们", revision=case.revision, actor=other_liaison)
+    case = services.request_reassign(case, "属于城管职责", revision=case.revision, actor=liaison)
+    assert case.reassign_requested_at is not None and case.department == depts["市人社局"]
+    # the office decides: the case moves, the request is settled
+    case = services.assign_case(case, depts["市城管局"], revision=case.revision, actor=operator)
+    assert (case.department, case.reassign_requested_at) == (depts["市城管局"], None)
+    # 协办: the first department helps and sees the case again
+    with pytest.raises(ValidationError):
+        services.add_assisting(case, depts["市城管局"], actor=operator)
+    services.add_assisting(case, depts["市人社局"], actor=operator)
+    assert services.get_case_for_user(liaison, case.pk) == case
+    with pytest.raises(PermissionDenied):  # a helper cannot accept or answer for the lead
+        services.accept_case(case, revision=case.revision, actor=liaison)
