@@ -99,6 +99,8 @@ class Case(models.Model):
             )
         ]
         indexes = [
+            # the inbox: newest first, and newest first by status
+            models.Index(fields=["account", "-opened_at", "-id"]),
             models.Index(fields=["account", "status", "-opened_at"]),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["status", "resolve_due"]),

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +21,7 @@ from govwx.accounts.services import role_for
 from govwx.workcalendar.services import calendar
 
 from . import services
-from .console import EVENT_LABELS, desk_account, filtered, mask, summary
+from .console import EVENT_LABELS, CappedPaginator, desk_account, filtered, mask, summary
 from .models import CaseType, Rating, Status
 
 PAGE_SIZE = 50
@@ -64,7 +63,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     qs = filtered(
         services.cases_for_user(request.user, account), request.GET, request.user, account
     )
-    page = Paginator(
+    page = CappedPaginator(
         qs.select_related("department").order_by("-opened_at", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     rows = [{"case": c, "subject": mask(c.subject)} for c in page]
