@@ -115,6 +115,13 @@ def main() -> None:
     inbox = stats([timed("/desk/cases/") for _ in range(REQUESTS)])
     ids = list(Case.objects.filter(account=account).order_by("?").values_list("pk", flat=True)[:REQUESTS])
     page = stats([timed(f"/desk/cases/{pk}/") for pk in ids])
+    # a sweep that finds everything to mark (also when --reuse keeps an already swept one)
+    with connection.cursor() as cur:
+        cur.execute("UPDATE desk_case SET warned_at = NULL, breached_at = NULL, "
+                    "response_breached_at = NULL WHERE status = 'in_progress'")
+        cur.execute("DELETE FROM desk_caseevent WHERE name IN "
+                    "('case.warning', 'case.breached', 'case.response_breached')")
+        cur.execute("VACUUM ANALYZE desk_case")
     t = time.perf_counter()
     found = sweep()
     sweep_s = time.perf_counter() - t

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -493,26 +493,25 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     return found
 
 
-def _mark(qs: Any, field: str, event: str, now: datetime, batch: int = 2000) -> int:
-    total = 0
-    while True:
-        ids = list(qs.values_list("pk", flat=True)[:batch])
-        if not ids:
-            return total
-        with transaction.atomic():
-            marked = list(
-                Case.objects.filter(pk__in=ids, **{f"{field}__isnull": True})
-                .select_for_update()
-                .values_list("pk", "resolve_due")
-            )
-            Case.objects.filter(pk__in=[pk for pk, _ in marked]).update(**{field: now})
-            CaseEvent.objects.bulk_create(
-                CaseEvent(case_id=pk, name=event, data={"due": due.isoformat()}, created_at=now)
-                for pk, due in marked
-            )
-        total += len(marked)
-        if len(ids) < batch:
-            return total
+def _mark(qs: Any, field: str, event: str, now: datetime) -> int:
+    """Set `field` to `now` on the cases of `qs` that do not have it yet, and add an event
+    for each: two statements on the server, whatever the number of cases (the events are
+    the rows that now carry exactly this sweep's timestamp)."""
+    q = connection.ops.quote_name
+    table, events, column = q(Case._meta.db_table), q(CaseEvent._meta.db_table), q(field)
+    inner, params = qs.filter(**{f"{field}__isnull": True}).values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET {column} = %s WHERE id IN ({inner}) AND {column} IS NULL",
+            [now, *params],
+        )
+        marked = cur.rowcount
+        cur.execute(
+            f"INSERT INTO {events} (case_id, name, data, created_at) "
+            f"SELECT id, %s, '{{}}', %s FROM {table} WHERE {column} = %s",
+            [event, now, now],
+        )
+    return marked
 
 
 def extend_case(case: Case, working_days: int, reason: str, *, revision: int, actor: Any) -> Case:
