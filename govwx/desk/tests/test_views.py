@@ -238,3 +238,24 @@ def test_the_summary_counts_the_four_rates(
     )
     assert earlier.context["total"].cases == 1
     assert client.get("/desk/summary/", {"from": "garbage"}).status_code == 200
+
+
+def test_extend_and_urge_from_the_case_page(
+    client: Client, operator: Any, account: Account, depts: dict[str, Department]
+) -> None:
+    case = make_case(account, "咨询", "o1")
+    client.force_login(operator)
+    assert 'id="do-extend"' in client.get(f"/desk/cases/{case.pk}/").content.decode()
+    due = case.resolve_due
+    client.post(
+        f"/desk/cases/{case.pk}/act/",
+        {"action": "extend", "revision": case.revision, "working_days": "2", "reason": "需要核实"},
+    )
+    case.refresh_from_db()
+    assert case.extensions == 1 and case.resolve_due > due
+    r = client.post(
+        f"/desk/cases/{case.pk}/act/",
+        {"action": "urge", "revision": case.revision, "note": "请加快"},
+        follow=True,
+    )
+    assert "尚未转办" in r.content.decode()  # not assigned yet: a clear message
