@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from govwx.accounts.models import Account, Membership, Organisation
+from govwx.accounts.models import Account, Department, Membership, Organisation
 from govwx.accounts.services import AccountInput, add_member, create_account
 from govwx.replies.services import import_ruleset
 
@@ -68,7 +68,39 @@ def seed() -> Account:
             OPERATOR[0], password=OPERATOR[1], first_name="运营值班员"
         )
         add_member(account, op, Membership.Role.OPERATOR)
+        seed_desk(account)
     return account
+
+
+DEPARTMENTS = {
+    "市人力资源和社会保障局": ["社保", "养老", "就业", "失业"],
+    "市城市管理局": ["路灯", "井盖", "垃圾", "噪音", "占道"],
+    "市公安局": ["户口", "户籍", "身份证", "居住证"],
+    "市教育局": ["入学", "学位", "招生"],
+    "市卫生健康委员会": ["疫苗", "医院", "医保"],
+    "市住房和城乡建设局": ["物业", "公积金", "房产"],
+}
+LIAISON = ("chengguan", "govwx-demo")
+
+
+def seed_desk(account: Account) -> None:
+    """The departments the desk routes to, keyword routing rules, and a liaison of the
+    city management bureau (城管)."""
+    from govwx.desk.models import RoutingRule
+
+    org = account.organisation
+    assert org is not None
+    depts = {name: Department.objects.create(organisation=org, name=name) for name in DEPARTMENTS}
+    RoutingRule.objects.bulk_create(
+        RoutingRule(account=account, keyword=word, department=depts[name], priority=i)
+        for i, (name, words) in enumerate(DEPARTMENTS.items())
+        for word in words
+    )
+    User = get_user_model()
+    liaison = User.objects.filter(username=LIAISON[0]).first() or User.objects.create_user(
+        LIAISON[0], password=LIAISON[1], first_name="城管局联络员"
+    )
+    add_member(account, liaison, Membership.Role.LIAISON, department=depts["市城市管理局"])
 
 
 def publish_menu_when_up(base: str, account_id: int) -> None:
@@ -129,7 +161,8 @@ class Command(BaseCommand):
         self.stdout.write(f"govwx: {base}/")
         self.stdout.write(
             f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
-            f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]})"
+            f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]};"
+            f" 城管局联络员 / liaison: {LIAISON[0]} / {LIAISON[1]})"
         )
         if settings.GOVWX_SANDBOX:
             self.stdout.write(f"  手机模拟器 / phone sandbox: {base}/sandbox/")
