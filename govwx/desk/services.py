@@ -116,6 +116,8 @@ def due(start: datetime, value: int, unit: str) -> datetime:
 def message_text(msg: InboundMessage) -> str:
     if msg.msg_type == "text":
         return msg.content
+    if msg.msg_type == "event":
+        return f"[菜单：{msg.payload.get('EventKey', '')}]"
     return SUMMARIES.get(msg.msg_type, f"[{msg.msg_type}]")
 
 

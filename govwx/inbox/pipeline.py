@@ -58,7 +58,10 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):
         replies = rules.click.get(msg.event_key)
-        return Decision("click", _pick(replies)) if replies else NONE
+        picked = _pick(replies) if replies else ()
+        if msg.event_key in rules.handoff_keys:  # a 「我要投诉」 button: a person takes it
+            return Decision("desk", picked)
+        return Decision("click", picked) if replies else NONE
     if msg.msg_type in USER_MESSAGE_TYPES:
         # The desk takes it in from the stored row (desk.services.take_in_pending): the
         # callback only marks it; the default reply, if any, acknowledges it.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Keyword, Reply, Rule
+from .models import Keyword, MenuHandoff, Reply, Rule
 
 
 class KeywordInline(admin.TabularInline):
@@ -68,4 +68,18 @@ class ReplyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(MenuHandoff)
+class MenuHandoffAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read here; change with `govwx rules import` (menu_handoff) so that every process
+    sees the new rules version."""
+
+    list_display = ("account", "click_key")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -95,3 +95,21 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger}/{self.kind}"
+
+
+class MenuHandoff(models.Model):
+    """A menu button whose click goes to the desk (e.g. 「我要投诉」): the click opens a
+    case, or joins the follower's open one, besides any click reply."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="menu_handoffs")
+    click_key = models.CharField(_("菜单 key"), max_length=128)
+
+    class Meta:
+        verbose_name = _("转人工菜单")
+        verbose_name_plural = _("转人工菜单")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "click_key"], name="menu_handoff_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.click_key

@@ -17,7 +17,7 @@ from govwx.wechat.protocol import NEWS_LIMIT_FOR_EVENTS
 from govwx.wechat.protocol import Reply as WireReply
 
 from .matcher import Matcher, RuleSpec, compile_rules
-from .models import Keyword, Reply, Rule
+from .models import Keyword, MenuHandoff, Reply, Rule
 
 MAX_KEYWORDS_PER_RULE = 10
 MAX_REPLIES_PER_RULE = 5
@@ -344,7 +344,8 @@ def set_trigger_replies(
 # The JSON format of the benchmark harness's rule sets:
 # {"welcome": str, "menu": {KEY: str}, "rules": [{"id", "mode", "keywords", "reply"}]}
 # govwx adds optional "default" (str) and, per rule, "name", "reply_mode", "enabled",
-# "handoff" (转人工: the message also goes to the desk),
+# "handoff" (转人工: the message also goes to the desk), top-level "menu_handoff" (menu keys
+# whose click goes to the desk),
 # and "replies" (a list of {"kind", "payload"}) in place of the text "reply".
 
 
@@ -432,10 +433,35 @@ def parse_ruleset(doc: Any) -> tuple[list[RuleInput], dict[str, list[ReplyInput]
     return rules, triggers
 
 
+def parse_menu_handoff(doc: Any) -> list[str]:
+    keys = doc.get("menu_handoff", []) if isinstance(doc, dict) else []
+    if not isinstance(keys, list) or not all(
+        isinstance(k, str) and k and len(k.encode()) <= CLICK_KEY_BYTES for k in keys
+    ):
+        raise ValidationError("menu_handoff 应为菜单 key 的数组 / menu_handoff must list menu keys")
+    return sorted(set(keys))
+
+
+def set_menu_handoff(account: Account, keys: list[str], *, actor: Any = None) -> None:
+    """Which menu keys go to the desk (replacing the account's list)."""
+    keys = parse_menu_handoff({"menu_handoff": keys})
+    with transaction.atomic():
+        _replace_menu_handoff(account, keys)
+        _bump(account)
+        record("reply.menu_handoff.saved", account=account, actor=actor, keys=keys)
+
+
+def _replace_menu_handoff(account: Account, keys: list[str]) -> None:
+    MenuHandoff.objects.filter(account=account).delete()
+    MenuHandoff.objects.bulk_create(MenuHandoff(account=account, click_key=k) for k in keys)
+
+
 def import_ruleset(account: Account, doc: Any, *, actor: Any = None) -> int:
     """Replace all of an account's rules and trigger replies, atomically."""
     rules, triggers = parse_ruleset(doc)
+    handoff_keys = parse_menu_handoff(doc)
     with transaction.atomic():
+        _replace_menu_handoff(account, handoff_keys)
         Reply.objects.filter(account=account).delete()
         Rule.objects.filter(account=account).delete()
         created = Rule.objects.bulk_create(
@@ -537,6 +563,11 @@ def export_ruleset(account: Account) -> dict[str, Any]:
         },
         "rules": out_rules,
     }
+    handoff = sorted(
+        MenuHandoff.objects.filter(account=account).values_list("click_key", flat=True)
+    )
+    if handoff:
+        doc["menu_handoff"] = handoff
     return doc
 
 
@@ -552,6 +583,7 @@ class RuleSet:
     follow: tuple[WireReply, ...] = ()
     default: tuple[WireReply, ...] = ()
     click: dict[str, tuple[WireReply, ...]] = field(default_factory=dict)
+    handoff_keys: frozenset[str] = frozenset()
 
 
 def load_ruleset(account_id: int, version: int) -> RuleSet:
@@ -595,4 +627,7 @@ def load_ruleset(account_id: int, version: int) -> RuleSet:
         follow=tuple(triggers.get((Reply.Trigger.FOLLOW, ""), ())),
         default=tuple(triggers.get((Reply.Trigger.DEFAULT, ""), ())),
         click={k: tuple(v) for (t, k), v in triggers.items() if t == Reply.Trigger.CLICK},
+        handoff_keys=frozenset(
+            MenuHandoff.objects.filter(account_id=account_id).values_list("click_key", flat=True)
+        ),
     )

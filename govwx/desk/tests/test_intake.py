@@ -120,3 +120,28 @@ def test_a_handoff_rule_replies_and_opens_a_case(client: Any, account: Account) 
     assert take_in_pending() == (1, 0)
     assert Case.objects.get().case_type == "complaint"
     assert export_ruleset(account)["rules"][0]["handoff"] is True
+
+
+def test_a_handoff_menu_button_opens_a_case(client: Any, account: Account) -> None:
+    from govwx.replies.services import export_ruleset, import_ruleset
+
+    import_ruleset(
+        account,
+        {
+            "menu": {"MENU_COMPLAINT": "请留言描述问题"},
+            "menu_handoff": ["MENU_COMPLAINT"],
+            "rules": [],
+        },
+    )
+    peer = Peer(client)
+    reply = peer.reply(peer.post(event_xml("CLICK", key="MENU_COMPLAINT")))
+    assert reply["Content"] == "请留言描述问题"
+    peer.post(event_xml("CLICK", key="MENU_OTHER", create_time=1))
+    assert take_in_pending() == (1, 0)
+    assert Case.objects.get().subject == "[菜单：MENU_COMPLAINT]"
+    assert export_ruleset(account)["menu_handoff"] == ["MENU_COMPLAINT"]
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        import_ruleset(account, {"menu_handoff": "MENU_COMPLAINT", "rules": []})
+    assert export_ruleset(account)["menu_handoff"] == ["MENU_COMPLAINT"]

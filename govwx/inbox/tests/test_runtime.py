@@ -30,7 +30,7 @@ def test_a_rule_change_is_seen_after_the_ttl_and_not_rebuilt_before(
     with django_assert_num_queries(0):
         assert runtime.get(APPID).rules.matcher.match("社保") is None  # within the TTL
     _expire(APPID)
-    with django_assert_num_queries(4):  # version check + replies, keywords, rules
+    with django_assert_num_queries(5):  # version check + replies, keywords, rules, menu keys
         assert runtime.get(APPID).rules.matcher.match("社保").name == "社保"
     _expire(APPID)
     with django_assert_num_queries(1):  # unchanged: one small query
