@@ -193,6 +193,9 @@ class TimeLimit(models.Model):
     first_response_unit = models.CharField(max_length=16, choices=Unit.choices)
     resolution = models.PositiveSmallIntegerField(_("办结时限"))
     resolution_unit = models.CharField(max_length=16, choices=Unit.choices)
+    # Off: the clock keeps running when a case moves to another department (the norm);
+    # on: the new department gets the full time limit from the moment it is assigned.
+    restart_on_transfer = models.BooleanField(_("改派后重新计时"), default=False)
 
     class Meta:
         verbose_name = _("办理时限")

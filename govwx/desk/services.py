@@ -55,6 +55,7 @@ class Limits:
     first_response_unit: str
     resolution: int
     resolution_unit: str
+    restart_on_transfer: bool = False
 
 
 # Defaults after the 12345 hotline norms (gov-standards.md §3): acknowledge within one
@@ -99,7 +100,13 @@ def limits_for(account_id: int, case_type: str) -> Limits:
     row = TimeLimit.objects.filter(account_id=account_id, case_type=case_type).first()
     if row is None:
         return DEFAULT_LIMITS[CaseType(case_type)]
-    return Limits(row.first_response, row.first_response_unit, row.resolution, row.resolution_unit)
+    return Limits(
+        row.first_response,
+        row.first_response_unit,
+        row.resolution,
+        row.resolution_unit,
+        row.restart_on_transfer,
+    )
 
 
 def due(start: datetime, value: int, unit: str) -> datetime:
@@ -318,6 +325,17 @@ def assign_case(
     }
     if case_type is not None:
         changes.update(case_type=case_type, type_confirmed=True)
+    limits = limits_for(case.account_id, case_type or case.case_type)
+    moved = CaseEvent.objects.filter(case=case, name="case.assigned").exists()
+    if moved and limits.restart_on_transfer:
+        now = timezone.now()
+        changes.update(
+            first_response_due=due(now, limits.first_response, limits.first_response_unit),
+            resolve_due=due(now, limits.resolution, limits.resolution_unit),
+            warned_at=None,
+            breached_at=None,
+            response_breached_at=None,
+        )
     return _move(
         case,
         revision,

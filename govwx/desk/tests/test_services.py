@@ -256,3 +256,30 @@ def test_reassignment_request_and_assisting_departments(
     assert services.get_case_for_user(liaison, case.pk) == case
     with pytest.raises(PermissionDenied):  # a helper cannot accept or answer for the lead
         services.accept_case(case, revision=case.revision, actor=liaison)
+
+
+def test_transfers_keep_the_clock_unless_the_policy_restarts_it(
+    account: Account, operator: Any, depts: dict[str, Department]
+) -> None:
+    from govwx.desk.models import TimeLimit
+
+    start = datetime(2025, 11, 3, 10, tzinfo=SH)  # Monday
+    with time_machine.travel(start, tick=False):
+        case = services.intake(inbound(account, "咨询").pk)
+        case = services.assign_case(case, depts["市人社局"], revision=case.revision, actor=operator)
+    first_due = case.resolve_due
+    with time_machine.travel(datetime(2025, 11, 5, 10, tzinfo=SH), tick=False):
+        case = services.assign_case(case, depts["市城管局"], revision=case.revision, actor=operator)
+    assert case.resolve_due == first_due  # the norm: the clock keeps running
+    TimeLimit.objects.create(
+        account=account,
+        case_type="consultation",
+        first_response=1,
+        first_response_unit="working_days",
+        resolution=3,
+        resolution_unit="working_days",
+        restart_on_transfer=True,
+    )
+    with time_machine.travel(datetime(2025, 11, 5, 10, tzinfo=SH), tick=False):
+        case = services.assign_case(case, depts["市人社局"], revision=case.revision, actor=operator)
+    assert case.resolve_due.astimezone(SH).date() == date(2025, 11, 10)  # Wed + 3 working days
