@@ -7,6 +7,7 @@ urlpatterns = [
     path("rate/<str:token>/", views.rate, name="rate"),
     path("cases/", views.case_list, name="cases"),
     path("summary/", views.case_summary, name="summary"),
+    path("cases/export.csv", views.case_export, name="export"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/act/", views.case_action, name="act"),
 ]

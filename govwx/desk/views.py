@@ -4,13 +4,14 @@ render."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,6 +82,67 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "params": request.GET,
         },
     )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def case_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """The inbox's cases (same filters) as CSV, streamed; phone and ID numbers masked."""
+    account = desk_account(request)
+    if account is None:
+        return render(request, "console/no_account.html")
+    qs = (
+        filtered(services.cases_for_user(request.user, account), request.GET, request.user, account)
+        .select_related("department", "rating")
+        .order_by("-opened_at", "-id")
+    )
+    tz = timezone.get_current_timezone()
+
+    def when(value: Any) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def rows() -> Any:
+        writer = csv.writer(_Echo())
+        yield "\ufeff" + writer.writerow(
+            [
+                _("编号"),
+                _("标题"),
+                _("类型"),
+                _("状态"),
+                _("主办部门"),
+                _("受理时间"),
+                _("首次响应时限"),
+                _("办结时限"),
+                _("首次响应"),
+                _("办结时间"),
+                _("评价"),
+            ]
+        )  # a BOM, so that spreadsheet programs read the UTF-8
+        for c in qs.iterator(chunk_size=2000):
+            rating = getattr(c, "rating", None)
+            yield writer.writerow(
+                [
+                    c.pk,
+                    mask(c.subject),
+                    c.get_case_type_display(),
+                    c.get_status_display(),
+                    c.department.name if c.department else "",
+                    when(c.opened_at),
+                    when(c.first_response_due),
+                    when(c.resolve_due),
+                    when(c.first_responded_at),
+                    when(c.resolved_at),
+                    rating.get_score_display() if rating else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    return response
 
 
 @login_required

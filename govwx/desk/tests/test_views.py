@@ -259,3 +259,21 @@ def test_extend_and_urge_from_the_case_page(
         follow=True,
     )
     assert "尚未转办" in r.content.decode()  # not assigned yet: a clear message
+
+
+def test_the_export_masks_and_respects_who_sees_what(
+    client: Client, operator: Any, outsider: Any, account: Account
+) -> None:
+    make_case(account, "回电13812345678", "o1")
+    make_case(account, "投诉噪音", "o2")
+    client.force_login(operator)
+    r = client.get("/desk/cases/export.csv", {"type": "complaint"})
+    body = b"".join(r.streaming_content).decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("编号,标题,类型") and len(lines) == 2 and "投诉噪音" in lines[1]
+    body = b"".join(client.get("/desk/cases/export.csv").streaming_content).decode("utf-8-sig")
+    assert "138****5678" in body and "13812345678" not in body
+    client.force_login(outsider)
+    r = client.get("/desk/cases/export.csv")
+    # the outsider's export is of their own account: none of these cases
+    assert "噪音" not in b"".join(r.streaming_content).decode("utf-8-sig")
