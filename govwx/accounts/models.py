@@ -85,6 +85,9 @@ class Account(models.Model):
         _("类型"), max_length=16, choices=Kind.choices, default=Kind.SUBSCRIPTION
     )
     positioning = models.TextField(_("定位"), blank=True)
+    # A template (service accounts) telling a follower their case has an answer, used
+    # when the 48-hour customer-service window is closed; blank: none.
+    notice_template_id = models.CharField(_("答复通知模板ID"), max_length=64, blank=True)
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("主办组织"),

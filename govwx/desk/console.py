@@ -164,4 +164,5 @@ EVENT_LABELS = {
     "case.assisting_added": _lazy("增加协办部门"),
     "case.supervised": _lazy("督办"),
     "case.urged": _lazy("催办"),
+    "case.notified": _lazy("模板消息通知答复"),
 }

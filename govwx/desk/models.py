@@ -130,6 +130,8 @@ class CaseMessage(models.Model):
     )
     text = models.TextField()
     created_at = models.DateTimeField()
+    # a held reply announced by template message (see services.notify_held_replies)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("诉求消息")

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import role_for
-from govwx.wechat.models import InboundMessage
+from govwx.wechat.models import InboundMessage, OutboundMessage
 from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
 from govwx.workcalendar.services import calendar
@@ -676,6 +676,43 @@ def add_assisting(case: Case, department: Department, *, actor: Any) -> Case:
         case.assisting.add(department)
         _event(case, "case.assisting_added", actor, department=department.pk)
     return case
+
+
+def notify_held_replies(limit: int = 200) -> int:
+    """A reply held for a closed window, on an account with a notice template: tell the
+    follower by template message, with the link to read the reply (and rate it). Once per
+    reply; a failure is logged and tried again on the next run."""
+    from govwx.wechat.client import WeChatClient
+    from govwx.wechat.errors import WeChatAPIError
+
+    held = (
+        CaseMessage.objects.filter(
+            direction=CaseMessage.Direction.OUT,
+            notified_at__isnull=True,
+            outbound__status=OutboundMessage.Status.HELD,
+        )
+        .exclude(case__account__notice_template_id="")
+        .select_related("case__account")[:limit]
+    )
+    sent = 0
+    for message in held:
+        case = message.case
+        fields = {
+            "thing1": case.subject[:20],
+            "phrase2": "已答复",
+            "time3": timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        try:
+            WeChatClient(case.account).send_template_message(
+                case.openid, case.account.notice_template_id, fields, url=rating_url(case)
+            )
+        except WeChatAPIError:
+            log.exception("template notice for case %s failed", case.pk)
+            continue
+        CaseMessage.objects.filter(pk=message.pk).update(notified_at=timezone.now())
+        _event(case, "case.notified", template=case.account.notice_template_id)
+        sent += 1
+    return sent
 
 
 def cases_for_user(user: Any, account: Account) -> Any:

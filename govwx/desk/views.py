@@ -48,10 +48,17 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return render(request, "desk/rated.html", {"case": case})
     existing = Rating.objects.filter(case=case).first()
+    answers = case.messages.filter(direction="out").order_by("created_at", "id")
     return render(
         request,
         "desk/rate.html",
-        {"case": case, "errors": errors, "existing": existing, "scores": Rating.Score.choices},
+        {
+            "case": case,
+            "errors": errors,
+            "existing": existing,
+            "scores": Rating.Score.choices,
+            "answers": answers,
+        },
         status=400 if errors else 200,
     )
 

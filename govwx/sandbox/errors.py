@@ -35,6 +35,8 @@ MESSAGES: dict[int, str] = {
     44003: "empty news data",
     44004: "empty content",
     45008: "article size out of limit",
+    40037: "invalid template_id",
+    43004: "require subscribe",
     45015: "response out of time limit or subscription is canceled",
     45047: "out of response count limit",
     46003: "menu no exist",

@@ -70,6 +70,7 @@ class Entry(models.Model):
         INBOUND = "inbound", _("粉丝发出")
         REPLY = "reply", _("被动回复")
         CUSTOMER_SERVICE = "custom", _("客服消息")
+        TEMPLATE = "template", _("模板消息")
 
     follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)

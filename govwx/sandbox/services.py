@@ -511,6 +511,47 @@ def send_custom_message(account: Account, data: Any) -> Entry:
         )
 
 
+def send_template_message(account: Account, data: Any) -> Entry:
+    """message/template/send: to any follower who follows, outside the 48-hour window too.
+    Fields are {key: {"value": text}}; since 2023 WeChat shows each in one line of at most
+    20 characters, so longer values are refused here as a reminder."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    template_id = data.get("template_id")
+    if not isinstance(template_id, str) or not template_id.strip():
+        raise ApiError(40037)
+    fields = data.get("data")
+    if (
+        not isinstance(fields, dict)
+        or not fields
+        or not all(
+            isinstance(v, dict) and isinstance(v.get("value"), str) and len(v["value"]) <= 20
+            for v in fields.values()
+        )
+    ):
+        raise ApiError(47001)
+    url = data.get("url", "")
+    if not isinstance(url, str):
+        raise ApiError(47001)
+    follower = Follower.objects.filter(account=account, openid=data.get("touser") or "").first()
+    if follower is None:
+        raise ApiError(40003)
+    if not follower.subscribed:
+        raise ApiError(43004)
+    return Entry.objects.create(
+        follower=follower,
+        kind=Entry.Kind.TEMPLATE,
+        msg_type="template",
+        payload={
+            "msg_type": "template",
+            "template_id": template_id,
+            "url": url,
+            "data": {k: v["value"] for k, v in fields.items()},
+        },
+        created_at=timezone.now(),
+    )
+
+
 def follow(follower: Follower, scene: str = "") -> tuple[Entry, callbacks.Delivery]:
     """Follow, optionally by scanning a parametric QR code with scene `scene`."""
     if len(scene) > 64:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cgi-bin/menu/get", views.menu_get, name="menu_get"),
     path("cgi-bin/menu/delete", views.menu_delete, name="menu_delete"),
     path("cgi-bin/message/custom/send", views.custom_send, name="custom_send"),
+    path("cgi-bin/message/template/send", views.template_send, name="template_send"),
     path("cgi-bin/user/info", views.user_info, name="user_info"),
     path("cgi-bin/user/get", views.user_get, name="user_get"),
     path("api/accounts", views.api_accounts, name="api_accounts"),

@@ -130,6 +130,12 @@ def custom_send(request: HttpRequest, account: Account) -> dict[str, Any]:
     return OK
 
 
+@wechat_api("POST")
+def template_send(request: HttpRequest, account: Account) -> dict[str, Any]:
+    entry = services.send_template_message(account, _api_body(request))
+    return {**OK, "msgid": entry.pk}
+
+
 @wechat_api("GET")
 def user_info(request: HttpRequest, account: Account) -> dict[str, Any]:
     openid = request.GET.get("openid")
@@ -398,6 +404,8 @@ def phone(request: HttpRequest) -> HttpResponse:
         "location": _("[位置]"),
         "transfer": _("（已转接人工客服）"),
         "other": _("[消息]"),
+        "template": _("模板消息"),
+        "details": _("详情"),
         "not_following": _("请先关注该公众号"),
         "no_account": _("还没有沙箱公众号，请先通过驱动接口注册。"),
         "no_follower": _("还没有粉丝，请新建一个。"),

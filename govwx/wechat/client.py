@@ -407,6 +407,19 @@ class WeChatClient:
         body = custom_message_body(openid, msgtype, payload, kf_account=kf_account)
         return self.post("/cgi-bin/message/custom/send", body)
 
+    def send_template_message(
+        self, openid: str, template_id: str, fields: Mapping[str, str], *, url: str = ""
+    ) -> JSON:
+        """Send a template message (service accounts): reaches a follower outside the
+        48-hour window. `fields` maps the template's keys to their values."""
+        body = {
+            "touser": openid,
+            "template_id": template_id,
+            "url": url,
+            "data": {k: {"value": v} for k, v in fields.items()},
+        }
+        return self.post("/cgi-bin/message/template/send", body)
+
     def user_info(self, openid: str, lang: str = "zh_CN") -> JSON:
         return self.get("/cgi-bin/user/info", {"openid": openid, "lang": lang})
 

@@ -145,3 +145,52 @@ def test_resolve_and_notes(sandbox: Sandbox, account: Account, operator: Any) ->
     case = services.resolve_case(case, revision=case.revision, actor=operator)
     assert case.status == Status.RESOLVED and case.resolved_at
     assert list(case.messages.values_list("direction", flat=True)) == ["in", "note", "out"]
+
+
+def test_a_held_reply_is_announced_by_template_message_once(
+    sandbox: Sandbox, account: Account, operator: Any, client: Any, settings: Any
+) -> None:
+    from govwx.desk.services import notify_held_replies, rating_url
+
+    Account.objects.filter(pk=account.pk).update(notice_template_id="TPL_CASE_ANSWERED")
+    account.refresh_from_db()
+    openid = sandbox.follower_writing(account)
+    case = case_from(account, openid, "路灯坏了好几天")
+    with time_machine.travel(timezone.now() + timedelta(hours=50)):
+        case.refresh_from_db()
+        services.reply_to_case(case, "已修复。", revision=case.revision, actor=operator)
+        assert notify_held_replies() == 1
+        assert notify_held_replies() == 0  # once
+    log = sandbox.call("GET", f"/api/accounts/{account.appid}/followers/{openid}/conversation")
+    templates = [e for e in log["entries"] if e["kind"] == "template"]
+    assert len(templates) == 1
+    payload = templates[0]["payload"]
+    assert payload["template_id"] == "TPL_CASE_ANSWERED" and "/desk/rate/" in payload["url"]
+    assert payload["data"]["thing1"] == "路灯坏了好几天"
+    assert CaseEvent.objects.filter(case=case, name="case.notified").count() == 1
+    # the link shows the reply that could not be sent
+    page = client.get(rating_url(case).removeprefix(settings.GOVWX_PUBLIC_URL))
+    assert "已修复。" in page.content.decode()
+
+
+def test_the_sandbox_refuses_bad_template_messages(sandbox: Sandbox, account: Account) -> None:
+    from govwx.wechat.client import WeChatClient
+    from govwx.wechat.errors import WeChatAPIError
+
+    openid = sandbox.follower_writing(account)
+    client = WeChatClient(account)
+    for args, code in (
+        (("", {"thing1": "x"}), 40037),
+        (("TPL", {}), 47001),
+        (("TPL", {"thing1": "超" * 21}), 47001),
+    ):
+        with pytest.raises(WeChatAPIError) as exc:
+            client.send_template_message(openid, *args)
+        assert exc.value.errcode == code
+    with pytest.raises(WeChatAPIError) as exc:
+        client.send_template_message("oUnknown", "TPL", {"thing1": "x"})
+    assert exc.value.errcode == 40003
+    sandbox.call("POST", f"/api/accounts/{account.appid}/followers/{openid}/unfollow", {})
+    with pytest.raises(WeChatAPIError) as exc:
+        client.send_template_message(openid, "TPL", {"thing1": "x"})
+    assert exc.value.errcode == 43004

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from govwx.desk.services import sweep, take_in_pending
+from govwx.desk.services import notify_held_replies, sweep, take_in_pending
 from govwx.wechat.services import release_held
 
 SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         last_sweep = 0.0
         while True:
             done, failed = take_in_pending()
-            done += release_held()
+            done += release_held() + notify_held_replies()
             if time.monotonic() - last_sweep >= SWEEP_EVERY:
                 sweep()
                 last_sweep = time.monotonic()

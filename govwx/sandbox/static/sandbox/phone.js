@@ -56,6 +56,12 @@
       case "voice": b.textContent = S.voice + (payload.recognition ? " " + payload.recognition : ""); break;
       case "video": b.textContent = S.video + " " + (payload.title || payload.media_id || ""); break;
       case "music": b.textContent = S.music + " " + (payload.title || payload.music_url || ""); break;
+      case "template":
+        b.classList.add("template-card");
+        b.appendChild(el("strong", "", S.template));
+        Object.keys(payload.data || {}).forEach(function (k) { b.appendChild(el("div", "", payload.data[k])); });
+        if (payload.url) { var a = el("a", "", S.details); a.href = payload.url; a.target = "_blank"; b.appendChild(a); }
+        break;
       default: b.textContent = S.other + " " + payload.msg_type;
     }
     row.appendChild(b);
