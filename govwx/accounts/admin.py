@@ -54,6 +54,7 @@ class AccountAdminForm(forms.ModelForm):
             "kind",
             "positioning",
             "organisation",
+            "notice_template_id",
             "is_active",
         )
 
@@ -79,6 +80,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
+    fields = ("user", "role", "department")
 
 
 @admin.register(Account)

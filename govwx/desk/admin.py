@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Case, CaseEvent, CaseMessage, IntakeFailure, RoutingRule, TimeLimit
+from .models import (
+    CannedReply,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    IntakeFailure,
+    RoutingRule,
+    TimeLimit,
+)
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -49,3 +57,10 @@ class RoutingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class TimeLimitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("account", "case_type", "first_response", "first_response_unit",
                     "resolution", "resolution_unit")  # fmt: skip
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("account", "title")
+    list_filter = ("account",)
+    search_fields = ("title", "text")

@@ -260,3 +260,19 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.case_id} {self.score}"
+
+
+class CannedReply(models.Model):
+    """A reply text the office keeps at hand (常用答复), inserted into a case's reply box."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="canned_replies")
+    title = models.CharField(_("标题"), max_length=40)
+    text = models.TextField(_("内容"))
+
+    class Meta:
+        verbose_name = _("常用答复")
+        verbose_name_plural = _("常用答复")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -23,7 +23,7 @@ from govwx.workcalendar.services import calendar
 
 from . import services
 from .console import EVENT_LABELS, CappedPaginator, desk_account, filtered, mask, summary
-from .models import CaseType, Rating, Status
+from .models import CannedReply, CaseType, Rating, Status
 
 PAGE_SIZE = 50
 
@@ -222,6 +222,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "departments": departments_of(case.account),
             "types": CaseType.choices,
             "rating": Rating.objects.filter(case=case).first(),
+            "canned": list(
+                CannedReply.objects.filter(account=case.account).values("title", "text")
+            ),
         },
     )
 

@@ -277,3 +277,16 @@ def test_the_export_masks_and_respects_who_sees_what(
     r = client.get("/desk/cases/export.csv")
     # the outsider's export is of their own account: none of these cases
     assert "噪音" not in b"".join(r.streaming_content).decode("utf-8-sig")
+
+
+def test_canned_replies_are_offered_on_the_case_page(
+    client: Client, operator: Any, account: Account, other_account: Account
+) -> None:
+    from govwx.desk.models import CannedReply
+
+    CannedReply.objects.create(account=account, title="办理时间", text="工作日 9:00—17:00 办理。")
+    CannedReply.objects.create(account=other_account, title="别的号", text="不应出现")
+    case = make_case(account, "咨询", "o1")
+    client.force_login(operator)
+    body = client.get(f"/desk/cases/{case.pk}/").content.decode()
+    assert 'id="canned"' in body and "办理时间" in body and "别的号" not in body
