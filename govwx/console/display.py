@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from govwx.lib.privacy import mask
 from govwx.wechat.models import InboundMessage
 
 # Message types a follower sends (events are listed apart).
@@ -141,7 +142,7 @@ def message_rows(
             msg=m,
             follower_name=nicknames.get(m.openid, ""),
             type_label=type_label(m.msg_type),
-            content=content_summary(m),
+            content=mask(content_summary(m)),
             reply=reply_summary(m.reply),
             handled=handled_label(m.handled_by, rule_names.get(m.rule_id or 0)),
             unanswered=m.handled_by == "none",

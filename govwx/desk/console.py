@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,19 +17,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from govwx.accounts.access import SESSION_KEY
 from govwx.accounts.models import Account, Membership
 from govwx.accounts.services import accounts_for_user, role_for
+from govwx.lib.privacy import mask as mask
 
 from .models import UNRESOLVED, Case
 
 DESK_ROLES = (Membership.Role.ADMIN, Membership.Role.OPERATOR, Membership.Role.LIAISON,
               Membership.Role.SUPERVISOR)  # fmt: skip
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-
-
-def mask(text: str) -> str:
-    """Hide mobile numbers and resident ID numbers (lists and exports show no more)."""
-    text = ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]

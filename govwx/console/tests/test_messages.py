@@ -143,3 +143,13 @@ def test_it_never_shows_another_accounts_messages(
     assert r.status_code == 200
     assert r.context["rows"] == []
     assert "机密内容" not in r.content.decode()
+
+
+def test_phone_and_id_numbers_are_masked_in_the_log(
+    client: Client, operator: Any, account: Account
+) -> None:
+    inbound(account, content="请回电13812345678，身份证110101199003071234")
+    client.force_login(operator)
+    body = client.get("/messages/").content.decode()
+    assert "138****5678" in body and "110101********1234" in body
+    assert "13812345678" not in body and "199003071234" not in body
