@@ -145,6 +145,8 @@ EVENT_LABELS = {
     "case.replied": _lazy("答复"),
     "case.noted": _lazy("内部备注"),
     "case.resolved": _lazy("办结"),
+    "case.asked": _lazy("请群众补充"),
+    "case.closed": _lazy("关闭"),
     "case.rated": _lazy("群众评价"),
     "case.reopened": _lazy("重新办理"),
     "case.reopen_skipped": _lazy("未重新办理（另有诉求办理中）"),

@@ -386,7 +386,9 @@ def _may_handle(actor: Any, case: Case) -> bool:
     return case.department_id is not None and _liaison_department(actor, case) == case.department_id
 
 
-def reply_to_case(case: Case, text: str, *, revision: int, actor: Any) -> CaseMessage:
+def reply_to_case(
+    case: Case, text: str, *, revision: int, actor: Any, ask: bool = False
+) -> CaseMessage:
     """Answer the citizen. The reply is stored with the case and sent as a customer-service
     message after the commit; outside WeChat's 48-hour window it is held and goes out when
     the follower next writes (see wechat.services.release_held), and the case shows it."""
@@ -405,18 +407,30 @@ def reply_to_case(case: Case, text: str, *, revision: int, actor: Any) -> CaseMe
         raise ValidationError(f"当前状态不能答复 / cannot reply to a case that is {case.status}")
     now = timezone.now()
     with transaction.atomic():
-        _move(
-            case,
-            revision,
-            actor,
-            "case.replied",
-            {},
-            status=Status.ANSWERED,
-            answered_at=now,
-            first_responded_at=Coalesce("first_responded_at", Value(now)),
-        )
+        first = Coalesce("first_responded_at", Value(now))
+        if ask:  # a question to the citizen: the case waits for their answer
+            _move(
+                case,
+                revision,
+                actor,
+                "case.asked",
+                {},
+                status=Status.WAITING,
+                first_responded_at=first,
+            )
+        else:
+            _move(
+                case,
+                revision,
+                actor,
+                "case.replied",
+                {},
+                status=Status.ANSWERED,
+                answered_at=now,
+                first_responded_at=first,
+            )
         sent = text
-        if not Rating.objects.filter(case=case).exists():
+        if not ask and not Rating.objects.filter(case=case).exists():
             sent += f"\n\n请对本次答复进行评价：{rating_url(case)}"
         [outbound_id] = queue_customer_messages(
             case.account_id, case.openid, [Reply("text", {"content": sent})]
@@ -465,6 +479,19 @@ def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
         {},
         status=Status.RESOLVED,
         resolved_at=timezone.now(),
+    )
+
+
+def close_case(case: Case, *, revision: int, actor: Any) -> Case:
+    """关闭: the office closes a resolved case (a satisfied rating closes it by itself)."""
+    if role_for(actor, case.account) not in MANAGERS:
+        raise PermissionDenied("只有运营人员可以关闭诉求 / only the office closes cases")
+    if case.status != Status.RESOLVED:
+        raise ValidationError(
+            f"只能关闭已办结的诉求 / only a resolved case closes, not {case.status}"
+        )
+    return _move(
+        case, revision, actor, "case.closed", {}, status=Status.CLOSED, closed_at=timezone.now()
     )
 
 
@@ -632,6 +659,11 @@ def rate_case(token: str, score: str, comment: str = "") -> Rating:
             _event(case, "case.rated", when=now, score=score)
     except IntegrityError as exc:
         raise ValidationError("该诉求已经评价过 / this case has been rated already") from exc
+    if score != Rating.Score.DISSATISFIED and case.status == Status.RESOLVED:
+        Case.objects.filter(pk=case.pk, status=Status.RESOLVED).update(
+            status=Status.CLOSED, closed_at=now, revision=F("revision") + 1
+        )
+        _event(case, "case.closed", when=now, reason="rated")
     if score == Rating.Score.DISSATISFIED:
         try:
             with transaction.atomic():

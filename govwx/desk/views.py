@@ -229,10 +229,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-ACTIONS = ("assign", "accept", "return", "reassign", "assist", "reply", "note", "resolve",
-           "extend", "supervise", "urge")  # fmt: skip
-
-
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int) -> HttpResponse:
@@ -278,8 +274,12 @@ def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: 
         if dept is None:
             raise ValidationError(_("请选择部门"))
         services.add_assisting(case, dept, actor=user)
-    elif action == "reply":
-        services.reply_to_case(case, post.get("text", ""), revision=revision, actor=user)
+    elif action in ("reply", "ask"):
+        services.reply_to_case(
+            case, post.get("text", ""), revision=revision, actor=user, ask=action == "ask"
+        )
+    elif action == "close":
+        services.close_case(case, revision=revision, actor=user)
     elif action == "note":
         services.add_note(case, post.get("text", ""), actor=user)
     elif action == "resolve":

@@ -194,3 +194,46 @@ def test_the_sandbox_refuses_bad_template_messages(sandbox: Sandbox, account: Ac
     with pytest.raises(WeChatAPIError) as exc:
         client.send_template_message(openid, "TPL", {"thing1": "x"})
     assert exc.value.errcode == 43004
+
+
+def test_ask_the_citizen_then_resolve_rate_and_close(
+    sandbox: Sandbox, account: Account, operator: Any
+) -> None:
+    openid = sandbox.follower_writing(account)
+    case = case_from(account, openid, "我的社保断了")
+    services.reply_to_case(
+        case, "请提供您的参保地和断缴月份。", revision=case.revision, actor=operator, ask=True
+    )
+    case.refresh_from_db()
+    assert case.status == Status.WAITING and case.first_responded_at and not case.answered_at
+    assert "/desk/rate/" not in conversation(sandbox, account, openid)  # no rating yet
+    # the citizen answers: the case is back in progress
+    now = timezone.now()
+    more = InboundMessage.objects.create(
+        account=account,
+        openid=openid,
+        dedup_key="m:more",
+        msg_type="text",
+        content="参保地在江北区，3月断缴",
+        sent_at=now,
+        received_at=now,
+        handled_by="desk",
+    )
+    assert services.intake(more.pk) == case
+    case.refresh_from_db()
+    assert case.status == Status.IN_PROGRESS
+    services.reply_to_case(case, "已为您办理补缴。", revision=case.revision, actor=operator)
+    case.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.close_case(case, revision=case.revision, actor=operator)  # not resolved yet
+    case = services.resolve_case(case, revision=case.revision, actor=operator)
+    from govwx.desk.services import rate_case, rating_url
+
+    rate_case(rating_url(case).rstrip("/").rsplit("/", 1)[-1], "satisfied")
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED and case.closed_at
+    assert list(CaseEvent.objects.filter(case=case).values_list("name", flat=True))[-3:] == [
+        "case.resolved",
+        "case.rated",
+        "case.closed",
+    ]
