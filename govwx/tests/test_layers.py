@@ -15,6 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "workcalendar": {"lib", "accounts"},
     "wechat": {"lib", "accounts"},
     "replies": {"lib", "accounts", "wechat"},
+    "team": {"lib", "accounts", "workcalendar"},
     "desk": {"lib", "accounts", "workcalendar", "wechat", "replies"},
     "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk"},
     "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk", "inbox"},

@@ -1,0 +1,154 @@
+"""Writes on the duty rota, and the questions asked of it: who is on duty, where are the
+gaps. Shifts live in the database; a day's kind (working day or day off) comes from the
+one working-day calendar, so holiday duty follows the State Council's arrangement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from govwx.accounts.services import record
+from govwx.workcalendar.services import calendar
+
+from .models import Layer, Rota, Shift, ShiftPattern
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _overlapping(
+    person: Any, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+) -> Shift | None:
+    qs = Shift.objects.filter(person=person, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.first()
+
+
+def _refuse_overlap(
+    person: Any, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+) -> None:
+    clash = _overlapping(person, starts_at, ends_at, exclude)
+    if clash is not None:
+        local = clash.starts_at.astimezone(_tz())
+        raise ValidationError(
+            f"{person} 在 {local:%Y-%m-%d %H:%M} 已有值班，班次不能重叠 / "
+            f"{person} is already on duty then: shifts of one person cannot overlap"
+        )
+
+
+def generate(
+    rota: Rota, first: date, days: int, people: dict[str, Sequence[Any]], *, actor: Any = None
+) -> list[Shift]:
+    """Shifts for `days` days from `first`: each pattern runs on the days its kind names
+    (a day off is a weekend or statutory holiday, a make-up working day is a working
+    day), and the people of its layer take turns. All or nothing: an overlap for anyone
+    refuses the whole plan."""
+    cal = calendar()
+    tz = _tz()
+    patterns = list(rota.patterns.all())
+    turn = {layer: 0 for layer in Layer.values}
+    planned: list[Shift] = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        working = cal.is_working_day(day)
+        for p in patterns:
+            if (p.days == ShiftPattern.Days.WORKING and not working) or (
+                p.days == ShiftPattern.Days.OFF and working
+            ):
+                continue
+            crew = people.get(p.layer) or []
+            if not crew:
+                raise ValidationError(f"{p.get_layer_display()} 没有人员 / nobody for {p.layer}")
+            person = crew[turn[p.layer] % len(crew)]
+            turn[p.layer] += 1
+            starts = datetime.combine(day, p.start, tz)
+            planned.append(
+                Shift(
+                    rota=rota,
+                    pattern=p,
+                    layer=p.layer,
+                    person=person,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=p.hours),
+                )
+            )
+    with transaction.atomic():
+        for i, s in enumerate(planned):
+            if any(
+                o.person == s.person and o.starts_at < s.ends_at and s.starts_at < o.ends_at
+                for o in planned[:i]
+            ):
+                raise ValidationError(
+                    f"{s.person} 的班次相互重叠（{s.starts_at.astimezone(tz):%Y-%m-%d %H:%M}）/ "
+                    "the plan gives one person overlapping shifts"
+                )
+            _refuse_overlap(s.person, s.starts_at, s.ends_at)
+        Shift.objects.bulk_create(planned)
+        record(
+            "rota.generated",
+            actor=actor,
+            rota=rota.pk,
+            first=first.isoformat(),
+            days=days,
+            shifts=len(planned),
+        )
+    return planned
+
+
+def override(shift: Shift, person: Any, *, actor: Any = None, note: str = "") -> Shift:
+    """临时替班: someone else takes a shift; refused if it overlaps their own duty."""
+    _refuse_overlap(person, shift.starts_at, shift.ends_at, exclude=shift.pk)
+    with transaction.atomic():
+        before = shift.person_id
+        Shift.objects.filter(pk=shift.pk).update(
+            person=person, source=Shift.Source.OVERRIDE, note=note.strip()[:200]
+        )
+        record("rota.override", actor=actor, shift=shift.pk, before=before, after=person.pk)
+    shift.refresh_from_db()
+    return shift
+
+
+def on_duty(rota: Rota, at: datetime, layer: str = Layer.OPERATOR) -> list[Any]:
+    """Who is on duty at `at` in that layer."""
+    return [
+        s.person
+        for s in Shift.objects.filter(
+            rota=rota, layer=layer, starts_at__lte=at, ends_at__gt=at, person__isnull=False
+        ).select_related("person")
+    ]
+
+
+@dataclass(frozen=True)
+class Gap:
+    starts_at: datetime
+    ends_at: datetime
+
+
+def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR) -> list[Gap]:
+    """The stretches of [start, end) with nobody on duty in that layer (a shift whose
+    person left counts as nobody)."""
+    covered = sorted(
+        Shift.objects.filter(
+            rota=rota, layer=layer, person__isnull=False, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    found: list[Gap] = []
+    cursor = start
+    for s, e in covered:
+        if s > cursor:
+            found.append(Gap(cursor, min(s, end)))
+        cursor = max(cursor, e)
+        if cursor >= end:
+            break
+    if cursor < end:
+        found.append(Gap(cursor, end))
+    return found
