@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from govwx.accounts.access import current_account, user_accounts
+from govwx.team.services import alerts_for
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -18,4 +19,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
     return {
         "console_accounts": lambda: user_accounts(request),
         "current_account": lambda: current_account(request),
+        "alert_count": lambda: alerts_for(user).count(),
     }

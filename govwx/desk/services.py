@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import role_for
+from govwx.team.models import Alert
+from govwx.team.services import raise_alert
 from govwx.wechat.models import InboundMessage, OutboundMessage
 from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
@@ -174,6 +176,14 @@ def _open(msg: InboundMessage, text: str, now: datetime) -> Case:
         when=now,
         case_type=kind,
         suggested_department=getattr(department, "pk", None),
+    )
+    raise_alert(
+        case.account,
+        Alert.Kind.NEW_CASE,
+        f"case:{case.pk}",
+        f"新诉求 #{case.pk}：{case.subject[:60]}",
+        link=f"/desk/cases/{case.pk}/",
+        at=now,
     )
     return case
 
@@ -537,6 +547,22 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             now,
         ),
     }
+    # one alert per account and kind for this sweep, not one per case
+    for field, kind, label, due in (
+        ("warned_at", Alert.Kind.WARNING, "即将超时", "soon"),
+        ("breached_at", Alert.Kind.BREACH, "已超时", "breached"),
+    ):
+        counts = Case.objects.filter(**{field: now}).values("account").annotate(n=Count("id"))
+        for row in counts:
+            account = Account.objects.get(pk=row["account"])
+            raise_alert(
+                account,
+                kind,
+                f"sweep:{now.isoformat()}",
+                f"{row['n']} 件诉求{label}",
+                link=f"/desk/cases/?due={due}",
+                at=now,
+            )
     return found
 
 
@@ -547,16 +573,18 @@ def _mark(qs: Any, field: str, event: str, now: datetime) -> int:
     q = connection.ops.quote_name
     table, events, column = q(Case._meta.db_table), q(CaseEvent._meta.db_table), q(field)
     inner, params = qs.filter(**{f"{field}__isnull": True}).values("pk").query.sql_with_params()
+    # stored as the ORM stores it, so that filters on the field find these rows
+    stamp = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             f"UPDATE {table} SET {column} = %s WHERE id IN ({inner}) AND {column} IS NULL",
-            [now, *params],
+            [stamp, *params],
         )
         marked = cur.rowcount
         cur.execute(
             f"INSERT INTO {events} (case_id, name, data, created_at) "
             f"SELECT id, %s, '{{}}', %s FROM {table} WHERE {column} = %s",
-            [event, now, now],
+            [event, stamp, stamp],
         )
     return marked
 

@@ -87,3 +87,50 @@ class Shift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """Something the people on duty must see (a new case, a time limit, a rota gap):
+    addressed to the operators on duty, then up the chain (leader on duty, supervisors)
+    while nobody acknowledges it."""
+
+    class Kind(models.TextChoices):
+        NEW_CASE = "new_case", _("新诉求")
+        WARNING = "warning", _("即将超时")
+        BREACH = "breach", _("已超时")
+        GAP = "gap", _("值班空档")
+
+    class Level(models.IntegerChoices):
+        OPERATOR = 1, _("值班员")
+        LEADER = 2, _("带班领导")
+        SUPERVISOR = 3, _("督办人")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=200)
+    link = models.CharField(max_length=200, blank=True)
+    # what the alert is about, e.g. "case:42": one alert per subject and kind
+    subject = models.CharField(max_length=60)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OPERATOR)
+    created_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="alerts")
+
+    class Meta:
+        verbose_name = _("提醒")
+        verbose_name_plural = _("提醒")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "subject"], name="alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.text

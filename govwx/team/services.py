@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from govwx.accounts.services import record
 from govwx.workcalendar.services import calendar
 
-from .models import Layer, Rota, Shift, ShiftPattern
+from .models import Alert, Layer, Rota, Shift, ShiftPattern
 
 
 def _tz() -> ZoneInfo:
@@ -152,3 +152,99 @@ def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR
     if cursor < end:
         found.append(Gap(cursor, end))
     return found
+
+
+# ------------------------------------------------------------------ alerts
+
+# Minutes an alert may stay unacknowledged before it goes one level up the chain.
+ESCALATE_AFTER = {1: 15, 2: 30}
+
+
+def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
+    """Who an alert of that level goes to now: the operators on duty (level 1), the
+    leader on duty (2), the account's supervisors (3). A level with nobody falls through
+    to the next, so an alert always reaches someone."""
+    from govwx.accounts.models import Membership
+
+    for lvl in range(level, 4):
+        if lvl == 3:
+            people = [
+                m.user
+                for m in Membership.objects.filter(
+                    account=account, role__in=(Membership.Role.SUPERVISOR, Membership.Role.ADMIN)
+                ).select_related("user")
+            ]
+        else:
+            layer = Layer.OPERATOR if lvl == 1 else Layer.LEADER
+            people = [p for rota in account.rotas.all() for p in on_duty(rota, at, layer)]
+        if people:
+            return people
+    return []
+
+
+def raise_alert(
+    account: Any, kind: str, subject: str, text: str, *, link: str = "", at: datetime | None = None
+) -> Alert | None:
+    """Tell whoever is on duty. Once per (account, kind, subject): raising it again does
+    nothing, so the sweeps that call this may run any number of times."""
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                account=account,
+                kind=kind,
+                subject=subject,
+                text=text[:200],
+                link=link,
+                created_at=at,
+            )
+            alert.recipients.set(_recipients(account, Alert.Level.OPERATOR, at))
+    except IntegrityError:
+        return None
+    return alert
+
+
+def acknowledge(alert: Alert, user: Any) -> Alert:
+    """A recipient has seen it: the chain stops."""
+    if not alert.recipients.filter(pk=user.pk).exists():
+        raise ValidationError("这条提醒不是发给您的 / this alert is not addressed to you")
+    from django.utils import timezone
+
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+    alert.refresh_from_db()
+    return alert
+
+
+def escalate(now: datetime | None = None) -> int:
+    """Move unacknowledged alerts one level up after ESCALATE_AFTER minutes; idempotent."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    moved = 0
+    for level, minutes in ESCALATE_AFTER.items():
+        due = now - timedelta(minutes=minutes)
+        for alert in (
+            Alert.objects.filter(acknowledged_at__isnull=True, level=level)
+            .filter(
+                models.Q(escalated_at__lte=due)
+                | models.Q(escalated_at__isnull=True, created_at__lte=due)
+            )
+            .select_related("account")
+        ):
+            with transaction.atomic():
+                if Alert.objects.filter(
+                    pk=alert.pk, level=level, acknowledged_at__isnull=True
+                ).update(level=level + 1, escalated_at=now):
+                    alert.recipients.add(*_recipients(alert.account, level + 1, now))
+                    moved += 1
+    return moved
+
+
+def alerts_for(user: Any) -> Any:
+    """The unacknowledged alerts addressed to a person (the console's bell)."""
+    return Alert.objects.filter(recipients=user, acknowledged_at__isnull=True)

@@ -16,9 +16,9 @@ ALLOWED: dict[str, set[str]] = {
     "wechat": {"lib", "accounts"},
     "replies": {"lib", "accounts", "wechat"},
     "team": {"lib", "accounts", "workcalendar"},
-    "desk": {"lib", "accounts", "workcalendar", "wechat", "replies"},
-    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk"},
-    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "desk", "inbox"},
+    "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "team"},
+    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "team", "desk"},
+    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "team", "desk", "inbox"},
     "sandbox": set(),
 }
 

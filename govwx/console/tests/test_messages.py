@@ -121,10 +121,10 @@ def test_it_paginates_with_a_fixed_number_of_queries(
     follower(account, "o-1", nickname="李四")
     client.force_login(operator)
     # session, user, accounts list, account + membership, count, page, rule names, nicknames
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         r = client.get("/messages/")
     assert len(r.context["rows"]) == 50
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         r = client.get("/messages/", {"page": 2})
     assert len(r.context["rows"]) == 10
     assert 'rel="prev"' in r.content.decode()

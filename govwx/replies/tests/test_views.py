@@ -91,7 +91,7 @@ def test_list_shows_rules_with_keywords_and_first_reply(
         make_rule(account, f"规则{i:02d}", priority=10 + i)
     client.force_login(operator)
     # session, user, accounts list, account + membership, count, page, keywords, replies
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         r = client.get("/rules/")
     assert r.status_code == 200
     rows = r.context["rows"]
@@ -104,7 +104,7 @@ def test_list_shows_rules_with_keywords_and_first_reply(
     assert rows[0]["first_reply"] == "第一条答复"
     body = r.content.decode()
     assert "全匹配" in body and "第一条答复" in body
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         r = client.get("/rules/", {"page": 2})
     assert len(r.context["rows"]) == 11
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from govwx.desk.services import notify_held_replies, sweep, take_in_pending
+from govwx.team.services import escalate
 from govwx.wechat.services import release_held
 
 SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         while True:
             done, failed = take_in_pending()
             done += release_held() + notify_held_replies()
+            escalate()
             if time.monotonic() - last_sweep >= SWEEP_EVERY:
                 sweep()
                 last_sweep = time.monotonic()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "team"
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/ack/", views.acknowledge, name="ack"),
+]
