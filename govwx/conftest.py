@@ -129,3 +129,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             yellow=True,
             bold=True,
         )
+
+
+@pytest.fixture
+def demo_site(live_server: Any, settings: Any) -> str:
+    """The demo (示例市发布, its rules, departments and users) on a live server, registered
+    in the sandbox, with a calendar (transactional tests start with empty tables)."""
+    from govwx.console.management.commands import demo
+    from govwx.workcalendar.services import forget, seed_from_package
+
+    settings.GOVWX_WECHAT_API_BASE = live_server.url + "/sandbox"
+    settings.GOVWX_PUBLIC_URL = live_server.url
+    settings.GOVWX_RULES_TTL = 0  # the next message sees a rule change at once
+    seed_from_package()
+    forget()
+    demo.register_in_sandbox(demo.seed(), live_server.url)
+    return str(live_server.url)

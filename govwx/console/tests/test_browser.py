@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from govwx.console.management.commands import demo
@@ -20,34 +18,6 @@ SHOTS = Path(os.environ.get("GOVWX_SCREENSHOTS", "test-results/screenshots"))
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def demo_site(live_server: Any, settings: Any) -> str:
-    settings.GOVWX_WECHAT_API_BASE = live_server.url + "/sandbox"
-    settings.GOVWX_RULES_TTL = 0  # the next message sees a change at once
-    account = demo.seed()
-    call_command(
-        "sandbox",
-        "register",
-        "--name",
-        account.name,
-        "--appid",
-        account.appid,
-        "--secret",
-        demo.SECRET,
-        "--token",
-        demo.TOKEN,
-        "--aes-key",
-        demo.AES_KEY,
-        "--mode",
-        "safe",
-        "--callback-url",
-        f"{live_server.url}/wx/{account.appid}/callback",
-        "--original-id",
-        demo.ORIGINAL_ID,
-    )
-    return str(live_server.url)
 
 
 def send(phone: Page, text: str) -> None:

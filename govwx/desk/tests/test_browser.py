@@ -5,49 +5,14 @@ replies → the citizen sees the reply, rates it → the summary counts it."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from govwx.console.management.commands import demo
 from govwx.desk.services import take_in_pending
-from govwx.workcalendar.services import forget, seed_from_package
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def site(live_server: Any, settings: Any, django_user_model: Any) -> str:
-    settings.GOVWX_WECHAT_API_BASE = live_server.url + "/sandbox"
-    settings.GOVWX_PUBLIC_URL = live_server.url
-    settings.GOVWX_RULES_TTL = 0
-    seed_from_package()  # transactional tests start with empty tables
-    forget()
-    account = demo.seed()
-    call_command(
-        "sandbox",
-        "register",
-        "--name",
-        account.name,
-        "--appid",
-        account.appid,
-        "--secret",
-        demo.SECRET,
-        "--token",
-        demo.TOKEN,
-        "--aes-key",
-        demo.AES_KEY,
-        "--mode",
-        "safe",
-        "--callback-url",
-        f"{live_server.url}/wx/{account.appid}/callback",
-        "--original-id",
-        demo.ORIGINAL_ID,
-    )
-    # the demo has the departments, routing rules and the city management bureau's liaison
-    return str(live_server.url)
 
 
 def login(page: Page, base: str, username: str, password: str) -> None:
@@ -58,9 +23,9 @@ def login(page: Page, base: str, username: str, password: str) -> None:
     expect(page.locator("#logout")).to_be_visible()
 
 
-def test_the_whole_round(site: str, page: Page) -> None:
+def test_the_whole_round(demo_site: str, page: Page) -> None:
     phone = page
-    phone.goto(site + "/sandbox/")
+    phone.goto(demo_site + "/sandbox/")
     phone.click("#new-follower")
     phone.click("#follow")
     bubbles = phone.locator("#messages .bubble.out")
@@ -72,8 +37,8 @@ def test_the_whole_round(site: str, page: Page) -> None:
     assert take_in_pending() == (1, 0)  # what `govwx desk run` does every second
 
     office = phone.context.browser.new_context(locale="zh-CN").new_page()
-    login(office, site, *demo.OPERATOR)
-    office.goto(site + "/desk/cases/")
+    login(office, demo_site, *demo.OPERATOR)
+    office.goto(demo_site + "/desk/cases/")
     office.get_by_role("link", name=re.compile("路灯坏了")).click()
     # routing suggested the bureau (路灯); the operator confirms it
     expect(office.locator("#assign-department option:checked")).to_have_text("市城市管理局")
@@ -81,8 +46,8 @@ def test_the_whole_round(site: str, page: Page) -> None:
     expect(office.locator("#case-department")).to_have_text("市城市管理局")
 
     dept = phone.context.browser.new_context(locale="zh-CN").new_page()
-    login(dept, site, *demo.LIAISON)
-    dept.goto(site + "/desk/cases/")
+    login(dept, demo_site, *demo.LIAISON)
+    dept.goto(demo_site + "/desk/cases/")
     dept.get_by_role("link", name=re.compile("路灯坏了")).click()
     dept.click("#do-accept")
     expect(dept.locator("#case-status")).to_have_text("办理中")
@@ -102,7 +67,7 @@ def test_the_whole_round(site: str, page: Page) -> None:
     rating.click("#submit")
     expect(rating.locator("#thanks")).to_be_visible()
 
-    office.goto(site + "/desk/summary/")
+    office.goto(demo_site + "/desk/summary/")
     expect(office.locator("#case-count")).to_have_text("1")
     expect(office.locator("#rate-response")).to_have_text("100.0%")
     expect(office.locator("#rate-satisfaction")).to_have_text("100.0%")

@@ -103,6 +103,30 @@ def seed_desk(account: Account) -> None:
     add_member(account, liaison, Membership.Role.LIAISON, department=depts["市城市管理局"])
 
 
+def register_in_sandbox(account: Account, base: str) -> None:
+    """Register the demo account in the sandbox, calling back to govwx at `base`."""
+    call_command(
+        "sandbox",
+        "register",
+        "--name",
+        account.name,
+        "--appid",
+        account.appid,
+        "--secret",
+        SECRET,
+        "--token",
+        TOKEN,
+        "--aes-key",
+        AES_KEY,
+        "--mode",
+        "safe",
+        "--callback-url",
+        f"{base}/wx/{account.appid}/callback",
+        "--original-id",
+        ORIGINAL_ID,
+    )
+
+
 def publish_menu_when_up(base: str, account_id: int) -> None:
     """Wait for the server, then push the demo menu through the WeChat API client."""
     from govwx.wechat.client import WeChatClient
@@ -137,26 +161,7 @@ class Command(BaseCommand):
         fresh = not Account.objects.exists()
         account = seed() if fresh else Account.objects.filter(appid=APPID).first()
         if settings.GOVWX_SANDBOX and account is not None:
-            call_command(
-                "sandbox",
-                "register",
-                "--name",
-                account.name,
-                "--appid",
-                account.appid,
-                "--secret",
-                SECRET,
-                "--token",
-                TOKEN,
-                "--aes-key",
-                AES_KEY,
-                "--mode",
-                "safe",
-                "--callback-url",
-                f"{base}/wx/{account.appid}/callback",
-                "--original-id",
-                ORIGINAL_ID,
-            )
+            register_in_sandbox(account, base)
         self.stdout.write("")
         self.stdout.write(f"govwx: {base}/")
         self.stdout.write(
