@@ -248,3 +248,30 @@ def escalate(now: datetime | None = None) -> int:
 def alerts_for(user: Any) -> Any:
     """The unacknowledged alerts addressed to a person (the console's bell)."""
     return Alert.objects.filter(recipients=user, acknowledged_at__isnull=True)
+
+
+def rota_ics(rota: Rota, start: datetime, end: datetime) -> bytes:
+    """The rota's shifts in [start, end) as an iCalendar file, for calendars and phones."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//govwx//duty rota//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", rota.name)
+    for shift in Shift.objects.filter(
+        rota=rota, starts_at__lt=end, ends_at__gt=start
+    ).select_related("person", "pattern"):
+        event = Event()
+        who = (
+            shift.person.get_full_name() or shift.person.get_username()
+            if shift.person
+            else "（空缺）"
+        )
+        what = shift.pattern.name if shift.pattern else shift.get_layer_display()
+        event.add("uid", f"shift-{shift.pk}@govwx")
+        event.add("summary", f"{what} · {shift.get_layer_display()} · {who}")
+        event.add("dtstart", shift.starts_at)
+        event.add("dtend", shift.ends_at)
+        event.add("dtstamp", shift.starts_at)
+        cal.add_component(event)
+    return cal.to_ical()

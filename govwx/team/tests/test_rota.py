@@ -3,11 +3,12 @@ overlaps refused, gaps found, overrides audited."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from govwx.accounts.models import Account, AuditEvent
@@ -110,3 +111,27 @@ def test_gaps_overrides_and_people_who_leave(
         services.override(leader, stand_in)
     leader.refresh_from_db()
     assert leader.person == people["leader"][0]
+
+
+def test_the_rota_as_ics_reads_back(
+    client: Any, rota: Rota, people: Any, operator: Any, outsider: Any
+) -> None:
+    from icalendar import Calendar
+
+    services.generate(rota, date(2026, 10, 1), 2, people)
+    start = datetime(2026, 10, 1, tzinfo=SH)
+    cal = Calendar.from_ical(services.rota_ics(rota, start, datetime(2026, 10, 3, tzinfo=SH)))
+    events = sorted(cal.walk("VEVENT"), key=lambda e: (e.decoded("dtstart"), str(e["summary"])))
+    assert len(events) == 6
+    first = events[0]
+    assert first.decoded("dtstart") == datetime(2026, 10, 1, 8, tzinfo=SH)
+    assert first.decoded("dtend") - first.decoded("dtstart") == timedelta(hours=24)
+    assert "带班" in str(first["summary"]) and "leader1" in str(first["summary"])
+    # over HTTP: members of the rota's account only
+    with time_machine.travel(datetime(2026, 9, 30, 12, tzinfo=SH)):
+        client.force_login(operator)
+        r = client.get(f"/team/rotas/{rota.pk}/rota.ics")
+        assert r.status_code == 200 and r["Content-Type"].startswith("text/calendar")
+        assert len(Calendar.from_ical(r.content).walk("VEVENT")) == 6
+        client.force_login(outsider)
+        assert client.get(f"/team/rotas/{rota.pk}/rota.ics").status_code == 404
