@@ -275,3 +275,31 @@ def rota_ics(rota: Rota, start: datetime, end: datetime) -> bytes:
         event.add("dtstamp", shift.starts_at)
         cal.add_component(event)
     return cal.to_ical()
+
+
+GAP_HORIZON = timedelta(days=30)
+
+
+def check_gaps(now: datetime | None = None) -> int:
+    """Alert the people on duty about every stretch of the next 30 days with no operator
+    on duty, on each rota that has shifts planned; once per gap (idempotent)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    raised = 0
+    for rota in (
+        Rota.objects.filter(shifts__ends_at__gt=now).distinct().prefetch_related("accounts")
+    ):
+        for gap in gaps(rota, now, now + GAP_HORIZON):
+            local = gap.starts_at.astimezone(_tz())
+            hours = (gap.ends_at - gap.starts_at).total_seconds() / 3600
+            for account in rota.accounts.all():
+                if raise_alert(
+                    account,
+                    Alert.Kind.GAP,
+                    f"gap:{rota.pk}:{gap.starts_at.isoformat()}",
+                    f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班",
+                    at=now,
+                ):
+                    raised += 1
+    return raised

@@ -135,3 +135,16 @@ def test_the_rota_as_ics_reads_back(
         assert len(Calendar.from_ical(r.content).walk("VEVENT")) == 6
         client.force_login(outsider)
         assert client.get(f"/team/rotas/{rota.pk}/rota.ics").status_code == 404
+
+
+def test_gaps_in_the_next_30_days_are_alerted_once(
+    rota: Rota, people: Any, account: Account
+) -> None:
+    from govwx.team.models import Alert
+
+    services.generate(rota, date(2026, 11, 2), 2, people)  # Monday and Tuesday only
+    now = datetime(2026, 11, 2, 9, tzinfo=SH)
+    assert services.check_gaps(now) == 1  # from Wednesday 08:00 to the horizon
+    assert services.check_gaps(now) == 0  # once
+    alert = Alert.objects.get(kind="gap")
+    assert alert.text.startswith("新媒体值班：11-04 08:00 起") and alert.account == account

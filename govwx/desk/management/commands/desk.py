@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from govwx.desk.services import notify_held_replies, sweep, take_in_pending
-from govwx.team.services import escalate
+from govwx.team.services import check_gaps, escalate
 from govwx.wechat.services import release_held
 
 SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
@@ -35,6 +35,7 @@ class Command(BaseCommand):
             escalate()
             if time.monotonic() - last_sweep >= SWEEP_EVERY:
                 sweep()
+                check_gaps()
                 last_sweep = time.monotonic()
             if opts["once"]:
                 self.stdout.write(
