@@ -163,7 +163,7 @@ ESCALATE_AFTER = {1: 15, 2: 30}
 def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
     """Who an alert of that level goes to now: the operators on duty (level 1), the
     leader on duty (2), the account's supervisors (3). A level with nobody falls through
-    to the next, so an alert always reaches someone."""
+    to the next, and past the last to the account's operators."""
     from govwx.accounts.models import Membership
 
     for lvl in range(level, 4):
@@ -179,7 +179,13 @@ def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
             people = [p for rota in account.rotas.all() for p in on_duty(rota, at, layer)]
         if people:
             return people
-    return []
+    # no rota and no supervisor: the account's operators, so that someone sees it
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            account=account, role=Membership.Role.OPERATOR
+        ).select_related("user")
+    ]
 
 
 def raise_alert(

@@ -142,3 +142,8 @@ def test_the_sweep_alerts_once_per_account_not_per_case(
     desk.sweep(datetime(2026, 11, 6, 9, tzinfo=SH))  # 3 working days ended on the 5th
     breach = Alert.objects.get(kind="breach")
     assert breach.text == "3 件诉求已超时" and breach.link == "/desk/cases/?due=breached"
+
+
+def test_without_rota_or_supervisor_the_operators_get_it(account: Account, operator: Any) -> None:
+    new_case_at(account, datetime(2026, 11, 3, 3, tzinfo=SH))
+    assert list(Alert.objects.get().recipients.all()) == [operator]
