@@ -20,9 +20,14 @@ ORIGINAL_ID = "gh_0123456789ab"
 
 @pytest.fixture(autouse=True)
 def _fresh_runtime() -> Any:
+    """Each process keeps copies (compiled rules, the calendar): tests start without."""
+    from govwx.workcalendar.services import forget
+
     runtime.clear()
+    forget()
     yield
     runtime.clear()
+    forget()
 
 
 @pytest.fixture

@@ -282,14 +282,15 @@ def get_case_for_user(user: Any, case_id: int) -> Case:
     if role in MANAGERS:
         return case
     if role == Membership.Role.LIAISON:
-        dept = Membership.objects.get(user=user, account=case.account).department_id
+        dept = _liaison_department(user, case.account)
         if dept and (case.department_id == dept or case.assisting.filter(pk=dept).exists()):
             return case
     raise Http404("no such case")
 
 
-def _liaison_department(user: Any, case: Case) -> int | None:
-    m = Membership.objects.filter(user=user, account=case.account).first()
+def _liaison_department(user: Any, account: Account) -> int | None:
+    """The department a liaison acts for on an account (None for anyone else)."""
+    m = Membership.objects.filter(user=user, account=account).first()
     if m is None or m.role != Membership.Role.LIAISON:
         return None
     return m.department_id
@@ -358,7 +359,7 @@ def assign_case(
 
 def accept_case(case: Case, *, revision: int, actor: Any) -> Case:
     """The responsible department's liaison takes the case on."""
-    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
         raise PermissionDenied("只有主办部门联络员可以接收 / only the lead department accepts")
     if case.status != Status.ASSIGNED:
         raise ValidationError(f"当前状态不能接收 / cannot accept a case that is {case.status}")
@@ -368,7 +369,7 @@ def accept_case(case: Case, *, revision: int, actor: Any) -> Case:
 def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
     """退回: the department says the case is not theirs, with a reason; it goes back to
     the operations office. The clock keeps running."""
-    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
         raise PermissionDenied("只有主办部门联络员可以退回 / only the lead department returns")
     if not reason.strip():
         raise ValidationError("退回必须说明理由 / a return needs a reason")
@@ -393,7 +394,10 @@ def _may_handle(actor: Any, case: Case) -> bool:
     role = role_for(actor, case.account)
     if role in MANAGERS:
         return True
-    return case.department_id is not None and _liaison_department(actor, case) == case.department_id
+    return (
+        case.department_id is not None
+        and _liaison_department(actor, case.account) == case.department_id
+    )
 
 
 def reply_to_case(
@@ -708,7 +712,7 @@ def rate_case(token: str, score: str, comment: str = "") -> Rating:
 def request_reassign(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
     """改派: the lead department asks the office to reassign; it keeps the case (and the
     clock runs) until the office decides with assign_case."""
-    if case.department_id is None or _liaison_department(actor, case) != case.department_id:
+    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
         raise PermissionDenied("只有主办部门联络员可以申请改派 / only the lead department asks")
     if not reason.strip():
         raise ValidationError("申请改派必须说明理由 / a request needs a reason")
@@ -782,6 +786,6 @@ def cases_for_user(user: Any, account: Account) -> Any:
     if role in MANAGERS:
         return qs
     if role == Membership.Role.LIAISON:
-        dept = Membership.objects.get(user=user, account=account).department_id
+        dept = _liaison_department(user, account)
         return qs.filter(Q(department_id=dept) | Q(assisting__id=dept)).distinct()
     return qs.none()

@@ -250,14 +250,20 @@ def case_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("desk:case", pk=case.pk)
 
 
+def _chosen_department(case: Any, post: Any) -> Department:
+    """The department a form names, among those of the case's organisation."""
+    dept = Department.objects.filter(
+        pk=post.get("department") or 0, organisation_id=case.account.organisation_id
+    ).first()
+    if dept is None:
+        raise ValidationError(_("请选择部门"))
+    return dept
+
+
 def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: int) -> None:
     user = request.user
     if action == "assign":
-        dept = Department.objects.filter(
-            pk=post.get("department") or 0, organisation_id=case.account.organisation_id
-        ).first()
-        if dept is None:
-            raise ValidationError(_("请选择部门"))
+        dept = _chosen_department(case, post)
         services.assign_case(
             case, dept, revision=revision, actor=user, case_type=post.get("case_type") or None
         )
@@ -268,11 +274,7 @@ def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: 
     elif action == "reassign":
         services.request_reassign(case, post.get("reason", ""), revision=revision, actor=user)
     elif action == "assist":
-        dept = Department.objects.filter(
-            pk=post.get("department") or 0, organisation_id=case.account.organisation_id
-        ).first()
-        if dept is None:
-            raise ValidationError(_("请选择部门"))
+        dept = _chosen_department(case, post)
         services.add_assisting(case, dept, actor=user)
     elif action in ("reply", "ask"):
         services.reply_to_case(

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
+from govwx.accounts.models import Membership
 from govwx.accounts.services import record
 from govwx.workcalendar.services import calendar
 
@@ -164,8 +166,6 @@ def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
     """Who an alert of that level goes to now: the operators on duty (level 1), the
     leader on duty (2), the account's supervisors (3). A level with nobody falls through
     to the next, and past the last to the account's operators."""
-    from govwx.accounts.models import Membership
-
     for lvl in range(level, 4):
         if lvl == 3:
             people = [
@@ -193,9 +193,6 @@ def raise_alert(
 ) -> Alert | None:
     """Tell whoever is on duty. Once per (account, kind, subject): raising it again does
     nothing, so the sweeps that call this may run any number of times."""
-    from django.db import IntegrityError
-    from django.utils import timezone
-
     at = at or timezone.now()
     try:
         with transaction.atomic():
@@ -217,8 +214,6 @@ def acknowledge(alert: Alert, user: Any) -> Alert:
     """A recipient has seen it: the chain stops."""
     if not alert.recipients.filter(pk=user.pk).exists():
         raise ValidationError("这条提醒不是发给您的 / this alert is not addressed to you")
-    from django.utils import timezone
-
     Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now(), acknowledged_by=user
     )
@@ -228,8 +223,6 @@ def acknowledge(alert: Alert, user: Any) -> Alert:
 
 def escalate(now: datetime | None = None) -> int:
     """Move unacknowledged alerts one level up after ESCALATE_AFTER minutes; idempotent."""
-    from django.utils import timezone
-
     now = now or timezone.now()
     moved = 0
     for level, minutes in ESCALATE_AFTER.items():
@@ -289,8 +282,6 @@ GAP_HORIZON = timedelta(days=30)
 def check_gaps(now: datetime | None = None) -> int:
     """Alert the people on duty about every stretch of the next 30 days with no operator
     on duty, on each rota that has shifts planned; once per gap (idempotent)."""
-    from django.utils import timezone
-
     now = now or timezone.now()
     raised = 0
     for rota in (

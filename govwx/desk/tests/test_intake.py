@@ -25,17 +25,10 @@ from govwx.replies.services import (
     set_trigger_replies,
 )
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import confirm_year, forget
+from govwx.workcalendar.services import confirm_year
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 def test_what_no_rule_answers_goes_to_the_desk_acknowledged(client: Any, account: Account) -> None:

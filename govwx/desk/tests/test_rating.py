@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,16 +11,8 @@ from govwx.accounts.models import Account
 from govwx.desk import services
 from govwx.desk.models import Case, CaseEvent, Rating, Status
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 def answered_case(account: Account, openid: str = "oRater") -> Case:

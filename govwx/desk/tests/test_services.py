@@ -19,18 +19,10 @@ from govwx.desk import services
 from govwx.desk.models import Case, CaseEvent, CaseMessage, RoutingRule, Status
 from govwx.lib.workdays import CalendarMissing
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 _ids = iter(range(1, 10**6))
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture

@@ -16,17 +16,9 @@ from govwx.accounts.services import add_member
 from govwx.desk import services
 from govwx.desk.models import Case, CaseEvent
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 def open_case(account: Account, when: datetime, text: str = "咨询", openid: str = "o1") -> Case:

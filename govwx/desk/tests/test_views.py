@@ -14,16 +14,8 @@ from govwx.desk import services
 from govwx.desk.console import mask
 from govwx.desk.models import Case, CaseEvent, Status
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture

@@ -17,17 +17,9 @@ from govwx.desk import services as desk
 from govwx.team import services
 from govwx.team.models import Alert, Rota, ShiftPattern
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture

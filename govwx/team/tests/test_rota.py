@@ -14,17 +14,9 @@ from django.core.exceptions import ValidationError
 from govwx.accounts.models import Account, AuditEvent
 from govwx.team import services
 from govwx.team.models import Rota, Shift, ShiftPattern
-from govwx.workcalendar.services import forget
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _calendar() -> Any:
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture
