@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "govwx.workcalendar",
     "govwx.wechat",
     "govwx.replies",
+    "govwx.notify",
     "govwx.team",
     "govwx.desk",
     "govwx.inbox",

@@ -115,9 +115,11 @@ class Account(models.Model):
 class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", _("管理员")
-        OPERATOR = "operator", _("运营人员")
+        OPERATOR = "operator", _("运营人员（值班员）")
+        EDITOR = "editor", _("编辑")
+        REVIEWER = "reviewer", _("审核")
         LIAISON = "liaison", _("部门联络员")
-        SUPERVISOR = "supervisor", _("督办人")
+        SUPERVISOR = "supervisor", _("督办人（带班领导）")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

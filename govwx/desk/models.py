@@ -85,6 +85,10 @@ class Case(models.Model):
     # Every change bumps it; a write names the revision it saw, so of two people acting
     # on the same case at once the second gets a conflict instead of silently winning.
     revision = models.PositiveIntegerField(default=1)
+    # the project team (专项工作组) that owns the case, if any
+    project = models.ForeignKey(
+        "team.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
 
     class Meta:
         verbose_name = _("诉求")

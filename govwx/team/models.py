@@ -60,6 +60,8 @@ class Shift(models.Model):
     class Source(models.TextChoices):
         GENERATED = "generated", _("排班生成")
         OVERRIDE = "override", _("临时替班")
+        SWAP = "swap", _("换班")
+        EDITED = "edited", _("手工调整")
 
     rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="shifts")
     pattern = models.ForeignKey(ShiftPattern, null=True, blank=True, on_delete=models.SET_NULL)
@@ -134,3 +136,120 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class HandoffNote(models.Model):
+    """交班记录: what the person going off duty tells the next shift."""
+
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="handoffs")
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("交班内容"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("交班记录")
+        verbose_name_plural = _("交班记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class Skill(models.TextChoices):
+    WRITING = "writing", _("文字写作")
+    PROOFREADING = "proofreading", _("校对")
+    PHOTOGRAPHY = "photography", _("摄影")
+    VIDEO = "video", _("视频")
+    DESIGN = "design", _("设计/H5")
+    DATA = "data", _("数据分析")
+    POLICY = "policy", _("政策解读")
+    COMMUNITY = "community", _("社群运营")
+
+
+class StaffProfile(models.Model):
+    """A staff member's profile: skills, title, phone (for @mentions in a WeCom group)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    title = models.CharField(_("职务"), max_length=60, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    skills = models.JSONField(_("技能"), default=list, blank=True)  # Skill values
+
+    class Meta:
+        verbose_name = _("人员档案")
+        verbose_name_plural = _("人员档案")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Project(models.Model):
+    """专项工作组: a team formed for one task (a campaign, a special topic, a major
+    event), with a lead, members chosen by skill, deliverables and the cases it owns.
+    Closing it archives it."""
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", _("宣传活动")
+        TOPIC = "topic", _("专题")
+        EVENT = "event", _("重大活动")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("进行中")
+        ARCHIVED = "archived", _("已结项归档")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(_("名称"), max_length=80)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.CAMPAIGN)
+    goal = models.TextField(_("目标"), blank=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        on_delete=models.PROTECT,
+        related_name="led_projects",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="projects", verbose_name=_("成员"), blank=True
+    )
+    starts_on = models.DateField(_("开始日期"))
+    due_on = models.DateField(_("截止日期"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(_("结项总结"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("专项工作组")
+        verbose_name_plural = _("专项工作组")
+        ordering = ["status", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deliverable(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deliverables")
+    title = models.CharField(_("成果"), max_length=120)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_on = models.DateField(_("截止日期"))
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("成果")
+        verbose_name_plural = _("成果")
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -15,10 +15,12 @@ ALLOWED: dict[str, set[str]] = {
     "workcalendar": {"lib", "accounts"},
     "wechat": {"lib", "accounts"},
     "replies": {"lib", "accounts", "wechat"},
-    "team": {"lib", "accounts", "workcalendar"},
-    "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "team"},
-    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "team", "desk"},
-    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "team", "desk", "inbox"},
+    "notify": {"lib", "accounts"},
+    "team": {"lib", "accounts", "workcalendar", "notify"},
+    "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
+    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team", "desk"},
+    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team", "desk",
+                "inbox"},  # fmt: skip
     "sandbox": set(),
 }
 
