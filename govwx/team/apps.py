@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TeamConfig(AppConfig):
     name = "govwx.team"
     verbose_name = _("团队与值班")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

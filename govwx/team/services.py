@@ -11,15 +11,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from govwx.accounts.models import Membership
+from govwx.accounts.permissions import can
 from govwx.accounts.services import record
 from govwx.workcalendar.services import calendar
 
-from .models import Alert, Layer, Rota, Shift, ShiftPattern
+from .models import Alert, HandoffNote, Layer, Rota, Shift, ShiftPattern
 
 
 def _tz() -> ZoneInfo:
@@ -27,18 +28,20 @@ def _tz() -> ZoneInfo:
 
 
 def _overlapping(
-    person: Any, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+    person: Any, starts_at: datetime, ends_at: datetime, *exclude: int | None
 ) -> Shift | None:
     qs = Shift.objects.filter(person=person, starts_at__lt=ends_at, ends_at__gt=starts_at)
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude)
-    return qs.first()
+    return qs.exclude(pk__in=[pk for pk in exclude if pk is not None]).first()
 
 
 def _refuse_overlap(
-    person: Any, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+    person: Any,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude: int | None = None,
+    also: int | None = None,
 ) -> None:
-    clash = _overlapping(person, starts_at, ends_at, exclude)
+    clash = _overlapping(person, starts_at, ends_at, exclude, also)
     if clash is not None:
         local = clash.starts_at.astimezone(_tz())
         raise ValidationError(
@@ -117,6 +120,291 @@ def override(shift: Shift, person: Any, *, actor: Any = None, note: str = "") ->
         record("rota.override", actor=actor, shift=shift.pk, before=before, after=person.pk)
     shift.refresh_from_db()
     return shift
+
+
+# ------------------------------------------------------------ building a rota by hand
+
+MAX_DAYS = 366
+
+
+def staff_of(rota: Rota) -> Any:
+    """The people who may be on this rota: active users with a role on one of its
+    accounts."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__account__in=rota.accounts.all())
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _manager_of(actor: Any, rota: Rota) -> bool:
+    return any(can(actor, a, "rota.manage") for a in rota.accounts.all())
+
+
+def _require_manager(actor: Any, rota: Rota) -> None:
+    if actor is not None and not _manager_of(actor, rota):
+        raise PermissionDenied("没有管理该值班表的权限 / not permitted to manage this rota")
+
+
+def create_rota(name: str, accounts: Sequence[Any], *, actor: Any = None) -> Rota:
+    """A rota for one account, or shared by several accounts of one office."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("值班表名称不能为空 / a rota needs a name")
+    if not accounts:
+        raise ValidationError("请至少选择一个公众号 / choose at least one account")
+    if actor is not None and not all(can(actor, a, "rota.manage") for a in accounts):
+        raise PermissionDenied("没有管理这些公众号值班的权限 / not permitted for these accounts")
+    with transaction.atomic():
+        rota = Rota.objects.create(name=name[:60])
+        rota.accounts.set(accounts)
+        record("rota.created", account=accounts[0], actor=actor, rota=rota.pk, name=rota.name)
+    return rota
+
+
+def add_pattern(
+    rota: Rota,
+    *,
+    name: str,
+    start: Any,
+    hours: int,
+    layer: str = Layer.OPERATOR,
+    days: str = ShiftPattern.Days.ALL,
+    actor: Any = None,
+) -> ShiftPattern:
+    """A repeating shift: local start time, length in hours (1–24), layer, kind of day."""
+    _require_manager(actor, rota)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["班次名称不能为空 / a shift needs a name"]
+    if not isinstance(hours, int) or not 1 <= hours <= 24:
+        errors["hours"] = ["时长应为 1–24 小时 / hours must be 1 to 24"]
+    if layer not in Layer.values:
+        errors["layer"] = [f"未知层级 / unknown layer: {layer}"]
+    if days not in ShiftPattern.Days.values:
+        errors["days"] = [f"未知适用日期 / unknown kind of day: {days}"]
+    if start is None:
+        errors["start"] = ["请填写开始时间 / a start time is needed"]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        pattern = ShiftPattern.objects.create(
+            rota=rota, name=name.strip()[:30], start=start, hours=hours, layer=layer, days=days
+        )
+        record("rota.pattern_added", actor=actor, rota=rota.pk, pattern=pattern.pk)
+    return pattern
+
+
+def remove_pattern(pattern: ShiftPattern, *, actor: Any = None) -> None:
+    """Stop a pattern; shifts already planned from it stay (they are people's duty)."""
+    _require_manager(actor, pattern.rota)
+    with transaction.atomic():
+        record("rota.pattern_removed", actor=actor, rota=pattern.rota_id, name=pattern.name)
+        pattern.delete()
+
+
+def uncovered_hours(rota: Rota) -> list[str]:
+    """Where the patterns leave hours of the day uncovered, per layer and kind of day:
+    what `generate` would turn into gaps, said before it does."""
+    problems = []
+    patterns = list(rota.patterns.all())
+    for layer in Layer:
+        mine = [p for p in patterns if p.layer == layer]
+        for kind, label in (("working", "工作日"), ("off", "休息日")):
+            hours = set()
+            for p in mine:
+                if p.days in (kind, ShiftPattern.Days.ALL):
+                    # a shift that starts the day before and runs past midnight covers
+                    # the early hours (hour h of the next day is h + 24)
+                    hours.update(h % 24 for h in range(p.start.hour, p.start.hour + p.hours))
+            missing = sorted(set(range(24)) - hours)
+            if missing:
+                problems.append(
+                    f"{layer.label}·{label}：{_hour_ranges(missing)} 无班次 / "
+                    f"{layer.value} on {kind} days: no shift at {_hour_ranges(missing)}"
+                )
+    return problems
+
+
+def _hour_ranges(hours: list[int]) -> str:
+    runs: list[list[int]] = []
+    for h in hours:
+        if runs and runs[-1][1] == h:
+            runs[-1][1] = h + 1
+        else:
+            runs.append([h, h + 1])
+    return "、".join(f"{a:02d}:00–{b:02d}:00" for a, b in runs)
+
+
+def check_generate(rota: Rota, first: date, days: int) -> None:
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationError(f"天数应为 1–{MAX_DAYS} / days must be 1 to {MAX_DAYS}")
+    if not rota.patterns.exists():
+        raise ValidationError("请先添加班次 / add shift patterns first")
+
+
+def swap(a: Shift, b: Shift, *, actor: Any = None) -> tuple[Shift, Shift]:
+    """换班: two people exchange two shifts of one layer. Refused — nothing changes —
+    when it would leave a gap (a taker who is no longer staff of the rota, or a shift
+    with nobody on it), give anyone overlapping duty, or touch a shift already over.
+    Either of the two people, or a rota manager, may do it; audited."""
+    if a.pk == b.pk or a.rota_id != b.rota_id:
+        raise ValidationError("只能互换同一值班表的两个班次 / two shifts of one rota")
+    if a.layer != b.layer:
+        raise ValidationError("不同层级的班次不能互换 / shifts of different layers")
+    now = timezone.now()
+    if a.ends_at <= now or b.ends_at <= now:
+        raise ValidationError("已结束的班次不能互换 / a shift that is over cannot be swapped")
+    if a.person is None or b.person is None:
+        raise ValidationError(
+            "空缺的班次不能互换，会留下值班空档；请用替班安排人员 / "
+            "a vacant shift cannot be swapped: it would leave a gap; assign someone instead"
+        )
+    if a.person_id == b.person_id:
+        raise ValidationError("两个班次是同一人 / both shifts are the same person's")
+    staff = set(staff_of(a.rota).values_list("pk", flat=True))
+    for person in (a.person, b.person):
+        if person.pk not in staff:
+            raise ValidationError(
+                f"{person} 已不在本值班表的人员中，换班后将无人值班 / "
+                f"{person} is no longer staff of this rota: the swap would leave a gap"
+            )
+    if actor is not None and actor.pk not in (a.person_id, b.person_id):
+        _require_manager(actor, a.rota)
+    if actor is not None and actor.pk in (a.person_id, b.person_id):
+        if not any(can(actor, acc, "rota.duty") for acc in a.rota.accounts.all()):
+            raise PermissionDenied("没有换班权限 / not permitted to swap")
+    pa, pb = a.person, b.person
+    with transaction.atomic():
+        _refuse_overlap(pa, b.starts_at, b.ends_at, exclude=a.pk, also=b.pk)
+        _refuse_overlap(pb, a.starts_at, a.ends_at, exclude=b.pk, also=a.pk)
+        Shift.objects.filter(pk=a.pk).update(person=pb, source=Shift.Source.SWAP)
+        Shift.objects.filter(pk=b.pk).update(person=pa, source=Shift.Source.SWAP)
+        record("rota.swapped", actor=actor, rota=a.rota_id, shifts=[a.pk, b.pk],
+               people=[pa.pk, pb.pk])  # fmt: skip
+    a.refresh_from_db()
+    b.refresh_from_db()
+    return a, b
+
+
+def _flag_gap(rota: Rota, shift: Shift, why: str) -> None:
+    """Alert the people on duty now that a shift has nobody: a gap is flagged at once,
+    not only at the next sweep (the subject is the one `check_gaps` uses)."""
+    local = shift.starts_at.astimezone(_tz())
+    hours = (shift.ends_at - shift.starts_at).total_seconds() / 3600
+    for account in rota.accounts.all():
+        raise_alert(
+            account,
+            Alert.Kind.GAP,
+            f"gap:{rota.pk}:{shift.starts_at.isoformat()}",
+            f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班（{why}）",
+            link=f"/team/rotas/{rota.pk}/",
+        )
+
+
+def release(shift: Shift, reason: str, *, actor: Any = None) -> Shift:
+    """The person cannot take the shift and nobody is found yet: the shift stays, with
+    nobody on it — a gap, alerted at once — until a manager assigns someone."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("请说明原因 / give a reason")
+    if shift.ends_at <= timezone.now():
+        raise ValidationError("已结束的班次不能调整 / a shift that is over cannot be changed")
+    if shift.person_id is None:
+        raise ValidationError("该班次已空缺 / the shift is already vacant")
+    if actor is not None and actor.pk != shift.person_id:
+        _require_manager(actor, shift.rota)
+    with transaction.atomic():
+        before = shift.person_id
+        Shift.objects.filter(pk=shift.pk).update(
+            person=None, source=Shift.Source.EDITED, note=f"空缺：{reason}"[:200]
+        )
+        record("rota.released", actor=actor, shift=shift.pk, before=before, reason=reason)
+        shift.refresh_from_db()
+        _flag_gap(shift.rota, shift, reason)
+    return shift
+
+
+def add_shift(
+    rota: Rota, person: Any, starts_at: datetime, ends_at: datetime, *,
+    layer: str = Layer.OPERATOR, note: str = "", actor: Any = None,
+) -> Shift:  # fmt: skip
+    """A shift added by hand (e.g. an extra holiday watch); overlaps refused."""
+    _require_manager(actor, rota)
+    if layer not in Layer.values:
+        raise ValidationError(f"未知层级 / unknown layer: {layer}")
+    if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=24):
+        raise ValidationError("结束应晚于开始，且不超过 24 小时 / end after start, 24 h at most")
+    if person.pk not in set(staff_of(rota).values_list("pk", flat=True)):
+        raise ValidationError(f"{person} 不是本值班表的人员 / not staff of this rota")
+    with transaction.atomic():
+        _refuse_overlap(person, starts_at, ends_at)
+        shift = Shift.objects.create(
+            rota=rota, layer=layer, person=person, starts_at=starts_at, ends_at=ends_at,
+            source=Shift.Source.EDITED, note=note.strip()[:200],
+        )  # fmt: skip
+        record("rota.shift_added", actor=actor, rota=rota.pk, shift=shift.pk, person=person.pk)
+    return shift
+
+
+def remove_shift(shift: Shift, *, actor: Any = None) -> None:
+    """Delete a planned shift (a manager's correction); the hours it covered show as a
+    gap if nobody else covers them."""
+    _require_manager(actor, shift.rota)
+    if shift.ends_at <= timezone.now():
+        raise ValidationError("已结束的班次不能删除 / a shift that is over stays on record")
+    with transaction.atomic():
+        record("rota.shift_removed", actor=actor, rota=shift.rota_id, shift=shift.pk,
+               person=shift.person_id, starts_at=shift.starts_at.isoformat())  # fmt: skip
+        shift.delete()
+
+
+def vacate(user: Any, rotas: Sequence[Rota] | None = None, *, why: str = "人员已移除") -> int:
+    """A person left (their role removed or their login disabled): their shifts from
+    now on stay, with nobody on them, so that they show as gaps and are alerted —
+    never silently dropped. `rotas`: only those (default: every rota)."""
+    now = timezone.now()
+    qs = Shift.objects.filter(person=user, ends_at__gt=now)
+    if rotas is not None:
+        qs = qs.filter(rota__in=rotas)
+    shifts = list(qs.select_related("rota"))
+    if not shifts:
+        return 0
+    with transaction.atomic():
+        Shift.objects.filter(pk__in=[s.pk for s in shifts]).update(
+            person=None, source=Shift.Source.EDITED, note=f"空缺：{why}"
+        )
+        record("rota.vacated", user=user.pk, shifts=[s.pk for s in shifts], why=why)
+        for s in shifts:
+            _flag_gap(s.rota, s, why)
+    return len(shifts)
+
+
+def add_handoff(rota: Rota, author: Any, text: str) -> HandoffNote:
+    """交班记录: written by someone on this rota (usually at the end of their shift),
+    read by the next shift; tied to the author's current or just-ended shift."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("交班内容不能为空 / a handoff note needs text")
+    if len(text) > 2000:
+        raise ValidationError("交班内容不超过 2000 字 / 2000 characters at most")
+    if not any(can(author, a, "rota.duty") for a in rota.accounts.all()):
+        raise PermissionDenied("没有写交班记录的权限 / not permitted to write handoff notes")
+    now = timezone.now()
+    shift = (
+        Shift.objects.filter(
+            rota=rota, person=author, starts_at__lte=now, ends_at__gt=now - timedelta(hours=2)
+        )
+        .order_by("-starts_at")
+        .first()
+    )
+    with transaction.atomic():
+        note = HandoffNote.objects.create(rota=rota, shift=shift, author=author, text=text)
+        record("rota.handoff", actor=author, rota=rota.pk, note=note.pk)
+    return note
 
 
 def on_duty(rota: Rota, at: datetime, layer: str = Layer.OPERATOR) -> list[Any]:

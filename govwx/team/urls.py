@@ -5,6 +5,11 @@ from . import views
 app_name = "team"
 urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
+    path("rotas/", views.rota_list, name="rotas"),
+    path("rotas/<int:pk>/", views.rota_detail, name="rota"),
+    path("rotas/<int:pk>/print/", views.rota_print, name="rota_print"),
+    path("rotas/<int:pk>/rota.xlsx", views.rota_xlsx, name="rota_xlsx"),
     path("rotas/<int:pk>/rota.ics", views.rota_ics, name="rota_ics"),
+    path("rotas/<int:pk>/shifts/<int:shift_pk>/", views.shift_detail, name="shift"),
     path("alerts/<int:pk>/ack/", views.acknowledge, name="ack"),
 ]

@@ -27,6 +27,8 @@ def crew(account: Account, django_user_model: Any) -> dict[str, Any]:
     make = django_user_model.objects.create_user
     people = {"night": make("night-op"), "leader": make("leader"), "boss": make("boss")}
     add_member(account, people["boss"], Membership.Role.SUPERVISOR)
+    add_member(account, people["night"], Membership.Role.OPERATOR)
+    add_member(account, people["leader"], Membership.Role.OPERATOR)
     rota = Rota.objects.create(name="值班")
     rota.accounts.add(account)
     ShiftPattern.objects.create(rota=rota, name="全天", start=time(0), hours=24)
