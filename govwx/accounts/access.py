@@ -1,22 +1,22 @@
-"""The console's current account: which of the user's accounts the pages show.
+"""The console's current account: which of the user's accounts the pages show, and the
+user's role there.
 
-The choice lives in the session. Every read of it goes back through the accounts
-access helper, so a stale or forged session value never reaches another account.
+Every member of an account, whatever their role, has a current account; what they may
+do on it is decided by the permission table (`permissions.py`). The choice lives in the
+session. Every read of it goes back through the accounts access helper, so a stale or
+forged session value never reaches another account.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-from govwx.accounts.models import Account, Membership
-from govwx.accounts.services import accounts_for_user, get_account_for_user
+from govwx.accounts.models import Account
+from govwx.accounts.services import accounts_for_user, get_account_for_user, role_for
 
 SESSION_KEY = "console_account_id"
-# Roles that may use the console's account pages.
-CONSOLE_ROLES: tuple[str, ...] = (Membership.Role.ADMIN, Membership.Role.OPERATOR)
 
 
 def user_accounts(request: HttpRequest) -> list[Account]:
@@ -28,31 +28,38 @@ def user_accounts(request: HttpRequest) -> list[Account]:
     return cached
 
 
+def _remember(request: HttpRequest, account: Account | None) -> Account | None:
+    request._console_account = account  # type: ignore[attr-defined]
+    request._console_role = (  # type: ignore[attr-defined]
+        role_for(request.user, account) if account is not None else None
+    )
+    return account
+
+
 def current_account(request: HttpRequest) -> Account | None:
-    """The account the console shows, checked through the access helper; None if the
-    user has no account the console may show."""
+    """The account the console shows: the one chosen in the session if the user still
+    has a role there, else their first account; None if they have none."""
     if hasattr(request, "_console_account"):
         return request._console_account  # type: ignore[attr-defined, no-any-return]
     account: Account | None = None
     if getattr(request.user, "is_authenticated", False):
         wanted: Any = request.session.get(SESSION_KEY)
         candidates = [a.pk for a in user_accounts(request)]
-        if wanted in candidates:
-            candidates.remove(wanted)
-            candidates.insert(0, wanted)
-        for pk in candidates:
-            try:
-                account = get_account_for_user(request.user, pk, roles=CONSOLE_ROLES)
-                break
-            except (Http404, PermissionDenied):
-                continue
-    request._console_account = account  # type: ignore[attr-defined]
-    return account
+        if candidates:
+            pk = wanted if wanted in candidates else candidates[0]
+            account = Account.objects.get(pk=pk)
+    return _remember(request, account)
+
+
+def current_role(request: HttpRequest) -> str | None:
+    """The user's role on the current account (superusers: admin), once per request."""
+    current_account(request)
+    return request._console_role  # type: ignore[attr-defined, no-any-return]
 
 
 def switch_account(request: HttpRequest, account_id: int) -> Account:
     """Make `account_id` the current account; 404/403 if the user may not use it."""
-    account = get_account_for_user(request.user, account_id, roles=CONSOLE_ROLES)
+    account = get_account_for_user(request.user, account_id)
     request.session[SESSION_KEY] = account.pk
-    request._console_account = account  # type: ignore[attr-defined]
+    _remember(request, account)
     return account

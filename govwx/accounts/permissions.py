@@ -1,9 +1,11 @@
 """The one permission table: what each staff role may do on an account.
 
-A role is held per account (`Membership`); a department liaison's case permissions
-reach only their own department's cases (enforced where cases are read:
-`desk.services.get_case_for_user` and `cases_for_user`). docs/permissions.md is this
-table in words, and a test keeps the two the same.
+A role is held per account (`Membership`). The roles in DEPARTMENT_SCOPED (the
+department liaison) hold their case permissions for their own department only: they see
+the cases their department leads or assists, and act on those it leads (enforced per
+case in `desk.services`: `get_case_for_user`, `cases_for_user` and each move).
+docs/permissions.md is this table in words, and a test keeps the two the same; another
+test walks every console URL and checks each role against the table.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from .access import current_account
+from .access import current_account, current_role, switch_account, user_accounts
 from .models import Account, Membership
 from .services import role_for
 
@@ -35,7 +37,8 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "rules.view": (_("自动回复：查看规则、试一试"), STAFF),
     "rules.edit": (_("自动回复：新建、修改、删除规则和关注/默认/菜单回复"), frozenset({R.ADMIN, R.OPERATOR, R.EDITOR})),
     "cases.view": (_("诉求：查看诉求（部门联络员仅本部门）"), OFFICE | {R.LIAISON}),
-    "cases.handle": (_("诉求：接收、退回、申请改派、答复、备注、办结（部门联络员仅本部门）"), OFFICE | {R.LIAISON}),
+    "cases.handle": (_("诉求：答复、请群众补充、备注、办结（部门联络员仅本部门主办的）"), OFFICE | {R.LIAISON}),
+    "cases.accept": (_("诉求：接收、退回、申请改派（主办部门的联络员）"), frozenset({R.LIAISON})),
     "cases.route": (_("诉求：转办、协办、延期、催办、关闭"), OFFICE),
     "cases.supervise": (_("诉求：督办"), frozenset({R.ADMIN, R.SUPERVISOR})),
     "cases.export": (_("诉求：导出 CSV、统计"), OFFICE),
@@ -50,11 +53,33 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "workload.view": (_("工作量：按人、按班次统计与导出"), frozenset({R.ADMIN, R.SUPERVISOR})),
 }  # fmt: skip
 
+# Roles whose case permissions reach only their own department's cases.
+DEPARTMENT_SCOPED = frozenset({R.LIAISON})
+
+# The console areas, by the prefix of their permissions' names (docs/permissions.md).
+AREAS: dict[str, Any] = {
+    "home": _("首页"),
+    "alerts": _("提醒"),
+    "messages": _("消息记录"),
+    "rules": _("自动回复"),
+    "cases": _("诉求办理"),
+    "rota": _("值班"),
+    "team": _("团队"),
+    "projects": _("专项工作组"),
+    "channels": _("通知渠道"),
+    "workload": _("工作量"),
+}
+
 
 def role_has(role: str | None, perm: str) -> bool:
     if perm not in PERMISSIONS:
         raise KeyError(f"unknown permission {perm!r}")
     return role is not None and role in PERMISSIONS[perm][1]
+
+
+def perms_for(role: str | None) -> frozenset[str]:
+    """Every permission a role holds (none for no role)."""
+    return frozenset(p for p, (_label, roles) in PERMISSIONS.items() if role in roles)
 
 
 def can(user: Any, account: Account, perm: str) -> bool:
@@ -65,25 +90,41 @@ def can(user: Any, account: Account, perm: str) -> bool:
 def require(user: Any, account: Account, perm: str) -> None:
     """Raise PermissionDenied unless `can(user, account, perm)`: for services."""
     if not can(user, account, perm):
-        raise PermissionDenied(f"没有权限 / not permitted: {perm}")
+        raise denied(perm)
+
+
+def denied(perm: str) -> PermissionDenied:
+    """The refusal for a missing permission, naming what it would allow."""
+    return PermissionDenied(f"没有权限：{PERMISSIONS[perm][0]} / not permitted: {perm}")
 
 
 def console_view(
-    perm: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    perm: str, *, account_of: Callable[..., int | None] | None = None
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """A console page that needs `perm` on the current account: the view is called as
     view(request, account, ...). Not logged in: the login page; no account: the
-    no-account page; a role without `perm`: 403."""
+    no-account page; a role without `perm`: 403.
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    `account_of(**url_kwargs)` names the account a page's object belongs to (a case):
+    when it is another account of the user's, that account becomes the current one, so
+    a link from an alert opens on the right account, with the role held there."""
+    if perm not in PERMISSIONS:
+        raise KeyError(f"unknown permission {perm!r}")
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             account = current_account(request)
             if account is None:
                 return render(request, "console/no_account.html")
-            if not can(request.user, account, perm):
-                raise PermissionDenied(f"没有权限 / not permitted: {perm}")
+            if account_of is not None:
+                wanted = account_of(**kwargs)
+                if wanted is not None and wanted != account.pk:
+                    if wanted in {a.pk for a in user_accounts(request)}:
+                        account = switch_account(request, wanted)
+            if not role_has(current_role(request), perm):
+                raise denied(perm)
             return view(request, account, *args, **kwargs)
 
         wrapped.permission = perm  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Template context for every console page: the accounts the user may switch between."""
+"""Template context for every console page: the accounts the user may switch between,
+the current account and what the user may do there."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from govwx.accounts.access import current_account, user_accounts
+from govwx.accounts.access import current_account, current_role, user_accounts
+from govwx.accounts.permissions import perms_for
 from govwx.team.services import alerts_for
 
 
@@ -19,5 +21,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
     return {
         "console_accounts": lambda: user_accounts(request),
         "current_account": lambda: current_account(request),
+        # The permissions the user's role grants on the current account, for hiding
+        # what they cannot use: {% if "rules.edit" in perms_here %}.
+        "perms_here": lambda: perms_for(current_role(request)),
         "alert_count": lambda: alerts_for(user).count(),
     }

@@ -1,11 +1,10 @@
-"""Console pages: home, message log, login and the account switcher. Thin: resolve the
-current account through the access helpers, query, render."""
+"""Console pages: home, message log, login and the account switcher. Thin: the current
+account and the permission come from `console_view`; query, render."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -13,7 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from govwx.accounts.access import current_account, switch_account
+from govwx.accounts.access import current_role, switch_account
+from govwx.accounts.models import Account
+from govwx.accounts.permissions import console_view, role_has
 from govwx.wechat.models import InboundMessage
 
 from .display import MESSAGE_TYPES, type_label
@@ -31,18 +32,14 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-def _no_account(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/no_account.html")
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
-    latest = list(
-        InboundMessage.objects.filter(account=account).order_by("-received_at", "-id")[:10]
-    )
+@console_view("home.view")
+def home(request: HttpRequest, account: Account) -> HttpResponse:
+    # The latest messages are the message log's: only for those who may read it.
+    latest = []
+    if role_has(current_role(request), "messages.view"):
+        latest = list(
+            InboundMessage.objects.filter(account=account).order_by("-received_at", "-id")[:10]
+        )
     return render(
         request,
         "console/home.html",
@@ -54,11 +51,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def message_log(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("messages.view")
+def message_log(request: HttpRequest, account: Account) -> HttpResponse:
     openid = request.GET.get("openid", "").strip()[:64]
     msg_type = request.GET.get("type", "").strip()
     qs = InboundMessage.objects.filter(account=account)
@@ -88,9 +82,10 @@ def message_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@console_view("home.view")
 @require_POST
-def switch(request: HttpRequest) -> HttpResponse:
+def switch(request: HttpRequest, current: Account) -> HttpResponse:
+    """Any member may switch to another of their accounts (403 for one that is not)."""
     try:
         account_id = int(request.POST.get("account", ""))
     except ValueError:

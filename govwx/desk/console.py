@@ -8,21 +8,15 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from govwx.accounts.access import SESSION_KEY
 from govwx.accounts.models import Account, Membership
-from govwx.accounts.services import accounts_for_user, role_for
 from govwx.lib.privacy import mask as mask
 
 from .models import UNRESOLVED, Case
-
-DESK_ROLES = (Membership.Role.ADMIN, Membership.Role.OPERATOR, Membership.Role.LIAISON,
-              Membership.Role.SUPERVISOR)  # fmt: skip
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]
@@ -39,19 +33,6 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
     @property
     def capped(self) -> bool:
         return self.count > self.COUNT_CAP
-
-
-def desk_account(request: HttpRequest) -> Account | None:
-    """The account the desk pages show: the one chosen in the console if the person has
-    a desk role there, else their first such account."""
-    user = request.user
-    wanted = request.session.get(SESSION_KEY)
-    candidates = list(accounts_for_user(user).order_by("id"))
-    candidates.sort(key=lambda a: a.pk != wanted)
-    for account in candidates:
-        if role_for(user, account) in DESK_ROLES:
-            return account
-    return None
 
 
 def filtered(qs: QuerySet[Case], params: Any, user: Any, account: Account) -> QuerySet[Case]:

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import role_for
 from govwx.team.models import Alert
@@ -81,7 +82,6 @@ TYPE_WORDS = (
 )
 SUMMARIES = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "shortvideo": "[小视频]",
              "location": "[位置]", "link": "[链接]"}  # fmt: skip
-MANAGERS = (Membership.Role.ADMIN, Membership.Role.OPERATOR, Membership.Role.SUPERVISOR)
 
 
 class Conflict(Exception):
@@ -273,27 +273,42 @@ def take_in_pending(limit: int = 500) -> tuple[int, int]:
 
 
 def get_case_for_user(user: Any, case_id: int) -> Case:
-    """Load a case for a person: managers of its account see it; a liaison only if
-    their department leads or assists. Anyone else gets 404 (not even its existence)."""
+    """Load a case for a person whose role on its account has `cases.view`: all of the
+    account's cases, or for a department-scoped role (a liaison) those their department
+    leads or assists. Anyone else gets 404 (not even its existence)."""
     case = Case.objects.select_related("account", "department").filter(pk=case_id).first()
     if case is None or not getattr(user, "is_authenticated", False):
         raise Http404("no such case")
     role = role_for(user, case.account)
-    if role in MANAGERS:
+    if not permissions.role_has(role, "cases.view"):
+        raise Http404("no such case")
+    if role not in permissions.DEPARTMENT_SCOPED:
         return case
-    if role == Membership.Role.LIAISON:
-        dept = _liaison_department(user, case.account)
-        if dept and (case.department_id == dept or case.assisting.filter(pk=dept).exists()):
-            return case
+    dept = _liaison_department(user, case.account)
+    if dept and (case.department_id == dept or case.assisting.filter(pk=dept).exists()):
+        return case
     raise Http404("no such case")
 
 
 def _liaison_department(user: Any, account: Account) -> int | None:
-    """The department a liaison acts for on an account (None for anyone else)."""
+    """The department a department-scoped role (a liaison) acts for on an account
+    (None for anyone else)."""
     m = Membership.objects.filter(user=user, account=account).first()
-    if m is None or m.role != Membership.Role.LIAISON:
+    if m is None or m.role not in permissions.DEPARTMENT_SCOPED:
         return None
     return m.department_id
+
+
+def _require_in_department(actor: Any, case: Case, perm: str, refusal: str) -> None:
+    """`perm` on the case's account and, for a department-scoped role, the case led by
+    their department (a liaison acts only on their own department's cases)."""
+    role = role_for(actor, case.account)
+    if not permissions.role_has(role, perm):
+        raise permissions.denied(perm)
+    if role in permissions.DEPARTMENT_SCOPED and (
+        case.department_id is None or _liaison_department(actor, case.account) != case.department_id
+    ):
+        raise PermissionDenied(refusal)
 
 
 # ------------------------------------------------------------------ moves
@@ -318,8 +333,7 @@ def assign_case(
 ) -> Case:
     """转办: the operations office gives the case to a responsible department (and may
     confirm or correct its type). Allowed while new, reopened or already assigned."""
-    if role_for(actor, case.account) not in MANAGERS:
-        raise PermissionDenied("只有运营人员可以转办 / only the operations office assigns")
+    permissions.require(actor, case.account, "cases.route")
     if department.organisation_id != case.account.organisation_id:
         raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
     movable = (Status.NEW, Status.REOPENED, Status.ASSIGNED)
@@ -359,8 +373,9 @@ def assign_case(
 
 def accept_case(case: Case, *, revision: int, actor: Any) -> Case:
     """The responsible department's liaison takes the case on."""
-    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
-        raise PermissionDenied("只有主办部门联络员可以接收 / only the lead department accepts")
+    _require_in_department(
+        actor, case, "cases.accept", "只有主办部门联络员可以接收 / only the lead department accepts"
+    )
     if case.status != Status.ASSIGNED:
         raise ValidationError(f"当前状态不能接收 / cannot accept a case that is {case.status}")
     return _move(case, revision, actor, "case.accepted", {}, status=Status.IN_PROGRESS)
@@ -369,8 +384,9 @@ def accept_case(case: Case, *, revision: int, actor: Any) -> Case:
 def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
     """退回: the department says the case is not theirs, with a reason; it goes back to
     the operations office. The clock keeps running."""
-    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
-        raise PermissionDenied("只有主办部门联络员可以退回 / only the lead department returns")
+    _require_in_department(
+        actor, case, "cases.accept", "只有主办部门联络员可以退回 / only the lead department returns"
+    )
     if not reason.strip():
         raise ValidationError("退回必须说明理由 / a return needs a reason")
     if case.status not in (Status.ASSIGNED, Status.IN_PROGRESS):
@@ -390,26 +406,15 @@ def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
 MAX_REPLY_BYTES = 1700
 
 
-def _may_handle(actor: Any, case: Case) -> bool:
-    role = role_for(actor, case.account)
-    if role in MANAGERS:
-        return True
-    return (
-        case.department_id is not None
-        and _liaison_department(actor, case.account) == case.department_id
-    )
-
-
 def reply_to_case(
     case: Case, text: str, *, revision: int, actor: Any, ask: bool = False
 ) -> CaseMessage:
     """Answer the citizen. The reply is stored with the case and sent as a customer-service
     message after the commit; outside WeChat's 48-hour window it is held and goes out when
     the follower next writes (see wechat.services.release_held), and the case shows it."""
-    if not _may_handle(actor, case):
-        raise PermissionDenied(
-            "只有运营人员或主办部门可以答复 / only the office or the lead department"
-        )
+    _require_in_department(
+        actor, case, "cases.handle", "只有主办部门可以答复 / only the lead department replies"
+    )
     text = text.strip()
     if not text:
         raise ValidationError("答复不能为空 / the reply is empty")
@@ -461,8 +466,7 @@ def reply_to_case(
 
 def add_note(case: Case, text: str, *, actor: Any) -> CaseMessage:
     """An internal note: seen by staff, never sent."""
-    if not _may_handle(actor, case):
-        raise PermissionDenied("无权在此诉求中记录 / not yours to note")
+    _require_in_department(actor, case, "cases.handle", "无权在此诉求中记录 / not yours to note")
     if not text.strip():
         raise ValidationError("备注不能为空 / the note is empty")
     with transaction.atomic():
@@ -479,10 +483,9 @@ def add_note(case: Case, text: str, *, actor: Any) -> CaseMessage:
 
 def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
     """办结: the matter is dealt with; the citizen's rating comes next."""
-    if not _may_handle(actor, case):
-        raise PermissionDenied(
-            "只有运营人员或主办部门可以办结 / only the office or the lead department"
-        )
+    _require_in_department(
+        actor, case, "cases.handle", "只有主办部门可以办结 / only the lead department resolves"
+    )
     if case.status not in (Status.ANSWERED, Status.IN_PROGRESS, Status.REOPENED):
         raise ValidationError(f"当前状态不能办结 / cannot resolve a case that is {case.status}")
     return _move(
@@ -498,8 +501,7 @@ def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
 
 def close_case(case: Case, *, revision: int, actor: Any) -> Case:
     """关闭: the office closes a resolved case (a satisfied rating closes it by itself)."""
-    if role_for(actor, case.account) not in MANAGERS:
-        raise PermissionDenied("只有运营人员可以关闭诉求 / only the office closes cases")
+    permissions.require(actor, case.account, "cases.route")
     if case.status != Status.RESOLVED:
         raise ValidationError(
             f"只能关闭已办结的诉求 / only a resolved case closes, not {case.status}"
@@ -595,8 +597,7 @@ def _mark(qs: Any, field: str, event: str, now: datetime) -> int:
 
 def extend_case(case: Case, working_days: int, reason: str, *, revision: int, actor: Any) -> Case:
     """延期: once, by the operations office, for at most the type's own time limit."""
-    if role_for(actor, case.account) not in MANAGERS:
-        raise PermissionDenied("只有运营人员可以延期 / only the operations office extends")
+    permissions.require(actor, case.account, "cases.route")
     limit = limits_for(case.account_id, case.case_type)
     if case.extensions >= MAX_EXTENSIONS:
         raise ValidationError("已延期过一次，不能再延期 / a case is extended once at most")
@@ -628,8 +629,7 @@ def extend_case(case: Case, working_days: int, reason: str, *, revision: int, ac
 
 def supervise_case(case: Case, note: str, *, actor: Any) -> Case:
     """督办: a supervisor takes a case under supervision (it stays so)."""
-    if role_for(actor, case.account) not in (Membership.Role.SUPERVISOR, Membership.Role.ADMIN):
-        raise PermissionDenied("只有督办人可以督办 / only a supervisor supervises")
+    permissions.require(actor, case.account, "cases.supervise")
     with transaction.atomic():
         Case.objects.filter(pk=case.pk, supervised_at__isnull=True).update(
             supervised_at=timezone.now()
@@ -641,8 +641,7 @@ def supervise_case(case: Case, note: str, *, actor: Any) -> Case:
 
 def urge_case(case: Case, note: str, *, actor: Any) -> None:
     """催办: a supervisor or the office presses the responsible department."""
-    if role_for(actor, case.account) not in MANAGERS:
-        raise PermissionDenied("无权催办 / not allowed to urge")
+    permissions.require(actor, case.account, "cases.route")
     if case.department_id is None:
         raise ValidationError("尚未转办，无从催办 / not assigned to a department yet")
     with transaction.atomic():
@@ -712,8 +711,12 @@ def rate_case(token: str, score: str, comment: str = "") -> Rating:
 def request_reassign(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
     """改派: the lead department asks the office to reassign; it keeps the case (and the
     clock runs) until the office decides with assign_case."""
-    if case.department_id is None or _liaison_department(actor, case.account) != case.department_id:
-        raise PermissionDenied("只有主办部门联络员可以申请改派 / only the lead department asks")
+    _require_in_department(
+        actor,
+        case,
+        "cases.accept",
+        "只有主办部门联络员可以申请改派 / only the lead department asks",
+    )
     if not reason.strip():
         raise ValidationError("申请改派必须说明理由 / a request needs a reason")
     if case.status not in (Status.ASSIGNED, Status.IN_PROGRESS):
@@ -730,8 +733,7 @@ def request_reassign(case: Case, reason: str, *, revision: int, actor: Any) -> C
 
 def add_assisting(case: Case, department: Department, *, actor: Any) -> Case:
     """协办: another department helps; its liaison then sees and may note the case."""
-    if role_for(actor, case.account) not in MANAGERS:
-        raise PermissionDenied("只有运营人员可以指定协办部门 / only the office adds helpers")
+    permissions.require(actor, case.account, "cases.route")
     if department.organisation_id != case.account.organisation_id:
         raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
     if department.pk == case.department_id:
@@ -780,12 +782,12 @@ def notify_held_replies(limit: int = 200) -> int:
 
 
 def cases_for_user(user: Any, account: Account) -> Any:
-    """The cases of an account a person may see."""
+    """The cases of an account a person may see (as get_case_for_user)."""
     role = role_for(user, account)
     qs = Case.objects.filter(account=account)
-    if role in MANAGERS:
+    if not permissions.role_has(role, "cases.view"):
+        return qs.none()
+    if role not in permissions.DEPARTMENT_SCOPED:
         return qs
-    if role == Membership.Role.LIAISON:
-        dept = _liaison_department(user, account)
-        return qs.filter(Q(department_id=dept) | Q(assisting__id=dept)).distinct()
-    return qs.none()
+    dept = _liaison_department(user, account)
+    return qs.filter(Q(department_id=dept) | Q(assisting__id=dept)).distinct()

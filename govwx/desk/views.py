@@ -1,6 +1,7 @@
 """The desk's pages: the citizen's rating page (no login: a signed link), and the
-console's inbox and case page. Thin: load through the access helpers, call one service,
-render."""
+console's inbox and case page. Thin: `console_view` gives the current account and checks
+the permission, cases load through the access helpers (a liaison: their department's),
+one service call per action, render."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govwx.accounts.models import Department
-from govwx.accounts.services import role_for
+from govwx.accounts.models import Account, Department
+from govwx.accounts.permissions import console_view
 from govwx.workcalendar.services import calendar
 
 from . import services
-from .console import EVENT_LABELS, CappedPaginator, desk_account, filtered, mask, summary
-from .models import CannedReply, CaseType, Rating, Status
+from .console import EVENT_LABELS, CappedPaginator, filtered, mask, summary
+from .models import CannedReply, Case, CaseType, Rating, Status
 
 PAGE_SIZE = 50
 
@@ -63,11 +63,8 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    account = desk_account(request)
-    if account is None:
-        return render(request, "console/no_account.html")
+@console_view("cases.view")
+def case_list(request: HttpRequest, account: Account) -> HttpResponse:
     qs = filtered(
         services.cases_for_user(request.user, account), request.GET, request.user, account
     )
@@ -96,12 +93,9 @@ class _Echo:
         return value
 
 
-@login_required
-def case_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+@console_view("cases.export")
+def case_export(request: HttpRequest, account: Account) -> StreamingHttpResponse | HttpResponse:
     """The inbox's cases (same filters) as CSV, streamed; phone and ID numbers masked."""
-    account = desk_account(request)
-    if account is None:
-        return render(request, "console/no_account.html")
     qs = (
         filtered(services.cases_for_user(request.user, account), request.GET, request.user, account)
         .select_related("department", "rating")
@@ -152,12 +146,9 @@ def case_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
     return response
 
 
-@login_required
-def case_summary(request: HttpRequest) -> HttpResponse:
+@console_view("cases.export")
+def case_summary(request: HttpRequest, account: Account) -> HttpResponse:
     """响应率 · 按时办结率 · 解决率 · 满意率 for a period, overall and per department."""
-    account = desk_account(request)
-    if account is None:
-        return render(request, "console/no_account.html")
     today = timezone.localdate()
     try:
         first = date.fromisoformat(request.GET.get("from") or "")
@@ -199,8 +190,13 @@ def case_summary(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _account_of_case(pk: int) -> int | None:
+    """The account a case belongs to: its page opens on that account."""
+    return Case.objects.filter(pk=pk).values_list("account_id", flat=True).first()
+
+
+@console_view("cases.view", account_of=_account_of_case)
+def case_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     case = services.get_case_for_user(request.user, pk)
     tz = timezone.get_current_timezone()
     today = timezone.localtime().date()
@@ -213,7 +209,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "desk/case_detail.html",
         {
             "case": case,
-            "role": role_for(request.user, case.account),
             "conversation": case.messages.select_related("outbound", "author"),
             "events": [
                 (e, EVENT_LABELS.get(e.name, e.name)) for e in case.events.select_related("actor")
@@ -229,9 +224,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@console_view("cases.handle", account_of=_account_of_case)
 @require_POST
-def case_action(request: HttpRequest, pk: int) -> HttpResponse:
+def case_action(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     case = services.get_case_for_user(request.user, pk)
     action, post = request.POST.get("action", ""), request.POST
     try:

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
@@ -15,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from govwx.accounts.access import current_account
 from govwx.accounts.models import Account
+from govwx.accounts.permissions import console_view
 
 from .forms import RuleForm, TriggerRepliesForm, TryForm
 from .models import Keyword, Reply, Rule
@@ -32,10 +31,6 @@ from .services import (
 
 PAGE_SIZE = 50
 EXTRA_CLICK_ROWS = 3
-
-
-def _no_account(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/no_account.html")
 
 
 def _rule_for(account: Account, pk: int) -> Rule:
@@ -54,11 +49,8 @@ def wire_summary(kind: str, data: dict[str, Any]) -> str:
     return f"[{kind}]"
 
 
-@login_required
-def rule_list(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("rules.view")
+def rule_list(request: HttpRequest, account: Account) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     rules = Rule.objects.filter(account=account)
     if q:
@@ -97,11 +89,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def rule_create(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("rules.edit")
+def rule_create(request: HttpRequest, account: Account) -> HttpResponse:
     form = RuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,11 +105,8 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("rules.edit")
+def rule_edit(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     rule = _rule_for(account, pk)
     if request.method == "POST":
         form = RuleForm(request.POST)
@@ -139,11 +125,8 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("rules.edit")
+def rule_delete(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     rule = _rule_for(account, pk)
     if request.method == "POST":
         name = rule.name
@@ -173,11 +156,8 @@ def _text_replies(text: str) -> list[ReplyInput]:
     return [ReplyInput(Reply.Kind.TEXT, {"content": text})] if text.strip() else []
 
 
-@login_required
-def trigger_replies(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
+@console_view("rules.edit")
+def trigger_replies(request: HttpRequest, account: Account) -> HttpResponse:
     texts, kinds = _trigger_state(account)
     click_keys = sorted(k.removeprefix("click:") for k in kinds if k.startswith("click:"))
     if request.method == "POST":
@@ -249,13 +229,10 @@ def _save_triggers(
     return len(changes)
 
 
-@login_required
-def try_rule(request: HttpRequest) -> HttpResponse:
+@console_view("rules.view")
+def try_rule(request: HttpRequest, account: Account) -> HttpResponse:
     """Which rule answers a message, and with what: the keyword rules, then the default
     reply (the order the inbox pipeline uses for a text message)."""
-    account = current_account(request)
-    if account is None:
-        return _no_account(request)
     form = TryForm(request.GET or None)
     result: dict[str, Any] | None = None
     if form.is_valid():
