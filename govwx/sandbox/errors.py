@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 MESSAGES: dict[int, str] = {
+    -1: "system busy",
     0: "ok",
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
@@ -39,8 +40,10 @@ MESSAGES: dict[int, str] = {
     43004: "require subscribe",
     45015: "response out of time limit or subscription is canceled",
     45047: "out of response count limit",
+    45009: "api freq out of limit",
     46003: "menu no exist",
     47001: "data format error",
+    93000: "invalid webhook url",
 }
 
 

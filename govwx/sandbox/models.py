@@ -110,3 +110,46 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} token of {self.account_id}"
+
+
+class Robot(models.Model):
+    """A WeCom (企业微信) group robot: a group chat and the webhook key that posts into it.
+
+    `delay` and `errcode` are the driver's fault settings: hold every request this many
+    seconds (longer than the caller's timeout makes it time out), and answer this error
+    code instead of posting (0: post normally)."""
+
+    key = models.CharField(_("Webhook key"), max_length=64, unique=True)
+    name = models.CharField(_("群名称"), max_length=64)
+    delay = models.FloatField(_("响应延迟（秒）"), default=0)
+    errcode = models.IntegerField(_("强制返回的错误码"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("企业微信群机器人")
+        verbose_name_plural = _("企业微信群机器人")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RobotMessage(models.Model):
+    """What a robot posted into its group."""
+
+    robot = models.ForeignKey(Robot, on_delete=models.CASCADE, related_name="messages")
+    msg_type = models.CharField(_("消息类型"), max_length=32)
+    content = models.TextField(_("内容"), blank=True)
+    mentioned_list = models.JSONField(default=list)
+    mentioned_mobile_list = models.JSONField(default=list)
+    payload = models.JSONField(_("原始消息"), default=dict)
+    created_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("群机器人消息")
+        verbose_name_plural = _("群机器人消息")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["robot", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.robot_id}: {self.content[:40]}"

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services
+from . import services, wecom
 from .callbacks import UNAVAILABLE
 from .errors import OK, ApiError
-from .models import Account, Entry, Follower
+from .models import Account, Entry, Follower, Robot, RobotMessage
 
 View = Callable[..., HttpResponse]
 ApiView = Callable[..., dict[str, Any]]  # returns WeChat's JSON object
@@ -414,3 +415,82 @@ def phone(request: HttpRequest) -> HttpResponse:
         "customer_service": _("客服消息"),
     }
     return render(request, "sandbox/phone.html", {"strings": strings})
+
+
+# ------------------------------------------------------------------ WeCom group robot
+
+
+@wechat_api("POST", needs_token=False)
+def robot_send(request: HttpRequest) -> dict[str, Any]:
+    wecom.send(request.GET.get("key"), request.body)
+    return OK
+
+
+def robot_json(request: HttpRequest, robot: Robot) -> dict[str, Any]:
+    url = request.build_absolute_uri(reverse("sandbox:robot_send"))
+    return {
+        "key": robot.key,
+        "name": robot.name,
+        "delay": robot.delay,
+        "errcode": robot.errcode,
+        "webhook_url": f"{url}?key={robot.key}",
+    }
+
+
+def robot_message_json(message: RobotMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "msg_type": message.msg_type,
+        "content": message.content,
+        "mentioned_list": message.mentioned_list,
+        "mentioned_mobile_list": message.mentioned_mobile_list,
+        "payload": message.payload,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def get_robot(key: str) -> Robot:
+    robot = Robot.objects.filter(key=key).first()
+    if robot is None:
+        raise NotFound(f"unknown robot key {key}")
+    return robot
+
+
+@driver
+def api_robots(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return json_response({"robots": [robot_json(request, r) for r in Robot.objects.all()]})
+    if request.method != "POST":
+        return _method_not_allowed("GET, POST")
+    robot, created = wecom.register_robot(wecom.clean_robot(_json_body(request)))
+    return json_response(robot_json(request, robot), status=201 if created else 200)
+
+
+@driver
+def api_robot(request: HttpRequest, key: str) -> HttpResponse:
+    return json_response(robot_json(request, get_robot(key)))
+
+
+@driver
+def api_robot_messages(request: HttpRequest, key: str) -> HttpResponse:
+    robot = get_robot(key)
+    after = request.GET.get("after", "0") or "0"
+    if not after.isdigit():
+        raise services.InvalidInput("after must be a message id")
+    found = [
+        robot_message_json(m) for m in robot.messages.filter(id__gt=int(after)).order_by("id")[:500]
+    ]
+    return json_response({"messages": found, "last_id": found[-1]["id"] if found else int(after)})
+
+
+def wecom_group(request: HttpRequest) -> HttpResponse:
+    """A WeCom group chat as its members see it: what the robot posted, with @mentions."""
+    robots = list(Robot.objects.all())
+    chosen = next((r for r in robots if r.key == request.GET.get("robot")), None)
+    chosen = chosen or (robots[0] if robots else None)
+    messages = list(chosen.messages.order_by("-id")[:200])[::-1] if chosen else []
+    return render(
+        request,
+        "sandbox/wecom.html",
+        {"robots": robots, "robot": chosen, "messages": messages},
+    )
