@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import project_views, views
 
 app_name = "desk"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("cases/export.csv", views.case_export, name="export"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/act/", views.case_action, name="act"),
+    path("projects/<int:pk>/link/", project_views.link_case, name="project_link"),
+    path("projects/<int:pk>/unlink/", project_views.unlink_case, name="project_unlink"),
 ]
