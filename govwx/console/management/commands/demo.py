@@ -13,6 +13,8 @@ import os
 import threading
 import time
 import urllib.request
+from datetime import time as clock
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership, Organisation
 from govwx.accounts.services import AccountInput, add_member, create_account
@@ -69,7 +72,58 @@ def seed() -> Account:
         )
         add_member(account, op, Membership.Role.OPERATOR)
         seed_desk(account)
+        seed_team(account, op)
     return account
+
+
+LEADER = ("daiban", "govwx-demo")
+STAFF = [  # username, name, role, title, skills
+    (LEADER[0], "带班领导", Membership.Role.SUPERVISOR, "新闻办副主任", ["policy", "writing"]),
+    ("zhiban2", "值班员二", Membership.Role.OPERATOR, "网评员", ["community", "data"]),
+    ("bianji", "编辑", Membership.Role.EDITOR, "编辑", ["writing", "proofreading", "photography"]),
+    ("shenhe", "审核", Membership.Role.REVIEWER, "审核", ["proofreading", "policy"]),
+]
+
+
+def seed_team(account: Account, operator: Any) -> None:
+    """The office's team: a leader on duty, a second operator, an editor and a
+    reviewer, with their skills (video and design are left missing on purpose)."""
+    from govwx.team.models import StaffProfile
+
+    User = get_user_model()
+    StaffProfile.objects.update_or_create(
+        user=operator, defaults={"title": "值班员", "skills": ["writing", "community"]}
+    )
+    for username, name, role, title, skills in STAFF:
+        user = User.objects.filter(username=username).first() or User.objects.create_user(
+            username, password=LEADER[1], first_name=name
+        )
+        add_member(account, user, role)
+        StaffProfile.objects.update_or_create(
+            user=user, defaults={"title": title, "skills": skills}
+        )
+
+
+def seed_rota(account: Account) -> None:
+    """A 24-hour rota for the demo account from the first of this month, two months
+    long: day and night shifts, and a leader on duty, following the holiday calendar."""
+    from govwx.lib.workdays import CalendarMissing
+    from govwx.team import services as team
+
+    User = get_user_model()
+    rota = team.create_rota("示例市发布 24 小时值班", [account])
+    team.add_pattern(rota, name="白班", start=clock(8), hours=12)
+    team.add_pattern(rota, name="夜班", start=clock(20), hours=12)
+    team.add_pattern(rota, name="带班", start=clock(8), hours=24, layer="leader")
+    first = timezone.localdate().replace(day=1) - timedelta(days=1)
+    people = {
+        "operator": list(User.objects.filter(username__in=[OPERATOR[0], "zhiban2"])),
+        "leader": list(User.objects.filter(username=LEADER[0])),
+    }
+    try:
+        team.generate(rota, first, 62, people)
+    except CalendarMissing:
+        pass  # a year the calendar does not know yet: the rota page says so
 
 
 DEPARTMENTS = {
@@ -160,6 +214,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         fresh = not Account.objects.exists()
         account = seed() if fresh else Account.objects.filter(appid=APPID).first()
+        if fresh and account is not None:
+            seed_rota(account)
         if settings.GOVWX_SANDBOX and account is not None:
             register_in_sandbox(account, base)
         self.stdout.write("")
@@ -167,6 +223,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
             f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]};"
+            f" 带班领导 / leader on duty: {LEADER[0]} / {LEADER[1]};"
             f" 城管局联络员 / liaison: {LIAISON[0]} / {LIAISON[1]})"
         )
         if settings.GOVWX_SANDBOX:
