@@ -3,7 +3,7 @@ and the Excel and .ics exports) and the alerts page behind the bell."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -145,10 +145,29 @@ def _rota_action(request: HttpRequest, rota: Rota) -> None:
         pattern = rota.patterns.filter(pk=post.get("pattern") or 0).first()
         if pattern is not None:
             _done(request, lambda: services.remove_pattern(pattern, actor=user), _("班次已删除"))
+    elif action == "add_shift":
+        _done(request, lambda: _add_shift(request, rota), _("班次已添加"))
     elif action == "generate":
         _done(request, lambda: _generate(request, rota), _("排班已生成"))
     else:
         messages.error(request, _("未知操作"))
+
+
+def _add_shift(request: HttpRequest, rota: Rota) -> None:
+    """A shift by hand: a day, a local start time, hours, a layer and a person."""
+    post = request.POST
+    day, start = parse_date(post.get("day", "") or "x"), parse_time(post.get("start", "") or "x")
+    hours = post.get("hours", "")
+    person = services.staff_of(rota).filter(pk=post.get("person") or 0).first()
+    if day is None or start is None or not hours.isdigit():
+        raise ValidationError(_("请填写日期、开始时间和时长"))
+    if person is None:
+        raise ValidationError(_("请选择本值班表的人员"))
+    starts = timezone.make_aware(datetime.combine(day, start))
+    services.add_shift(
+        rota, person, starts, starts + timedelta(hours=int(hours)),
+        layer=post.get("layer", ""), note=post.get("note", ""), actor=request.user,
+    )  # fmt: skip
 
 
 def _generate(request: HttpRequest, rota: Rota) -> None:

@@ -275,3 +275,22 @@ def test_a_manager_builds_a_rota_in_the_console(
     assert first[col] == "li 20:00–08:00"
     assert rows[2 + 9][2] == "调休上班"  # Saturday 10 October
     assert rows[2 + 7][rows[1].index("空档")]  # 8 October: nobody planned, a gap
+
+
+def test_a_manager_adds_a_shift_by_hand(client: Client, rota: Rota, crew: Any) -> None:
+    client.force_login(crew["boss"])
+    url = f"/team/rotas/{rota.pk}/"
+    extra = {"action": "add_shift", "day": "2026-11-12", "start": "09:00", "hours": "4",
+             "layer": "operator", "person": crew["boss"].pk, "note": "节前加强值守"}  # fmt: skip
+    client.post(url, extra)
+    added = Shift.objects.get(source="edited")
+    assert added.starts_at == datetime(2026, 11, 12, 9, tzinfo=SH) and added.person == crew["boss"]
+    # overlapping with the boss's own new shift, missing fields, an outsider: refused
+    r = client.post(url, extra, follow=True)
+    assert "重叠" in r.content.decode()
+    r = client.post(url, {**extra, "hours": ""}, follow=True)
+    assert "请填写日期、开始时间和时长" in r.content.decode()
+    stranger = type(crew["boss"]).objects.create_user("stranger")
+    r = client.post(url, {**extra, "person": stranger.pk}, follow=True)
+    assert "请选择本值班表的人员" in r.content.decode()
+    assert Shift.objects.filter(source="edited").count() == 1
