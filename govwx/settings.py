@@ -171,6 +171,16 @@ GOVWX_CALLBACK_MAX_BODY = 1024 * 1024
 # How old a process's copy of an account and its rules may get before it is checked.
 GOVWX_RULES_TTL = float(os.environ.get("GOVWX_RULES_TTL", "1.0"))
 
+# Notification channels (notify): e-mail goes through this SMTP server (localhost:25 by
+# default); every send, by any channel, gives up after GOVWX_NOTIFY_TIMEOUT seconds.
+EMAIL_HOST = os.environ.get("GOVWX_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("GOVWX_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("GOVWX_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GOVWX_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("GOVWX_EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("GOVWX_EMAIL_FROM", "govwx@localhost")
+GOVWX_NOTIFY_TIMEOUT = float(os.environ.get("GOVWX_NOTIFY_TIMEOUT", "5"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

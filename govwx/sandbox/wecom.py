@@ -72,9 +72,8 @@ def send(key: str | None, raw: bytes) -> RobotMessage:
         raise ApiError(93000)
     if robot.delay:
         # A slow platform: the caller may give up first. The request is still handled
-        # afterwards, as a real server would.
+        # afterwards, as a real server would (with the settings it arrived under).
         time.sleep(robot.delay)
-        robot.refresh_from_db()
     if robot.errcode:
         raise ApiError(robot.errcode)
     if not raw.strip():
