@@ -19,6 +19,11 @@ class Rota(models.Model):
 
     name = models.CharField(_("名称"), max_length=60)
     accounts = models.ManyToManyField(Account, related_name="rotas", verbose_name=_("公众号"))
+    # the escalation chain: minutes an alert may stay unacknowledged at a level
+    leader_after = models.PositiveSmallIntegerField(_("未确认多少分钟后提醒带班领导"), default=15)
+    supervisor_after = models.PositiveSmallIntegerField(
+        _("带班领导未确认多少分钟后提醒督办人"), default=30
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

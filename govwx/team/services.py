@@ -446,8 +446,10 @@ def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR
 
 # ------------------------------------------------------------------ alerts
 
-# Minutes an alert may stay unacknowledged before it goes one level up the chain.
+# Minutes an alert may stay unacknowledged before it goes one level up the chain, where
+# the account has no rota that says otherwise (Rota.leader_after, supervisor_after).
 ESCALATE_AFTER = {1: 15, 2: 30}
+MIN_ESCALATE = 1
 
 
 def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
@@ -509,27 +511,64 @@ def acknowledge(alert: Alert, user: Any) -> Alert:
     return alert
 
 
+def _chain(account_id: int, cache: dict[int, dict[int, int]]) -> dict[int, int]:
+    """The account's escalation minutes per level: the shortest its rotas set, else
+    ESCALATE_AFTER."""
+    if account_id not in cache:
+        rotas = list(Rota.objects.filter(accounts__id=account_id))
+        cache[account_id] = (
+            {1: min(r.leader_after for r in rotas), 2: min(r.supervisor_after for r in rotas)}
+            if rotas
+            else dict(ESCALATE_AFTER)
+        )
+    return cache[account_id]
+
+
 def escalate(now: datetime | None = None) -> int:
-    """Move unacknowledged alerts one level up after ESCALATE_AFTER minutes; idempotent."""
+    """Move unacknowledged alerts one level up once they have waited their account's
+    minutes at that level (the rota's escalation chain); idempotent."""
     now = now or timezone.now()
     moved = 0
-    for level, minutes in ESCALATE_AFTER.items():
-        due = now - timedelta(minutes=minutes)
-        for alert in (
-            Alert.objects.filter(acknowledged_at__isnull=True, level=level)
-            .filter(
-                models.Q(escalated_at__lte=due)
-                | models.Q(escalated_at__isnull=True, created_at__lte=due)
-            )
-            .select_related("account")
-        ):
-            with transaction.atomic():
-                if Alert.objects.filter(
-                    pk=alert.pk, level=level, acknowledged_at__isnull=True
-                ).update(level=level + 1, escalated_at=now):
-                    alert.recipients.add(*_recipients(alert.account, level + 1, now))
-                    moved += 1
+    chains: dict[int, dict[int, int]] = {}
+    due = now - timedelta(minutes=MIN_ESCALATE)
+    waiting = (
+        Alert.objects.filter(acknowledged_at__isnull=True, level__lt=Alert.Level.SUPERVISOR)
+        .filter(models.Q(escalated_at__lte=due) | models.Q(escalated_at__isnull=True,
+                                                            created_at__lte=due))
+        .select_related("account")
+    )  # fmt: skip
+    for alert in waiting:
+        level = alert.level
+        since = alert.escalated_at or alert.created_at
+        if now - since < timedelta(minutes=_chain(alert.account_id, chains)[level]):
+            continue
+        with transaction.atomic():
+            if Alert.objects.filter(pk=alert.pk, level=level, acknowledged_at__isnull=True).update(
+                level=level + 1, escalated_at=now
+            ):
+                alert.recipients.add(*_recipients(alert.account, level + 1, now))
+                moved += 1
     return moved
+
+
+def set_escalation(
+    rota: Rota, leader_after: int, supervisor_after: int, *, actor: Any = None
+) -> Rota:
+    """The minutes of the rota's escalation chain (1 to 1440 each)."""
+    _require_manager(actor, rota)
+    for value in (leader_after, supervisor_after):
+        if not isinstance(value, int) or not MIN_ESCALATE <= value <= 1440:
+            raise ValidationError(
+                f"升级时间应为 {MIN_ESCALATE}–1440 分钟 / minutes must be {MIN_ESCALATE} to 1440"
+            )
+    with transaction.atomic():
+        Rota.objects.filter(pk=rota.pk).update(
+            leader_after=leader_after, supervisor_after=supervisor_after
+        )
+        record("rota.escalation", actor=actor, rota=rota.pk, leader_after=leader_after,
+               supervisor_after=supervisor_after)  # fmt: skip
+    rota.refresh_from_db()
+    return rota
 
 
 def alerts_for(user: Any) -> Any:

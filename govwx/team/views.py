@@ -147,6 +147,15 @@ def _rota_action(request: HttpRequest, rota: Rota) -> None:
             _done(request, lambda: services.remove_pattern(pattern, actor=user), _("班次已删除"))
     elif action == "add_shift":
         _done(request, lambda: _add_shift(request, rota), _("班次已添加"))
+    elif action == "escalation":
+        a, b = post.get("leader_after", ""), post.get("supervisor_after", "")
+        _done(
+            request,
+            lambda: services.set_escalation(
+                rota, int(a) if a.isdigit() else 0, int(b) if b.isdigit() else 0, actor=user
+            ),
+            _("升级时间已保存"),
+        )
     elif action == "generate":
         _done(request, lambda: _generate(request, rota), _("排班已生成"))
     else:

@@ -4,7 +4,7 @@ leave, handoff notes; the console pages, the print view and the Excel sheet."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -294,3 +294,31 @@ def test_a_manager_adds_a_shift_by_hand(client: Client, rota: Rota, crew: Any) -
     r = client.post(url, {**extra, "person": stranger.pk}, follow=True)
     assert "请选择本值班表的人员" in r.content.decode()
     assert Shift.objects.filter(source="edited").count() == 1
+
+
+def test_the_escalation_minutes_are_the_rotas(
+    client: Client, rota: Rota, crew: Any, account: Account
+) -> None:
+    client.force_login(crew["boss"])
+    url = f"/team/rotas/{rota.pk}/"
+    r = client.post(url, {"action": "escalation", "leader_after": "0",
+                          "supervisor_after": "10"}, follow=True)  # fmt: skip
+    assert "升级时间应为" in r.content.decode()
+    client.post(url, {"action": "escalation", "leader_after": "5", "supervisor_after": "10"})
+    rota.refresh_from_db()
+    assert (rota.leader_after, rota.supervisor_after) == (5, 10)
+    client.force_login(crew["zhang"])  # an operator cannot change it
+    client.post(url, {"action": "escalation", "leader_after": "60", "supervisor_after": "60"})
+    rota.refresh_from_db()
+    assert (rota.leader_after, rota.supervisor_after) == (5, 10)
+    at = datetime(2026, 11, 3, 3, tzinfo=SH)
+    alert = services.raise_alert(account, "new_case", "case:1", "新诉求 #1", at=at)
+    assert alert is not None
+    assert [u.username for u in alert.recipients.all()] == ["zhang"]  # on duty 00–08
+    assert services.escalate(at + timedelta(minutes=4)) == 0
+    assert services.escalate(at + timedelta(minutes=5)) == 1  # to the leader on duty
+    assert services.escalate(at + timedelta(minutes=14)) == 0
+    assert services.escalate(at + timedelta(minutes=15)) == 1  # to the supervisors
+    alert.refresh_from_db()
+    assert alert.level == 3
+    assert {u.username for u in alert.recipients.all()} == {"zhang", "chief", "boss"}
