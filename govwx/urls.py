@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("wx/", include("govwx.inbox.urls")),
     path("desk/", include("govwx.desk.urls")),
+    path("team/channels/", include("govwx.notify.urls")),
     path("team/", include("govwx.team.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -32,6 +32,8 @@ class Channel(models.Model):
     last_ok_at = models.DateTimeField(_("最近成功"), null=True, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
     last_error_at = models.DateTimeField(_("最近出错"), null=True, blank=True)
+    # The first failed attempt since the last success; cleared by a success.
+    failing_since = models.DateTimeField(_("出错起始"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知渠道")

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -308,7 +309,9 @@ def attempt(delivery_id: int, now: datetime | None = None) -> str:
             next_attempt_at=next_at if again else delivery.next_attempt_at,
             last_error=error,
         )
-        Channel.objects.filter(pk=channel.pk).update(last_error=error, last_error_at=now)
+        Channel.objects.filter(pk=channel.pk).update(
+            last_error=error, last_error_at=now, failing_since=Coalesce("failing_since", Value(now))
+        )
         if not again:
             return "failed"
         from django_tasks import task_backends
@@ -322,7 +325,7 @@ def attempt(delivery_id: int, now: datetime | None = None) -> str:
     Delivery.objects.filter(pk=delivery_id).update(
         status=Delivery.Status.SENT, sent_at=now, last_error=""
     )
-    Channel.objects.filter(pk=channel.pk).update(last_ok_at=now)
+    Channel.objects.filter(pk=channel.pk).update(last_ok_at=now, failing_since=None)
     return "sent"
 
 
@@ -367,23 +370,17 @@ def send_test(channel: Channel, *, actor: Any) -> Delivery:
 
 
 def failing(account: Account) -> list[Channel]:
-    """The account's enabled channels in trouble: the last attempt failed, a delivery
-    failed for good since the last success, or a send was cut off mid-way (stuck in
-    `sending`)."""
-    now = timezone.now()
-    since_ok = Q(last_ok_at__isnull=True) | Q(deliveries__last_attempt_at__gt=F("last_ok_at"))
+    """The account's enabled channels in trouble: an attempt failed since the last
+    success (the last delivery failed, is being retried, or failed for good), or a send
+    was cut off mid-way and left `sending`."""
+    stuck = Delivery.objects.filter(
+        channel=OuterRef("pk"),
+        status=Delivery.Status.SENDING,
+        last_attempt_at__lt=timezone.now() - STUCK_AFTER,
+    )
     return list(
         Channel.objects.filter(account=account, enabled=True)
-        .filter(
-            Q(last_error_at__isnull=False, last_ok_at__isnull=True)
-            | Q(last_error_at__gt=F("last_ok_at"))
-            | (Q(deliveries__status=Delivery.Status.FAILED) & since_ok)
-            | Q(
-                deliveries__status=Delivery.Status.SENDING,
-                deliveries__last_attempt_at__lt=now - STUCK_AFTER,
-            )
-        )
-        .distinct()
+        .filter(Q(failing_since__isnull=False) | Exists(stuck))
         .order_by("id")
     )
 
