@@ -14,12 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govwx.accounts.permissions import console_view
+from govwx.team.models import Project
 from govwx.team.people import get_project_for_user
 
 from . import projects
 from .models import Case
 
 CASE_NUMBER = re.compile(r"^\s*#?\s*(\d{1,12})\s*$")
+
+
+def _project_account(pk: int, **_: Any) -> int | None:
+    return Project.objects.filter(pk=pk).values_list("account_id", flat=True).first()
 
 
 def _case_of(account: Any, number: str) -> Case:
@@ -36,7 +41,7 @@ def _case_of(account: Any, number: str) -> Case:
 
 
 @require_POST
-@console_view("projects.manage")
+@console_view("projects.manage", account_of=_project_account)
 def link_case(request: HttpRequest, account: Any, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, account, pk)
     try:
@@ -50,7 +55,7 @@ def link_case(request: HttpRequest, account: Any, pk: int) -> HttpResponse:
 
 
 @require_POST
-@console_view("projects.manage")
+@console_view("projects.manage", account_of=_project_account)
 def unlink_case(request: HttpRequest, account: Any, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, account, pk)
     try:

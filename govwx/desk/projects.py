@@ -29,7 +29,7 @@ PROJECT_EVENT_LABELS = {
 
 
 def _check(case: Case, project: Project, actor: Any) -> None:
-    permissions.require(actor, case.account, "projects.manage")
+    permissions.require(actor, project.account, "projects.manage")
     if project.account_id != case.account_id:
         raise ValidationError(
             "诉求与专项工作组不属于同一个公众号 / the case and the project are of different accounts"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govwx.accounts import permissions
+from govwx.accounts.access import current_role
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import console_view
 from govwx.lib.privacy import mask
@@ -41,6 +42,16 @@ def _date(value: str, label: str) -> date | None:
                 ]
             }
         ) from exc
+
+
+def _can(request: HttpRequest, perm: str) -> bool:
+    """Whether the person's role on the current account grants `perm` (no query)."""
+    return permissions.role_has(current_role(request), perm)
+
+
+def _project_account(pk: int, **_: Any) -> int | None:
+    """The account a project belongs to, so a link opens on that account."""
+    return Project.objects.filter(pk=pk).values_list("account_id", flat=True).first()
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -86,7 +97,7 @@ def team_page(request: HttpRequest, account: Account) -> HttpResponse:
             ],
             "missing": [SKILL_LABELS[s] for s in gaps.missing],
             "single": [(SKILL_LABELS[s], u) for s, u in gaps.single.items()],
-            "can_manage": permissions.can(request.user, account, "team.manage"),
+            "can_manage": _can(request, "team.manage"),
         },
     )
 
@@ -160,7 +171,7 @@ def project_list(request: HttpRequest, account: Account) -> HttpResponse:
                 reverse=True,
             ),
             "today": timezone.localdate(),
-            "can_manage": permissions.can(request.user, account, "projects.manage"),
+            "can_manage": _can(request, "projects.manage"),
         },
     )
 
@@ -247,7 +258,7 @@ def _create(request: HttpRequest, account: Account, data: Any, chosen: list[str]
     )
 
 
-@console_view("projects.view")
+@console_view("projects.view", account_of=_project_account)
 def project_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     project = people.get_project_for_user(request.user, account, pk)
     members = list(project.members.order_by("username", "id"))
@@ -268,11 +279,10 @@ def project_detail(request: HttpRequest, account: Account, pk: int) -> HttpRespo
     today = timezone.localdate()
     deliverables = list(project.deliverables.select_related("owner"))
     cases = [
-        {"case": c, "subject": mask(c.subject)}
-        for c in project.cases.order_by("-opened_at", "-id")
+        {"case": c, "subject": mask(c.subject)} for c in project.cases.order_by("-opened_at", "-id")
     ]
     archived = project.status == Project.Status.ARCHIVED
-    can_manage = not archived and people.may_manage(request.user, project)
+    can_manage = not archived and _can(request, "projects.manage")
     return render(
         request,
         "team/project_detail.html",
@@ -287,7 +297,7 @@ def project_detail(request: HttpRequest, account: Account, pk: int) -> HttpRespo
             "now": timezone.now(),
             "archived": archived,
             "can_manage": can_manage,
-            "can_deliver": not archived and people.may_manage_deliverables(request.user, project),
+            "can_deliver": not archived and (can_manage or project.lead_id == request.user.pk),
             "others": [u for u in people.staff_of(account) if u.pk not in member_ids]
             if can_manage
             else [],
@@ -296,7 +306,7 @@ def project_detail(request: HttpRequest, account: Account, pk: int) -> HttpRespo
 
 
 @require_POST
-@console_view("projects.view")
+@console_view("projects.view", account_of=_project_account)
 def project_act(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     """One write on a project; the service checks who may do it (403 otherwise)."""
     project = people.get_project_for_user(request.user, account, pk)

@@ -213,13 +213,13 @@ def test_the_team_page_shows_members_matrix_and_gaps(
         "", "single", "single", "single", "single", "missing", "", "missing",
     ]  # fmt: skip
     assert f'href="/team/people/{staff["photo"].pk}/"' in body  # an admin may edit skills
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get("/team/")
     for i in range(3):
         user = get_user_model().objects.create_user(f"extra{i}")
         add_member(account, user, "operator")
         people.set_profile(account, user, skills=["data"], actor=staff["admin"])
-    with django_assert_num_queries(9):  # more people, the same queries
+    with django_assert_num_queries(8):  # more people, the same queries
         client.get("/team/")
 
 
