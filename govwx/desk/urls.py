@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import project_views, views
+from . import project_views, views, workload_views
 
 app_name = "desk"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("cases/export.csv", views.case_export, name="export"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/act/", views.case_action, name="act"),
+    path("workload/", workload_views.workload_page, name="workload"),
+    path("workload/export.csv", workload_views.workload_csv, name="workload_csv"),
+    path("workload/export.xlsx", workload_views.workload_xlsx, name="workload_xlsx"),
     path("projects/<int:pk>/link/", project_views.link_case, name="project_link"),
     path("projects/<int:pk>/unlink/", project_views.unlink_case, name="project_unlink"),
 ]
