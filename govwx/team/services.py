@@ -18,9 +18,10 @@ from django.utils import timezone
 from govwx.accounts.models import Membership
 from govwx.accounts.permissions import can
 from govwx.accounts.services import record
+from govwx.notify.services import enqueue
 from govwx.workcalendar.services import calendar
 
-from .models import Alert, HandoffNote, Layer, Rota, Shift, ShiftPattern
+from .models import Alert, HandoffNote, Layer, Rota, Shift, ShiftPattern, StaffProfile
 
 
 def _tz() -> ZoneInfo:
@@ -494,7 +495,9 @@ def raise_alert(
                 link=link,
                 created_at=at,
             )
-            alert.recipients.set(_recipients(account, Alert.Level.OPERATOR, at))
+            people = _recipients(account, Alert.Level.OPERATOR, at)
+            alert.recipients.set(people)
+            _notify_channels(alert, Alert.Level.OPERATOR, people)
     except IntegrityError:
         return None
     return alert
@@ -546,7 +549,9 @@ def escalate(now: datetime | None = None) -> int:
             if Alert.objects.filter(pk=alert.pk, level=level, acknowledged_at__isnull=True).update(
                 level=level + 1, escalated_at=now
             ):
-                alert.recipients.add(*_recipients(alert.account, level + 1, now))
+                people = _recipients(alert.account, level + 1, now)
+                alert.recipients.add(*people)
+                _notify_channels(alert, level + 1, people)
                 moved += 1
     return moved
 
@@ -627,3 +632,21 @@ def check_gaps(now: datetime | None = None) -> int:
                 ):
                     raised += 1
     return raised
+
+
+def _notify_channels(alert: Alert, level: int, people: Sequence[Any]) -> None:
+    """The alert through the account's notification channels (e-mail, webhook, WeCom
+    group robot), once per alert and level, @-mentioning its recipients by the phone of
+    their staff profile. Sent after commit, in the background (notify.services)."""
+    phones = StaffProfile.objects.filter(user__in=[p.pk for p in people]).exclude(phone="")
+    title = f"【{alert.account.name}】{alert.get_kind_display()}"
+    if level > Alert.Level.OPERATOR:
+        title += f"（升级至{Alert.Level(level).label}）"
+    enqueue(
+        alert.account,
+        f"alert:{alert.pk}:{level}",
+        title,
+        alert.text,
+        link=alert.link,
+        mentions=list(phones.order_by("user_id").values_list("phone", flat=True)),
+    )
