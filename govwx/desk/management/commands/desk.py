@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from govwx.desk.services import notify_held_replies, sweep, take_in_pending
+from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
 from govwx.wechat.services import release_held
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             done, failed = take_in_pending()
             done += release_held() + notify_held_replies()
             escalate()
+            deliver_due()  # alerts through the notification channels, retries when due
             if time.monotonic() - last_sweep >= SWEEP_EVERY:
                 sweep()
                 check_gaps()
