@@ -1,0 +1,316 @@
+"""Every role against every console page, per the permission table.
+
+The pages are not listed here: the test walks the URL resolver (govwx.urls), so a page
+added tomorrow is tested tomorrow. Every console page must carry a permission
+(`console_view` sets `view.permission`); then, for a person of each role on the account
+(and a superuser), the page answers 200 (a GET) or a redirect (a POST-only page, with a
+valid POST) when the role has the permission, and 403 when it does not — and a refused
+POST changes nothing. Pages whose URL names an object get one from the world below
+(ARGS); a page with URL arguments that ARGS does not know fails the build until it is
+added, as does a POST-only page missing from POSTS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.db.models import Sum
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from govwx.accounts.models import Account, Department, Membership
+from govwx.accounts.permissions import PERMISSIONS, role_has
+from govwx.desk.models import Case, Status
+from govwx.notify.models import Channel
+from govwx.replies.models import Rule
+from govwx.replies.services import KeywordInput, ReplyInput, RuleInput, create_rule
+from govwx.team.models import Alert, Project, Rota, Shift, ShiftPattern
+
+from .staff import NOW, make_staff, open_case
+
+ROLES = [*Membership.Role.values, "superuser"]  # a superuser is an admin everywhere
+
+# URLs that are not pages of an account's console, so carry no permission: the login,
+# the language switch, the Django admin, WeChat's callback, the sandbox (the simulated
+# platform), and the citizen's rating page (a signed link, no login).
+NOT_CONSOLE_NAMES = {"console:login", "console:logout", "set_language", "desk:rate"}
+NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox"}
+
+# Pages another engineer has not finished, skipped by name until they are. Keep it
+# short, and empty when nothing is in progress.
+PENDING: set[str] = set()
+
+
+# ------------------------------------------------------------------ the URL walk
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # namespaced: "desk:case"
+    namespace: str
+    route: str
+    view: Callable[..., Any]
+    params: tuple[str, ...]
+
+    @property
+    def permission(self) -> str | None:
+        return getattr(self.view, "permission", None)
+
+
+def _params(pattern: Any) -> list[str]:
+    converters = getattr(pattern, "converters", None)
+    if converters is not None:
+        return list(converters)
+    return list(pattern.regex.groupindex)
+
+
+def all_pages() -> list[Page]:
+    pages: list[Page] = []
+
+    def walk(patterns: Any, route: str, namespace: str, params: list[str]) -> None:
+        for p in patterns:
+            here = params + _params(p.pattern)
+            if isinstance(p, URLResolver):
+                ns = namespace
+                if p.namespace:
+                    ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+                walk(p.url_patterns, route + str(p.pattern), ns, here)
+            elif isinstance(p, URLPattern):
+                name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+                page = Page(name, namespace, route + str(p.pattern), p.callback, tuple(here))
+                pages.append(page)
+
+    walk(get_resolver("govwx.urls").url_patterns, "/", "", [])
+    return pages
+
+
+def is_console(page: Page) -> bool:
+    return (
+        page.name not in NOT_CONSOLE_NAMES
+        and page.namespace.split(":")[0] not in NOT_CONSOLE_NAMESPACES
+    )
+
+
+CONSOLE_PAGES = [p for p in all_pages() if is_console(p)]
+
+
+def test_the_walk_finds_the_console() -> None:
+    names = {p.name for p in CONSOLE_PAGES}
+    assert {"console:home", "replies:edit", "desk:cases", "desk:case", "desk:act"} <= names
+    every = {p.name for p in all_pages()}
+    assert NOT_CONSOLE_NAMES <= every  # no stale exemption
+    assert not {p.name for p in all_pages() if p.name.startswith("admin:")} & names
+
+
+def test_every_console_page_has_a_permission() -> None:
+    missing = [
+        f"{p.route} ({p.name or 'unnamed'})"
+        for p in CONSOLE_PAGES
+        if p.name not in PENDING and p.permission not in PERMISSIONS
+    ]
+    assert missing == [], "console pages without @console_view(perm): " + ", ".join(missing)
+
+
+# ------------------------------------------------------------------ the world
+
+
+@dataclass
+class World:
+    account: Account
+    depts: dict[str, Department]
+    users: dict[str, Any]
+    case: Case
+    rule: Rule
+    rota: Rota
+    shift: Shift
+    project: Project
+    channel: Channel
+    alerts: dict[int, Alert] = field(default_factory=dict)
+
+    def alert_for(self, user: Any) -> Alert:
+        """An alert addressed to `user` (acknowledging needs one of their own)."""
+        if user.pk not in self.alerts:
+            alert = Alert.objects.create(
+                account=self.account,
+                kind=Alert.Kind.NEW_CASE,
+                text="新诉求",
+                subject=f"test:{user.pk}",
+                created_at=NOW,
+            )
+            alert.recipients.add(user)
+            self.alerts[user.pk] = alert
+        return self.alerts[user.pk]
+
+
+@pytest.fixture
+def world(account: Account, django_user_model: Any) -> Any:
+    with time_machine.travel(NOW, tick=True):
+        users, depts = make_staff(account, django_user_model)
+        case = open_case(account, "o-role")
+        Case.objects.filter(pk=case.pk).update(status=Status.ASSIGNED, department=depts["人社"])
+        case.refresh_from_db()
+        rule = create_rule(
+            account,
+            RuleInput(
+                name="社保",
+                keywords=[KeywordInput("社保")],
+                replies=[ReplyInput("text", {"content": "社保答复"})],
+            ),
+        )
+        rota = Rota.objects.create(name="值班表")
+        rota.accounts.add(account)
+        pattern = ShiftPattern.objects.create(rota=rota, name="白班", start=NOW.time(), hours=8)
+        shift = Shift.objects.create(
+            rota=rota,
+            pattern=pattern,
+            layer=pattern.layer,
+            person=users["operator"],
+            starts_at=NOW + timedelta(days=1),
+            ends_at=NOW + timedelta(days=1, hours=8),
+        )
+        project = Project.objects.create(
+            account=account,
+            name="防汛宣传",
+            lead=users["admin"],
+            starts_on=date(2026, 11, 1),
+            due_on=date(2026, 11, 30),
+        )
+        channel = Channel.objects.create(
+            account=account,
+            kind=Channel.Kind.WEBHOOK,
+            name="值班群",
+            target="http://127.0.0.1:9/hook",  # nothing listens: a test send fails fast
+        )
+        yield World(account, depts, users, case, rule, rota, shift, project, channel)
+
+
+# URL arguments of the pages that name an object: (world, user) -> kwargs.
+Args = Callable[[World, Any], dict[str, Any]]
+ARGS: dict[str, Args] = {
+    "replies:edit": lambda w, u: {"pk": w.rule.pk},
+    "replies:delete": lambda w, u: {"pk": w.rule.pk},  # GET: the confirmation page
+    "desk:case": lambda w, u: {"pk": w.case.pk},
+    "desk:act": lambda w, u: {"pk": w.case.pk},
+    "desk:project_link": lambda w, u: {"pk": w.project.pk},
+    "desk:project_unlink": lambda w, u: {"pk": w.project.pk},
+    "team:rota": lambda w, u: {"pk": w.rota.pk},
+    "team:rota_print": lambda w, u: {"pk": w.rota.pk},
+    "team:rota_xlsx": lambda w, u: {"pk": w.rota.pk},
+    "team:rota_ics": lambda w, u: {"pk": w.rota.pk},
+    "team:shift": lambda w, u: {"pk": w.rota.pk, "shift_pk": w.shift.pk},
+    "team:ack": lambda w, u: {"pk": w.alert_for(u).pk},
+    "team:profile": lambda w, u: {"user_id": w.users["operator"].pk},
+    "team:project": lambda w, u: {"pk": w.project.pk},
+    "team:project_act": lambda w, u: {"pk": w.project.pk},
+    "notify:edit": lambda w, u: {"pk": w.channel.pk},
+    "notify:enable": lambda w, u: {"pk": w.channel.pk},
+    "notify:test": lambda w, u: {"pk": w.channel.pk},
+}
+
+# POST-only pages and a valid POST for each: (world, user) -> form data.
+POSTS: dict[str, Args] = {
+    "console:switch": lambda w, u: {"account": w.account.pk},
+    "desk:act": lambda w, u: {"action": "note", "text": "已电话联系", "revision": w.case.revision},
+    "desk:project_link": lambda w, u: {"case": w.case.pk},
+    "desk:project_unlink": lambda w, u: {"case": w.case.pk},
+    "team:ack": lambda w, u: {},
+    # The door only: an unknown action gets the page's message and a redirect. What
+    # each role may do on a project is checked by the projects' services and tests.
+    "team:project_act": lambda w, u: {"action": "-"},
+    "notify:create": lambda w, u: {
+        "kind": "email",
+        "name": f"邮件-{u.pk}",
+        "target": "duty@example.gov.cn",
+    },
+    "notify:enable": lambda w, u: {"enabled": "1"},
+    "notify:test": lambda w, u: {},
+}
+
+# Query strings a GET page needs to answer 200.
+QUERIES: dict[str, dict[str, str]] = {
+    "desk:workload_csv": {"table": "people"},
+}
+
+
+def test_the_explicit_lists_cover_every_page_they_must() -> None:
+    pages = {p.name: p for p in CONSOLE_PAGES}
+    with_args = {p.name for p in CONSOLE_PAGES if p.params and p.name not in PENDING}
+    assert with_args - set(ARGS) == set(), "pages with URL arguments: add them to ARGS"
+    for listed in (ARGS, POSTS, QUERIES):
+        assert set(listed) <= set(pages), f"stale names: {set(listed) - set(pages)}"
+    assert PENDING <= set(pages), "a finished page is still PENDING"
+
+
+def fingerprint() -> tuple[int, ...]:
+    """Rows of every govwx table, and every case's revision: what a refusal must leave."""
+    counts = [
+        model._default_manager.count()
+        for model in apps.get_models()
+        if model.__module__.startswith("govwx.")
+    ]
+    revisions = Case.objects.aggregate(n=Sum("revision"))["n"] or 0
+    acked = Alert.objects.filter(acknowledged_at__isnull=False).count()
+    return (*counts, revisions, acked)
+
+
+def _request(client: Client, page: Page, w: World, user: Any) -> Any:
+    kwargs = ARGS[page.name](w, user) if page.name in ARGS else {}
+    url = reverse(page.name, kwargs=kwargs)
+    if page.name in POSTS:
+        return client.post(url, POSTS[page.name](w, user))
+    return client.get(url, QUERIES.get(page.name, {}))
+
+
+PERMISSIONED = [p for p in CONSOLE_PAGES if p.name not in PENDING and p.permission]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", PERMISSIONED, ids=[p.name for p in PERMISSIONED])
+def test_each_role_on_the_page(page: Page, world: World, django_user_model: Any) -> None:
+    """The page answers each role as the table says; anonymous: the login page; a
+    person with no account: the no-account page."""
+    perm = page.permission
+    assert perm is not None
+    with time_machine.travel(NOW, tick=True):
+        root = world.users["superuser"]  # whose objects the URL names, for strangers
+        r = _request(Client(), page, world, root)
+        assert r.status_code == 302 and r["Location"].startswith("/login/"), page.name
+        for role in ROLES:
+            user = world.users[role]
+            client = Client()
+            client.force_login(user)
+            before = fingerprint()
+            r = _request(client, page, world, user)
+            granted = role_has(Membership.Role.ADMIN if role == "superuser" else role, perm)
+            where = f"{page.name} ({perm}) as {role}"
+            if not granted:
+                assert r.status_code == 403, f"{where}: {r.status_code}, expected 403"
+                assert fingerprint() == before, f"{where}: a refusal changed something"
+            elif page.name in POSTS:
+                assert r.status_code == 302, f"{where}: {r.status_code}, expected a redirect"
+            else:
+                assert r.status_code == 200, f"{where}: {r.status_code}, expected 200"
+        client = Client()  # a person with no role anywhere: the no-account page
+        client.force_login(django_user_model.objects.create_user("r-nobody"))
+        r = _request(client, page, world, root)
+        assert r.status_code == 200, page.name
+        assert "console/no_account.html" in [t.name for t in r.templates], page.name
+
+
+def test_get_only_pages_are_not_post_only(world: World) -> None:
+    """A POST-only page missing from POSTS would answer a GET with 405: catch it here,
+    not as a confusing failure above."""
+    client = Client()
+    client.force_login(world.users["superuser"])
+    with time_machine.travel(NOW, tick=True):
+        for page in PERMISSIONED:
+            if page.name in POSTS:
+                continue
+            r = _request(client, page, world, world.users["superuser"])
+            assert r.status_code != 405, f"{page.name} is POST-only: add it to POSTS"
