@@ -60,7 +60,9 @@ def is_staff_of(user: Any, account: Account) -> bool:
     return (
         user is not None
         and getattr(user, "pk", None) is not None
-        and Membership.objects.filter(account=account, user_id=user.pk).exists()
+        and Membership.objects.filter(
+            account=account, user_id=user.pk, user__is_active=True
+        ).exists()
     )
 
 

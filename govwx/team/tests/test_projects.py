@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from govwx.accounts.models import Account, AuditEvent
+from govwx.accounts.services import add_member
 from govwx.team import people
 from govwx.team.models import Deliverable, Project
 
@@ -425,3 +426,28 @@ def test_another_accounts_project_is_404(
     client.logout()
     r = client.get(f"/team/projects/{project.pk}/")
     assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+def test_a_link_to_a_project_opens_on_its_account(
+    client: Client, account: Account, other_account: Account, staff: dict[str, Any]
+) -> None:
+    """A person on two accounts, looking at the other one, follows a link to a project
+    (from an alert, say): the page switches to the project's account."""
+    project = new_project(account, staff)
+    add_member(other_account, staff["leader"], "supervisor")
+    client.force_login(staff["leader"])
+    client.post("/account/switch/", {"account": other_account.pk, "next": "/team/"})
+    assert client.get("/team/projects/").context["account"] == other_account
+    r = client.get(f"/team/projects/{project.pk}/")
+    assert r.status_code == 200 and r.context["project"] == project
+    assert client.get("/team/projects/").context["account"] == account
+
+
+def test_a_person_who_left_cannot_lead_or_join(account: Account, staff: dict[str, Any]) -> None:
+    staff["photo"].is_active = False
+    staff["photo"].save()
+    before = state()
+    with pytest.raises(ValidationError, match="负责人 photo 不是本公众号的工作人员"):
+        new_project(account, staff, lead=staff["photo"], members=[])
+    assert state() == before
+    assert staff["photo"] not in people.suggest_members(account, ["video"]).members
