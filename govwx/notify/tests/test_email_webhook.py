@@ -172,3 +172,17 @@ def test_a_disabled_channel_gets_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         assert enqueue(account, "alert:1:1", "新诉求", "x") == []
     assert Delivery.objects.count() == 0 and hook.calls == []
+
+
+def test_desk_run_sends_what_is_due(
+    account: Account, account_admin: Any, hook: Hook, cache_table: None
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_channel(account, account_admin, "webhook", hook.url)
+    enqueue(account, "alert:1:1", "新诉求", "x")  # stored; the on-commit task never ran here
+    call_command("desk", "run", "--once", stdout=StringIO())
+    assert Delivery.objects.get().status == "sent"
+    assert len(hook.calls) == 1
