@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, AuditEvent, Department, Membership, Organisation
+from .services import record
 
 SECRET_FIELDS = ("app_secret", "token", "aes_key")
 
@@ -76,8 +77,59 @@ class AccountAdminForm(forms.ModelForm):
         return data
 
 
+class MembershipForm(forms.ModelForm):
+    """A role as `services.add_member` gives it: a department liaison needs a department
+    of the account's organisation; the other roles act for no department."""
+
+    class Meta:
+        model = Membership
+        fields = ("user", "account", "role", "department")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        account = data.get("account")
+        if account is None and self.instance.account_id:  # in the account's inline
+            account = self.instance.account
+        department = data.get("department")
+        if data.get("role") != Membership.Role.LIAISON:
+            data["department"] = None
+        elif department is None:
+            self.add_error("department", "部门联络员必须指定部门 / a liaison needs a department")
+        elif account is not None and department.organisation_id != account.organisation_id:
+            self.add_error(
+                "department",
+                "部门不属于该公众号的主办组织 / the department is not of the account's "
+                "organisation",
+            )
+        return data
+
+
+def _saved(request: Any, membership: Membership) -> None:
+    record(
+        "membership.saved",
+        account=membership.account,
+        actor=request.user,
+        user=membership.user_id,
+        role=membership.role,
+        department=membership.department_id,
+        via="admin",
+    )
+
+
+def _removed(request: Any, membership: Membership) -> None:
+    record(
+        "membership.removed",
+        account=membership.account,
+        actor=request.user,
+        user=membership.user_id,
+        role=membership.role,
+        via="admin",
+    )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ("user",)
     fields = ("user", "role", "department")
@@ -93,14 +145,40 @@ class AccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organisation",)
     inlines = [MembershipInline]
 
+    def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:  # roles changed here are audited as elsewhere
+            for membership in formset.new_objects:
+                _saved(request, membership)
+            for membership, _fields in formset.changed_objects:
+                _saved(request, membership)
+            for membership in formset.deleted_objects:
+                _removed(request, membership)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "account", "role", "created_at")
+    """Roles (docs/permissions.md): validated and audited as `services.add_member`."""
+
+    form = MembershipForm
+    list_display = ("user", "account", "role", "department", "created_at")
     list_filter = ("role",)
     search_fields = ("user__username", "account__name", "account__appid")
-    autocomplete_fields = ("user", "account")
-    list_select_related = ("user", "account")
+    autocomplete_fields = ("user", "account", "department")
+    list_select_related = ("user", "account", "department")
+
+    def save_model(self, request: Any, obj: Membership, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _saved(request, obj)
+
+    def delete_model(self, request: Any, obj: Membership) -> None:
+        _removed(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        for membership in queryset.select_related("account"):
+            _removed(request, membership)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(AuditEvent)
