@@ -77,11 +77,6 @@ def clean_skills(skills: Iterable[str]) -> list[str]:
     return [s for s in Skill.values if s in wanted]
 
 
-def skills_of(user: Any) -> list[str]:
-    profile = StaffProfile.objects.filter(user_id=user.pk).first()
-    return list(profile.skills) if profile else []
-
-
 def set_profile(
     account: Account,
     user: Any,
@@ -146,14 +141,13 @@ class StaffRow:
 
 
 def team_rows(account: Account) -> list[StaffRow]:
-    """The account's staff with role, department and profile: three queries."""
-    memberships = (
-        Membership.objects.filter(account=account, user__is_active=True)
-        .select_related("user", "department")
-        .order_by("role", "user__username", "user__id")
+    """The account's staff with role, department and profile, in the order of the
+    roles, then by name: two queries, whatever the number of people."""
+    memberships = Membership.objects.filter(account=account, user__is_active=True).select_related(
+        "user", "department"
     )
     order = {r: i for i, r in enumerate(Membership.Role.values)}
-    members = sorted(memberships, key=lambda m: (order.get(m.role, 99), m.user.username))
+    members = sorted(memberships, key=lambda m: (order.get(m.role, 99), m.user.username, m.user_id))
     profiles = {
         p.user_id: p for p in StaffProfile.objects.filter(user_id__in=[m.user_id for m in members])
     }
@@ -178,10 +172,6 @@ def team_rows(account: Account) -> list[StaffRow]:
 class SkillGaps:
     missing: list[str]  # nobody on the account's staff has it
     single: dict[str, Any]  # only one person has it: skill -> that person
-
-    @property
-    def any(self) -> bool:
-        return bool(self.missing or self.single)
 
 
 def skill_gaps(account: Account, rows: Sequence[StaffRow] | None = None) -> SkillGaps:
@@ -359,6 +349,7 @@ def create_project(
 
 
 def add_project_member(project: Project, user: Any, *, actor: Any) -> Project:
+    """Add a staff member of the project's account to the team ("projects.manage")."""
     permissions.require(actor, project.account, "projects.manage")
     _refuse_archived(project)
     if not is_staff_of(user, project.account):
@@ -379,6 +370,8 @@ def add_project_member(project: Project, user: Any, *, actor: Any) -> Project:
 
 
 def remove_project_member(project: Project, user: Any, *, actor: Any) -> Project:
+    """Take a member off the team (not the lead). Their open deliverables lose their
+    owner, so the page shows them as nobody's rather than someone's who left."""
     permissions.require(actor, project.account, "projects.manage")
     _refuse_archived(project)
     if user.pk == project.lead_id:
