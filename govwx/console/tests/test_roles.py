@@ -117,6 +117,34 @@ def test_every_console_page_has_a_permission() -> None:
     assert missing == [], "console pages without @console_view(perm): " + ", ".join(missing)
 
 
+# The permission of the console's own, the rules' and the desk's pages, written out: the
+# walk below checks each page against the permission it carries; this pins what it must
+# carry (the 试一试 box reads, the CSV export and the summary are cases.export).
+OWN_PAGES = {
+    "console:home": "home.view",
+    "console:switch": "home.view",
+    "console:messages": "messages.view",
+    "replies:list": "rules.view",
+    "replies:try": "rules.view",
+    "replies:create": "rules.edit",
+    "replies:edit": "rules.edit",
+    "replies:delete": "rules.edit",
+    "replies:triggers": "rules.edit",
+    "desk:cases": "cases.view",
+    "desk:case": "cases.view",
+    "desk:act": "cases.handle",
+    "desk:export": "cases.export",
+    "desk:summary": "cases.export",
+}
+
+
+def test_the_console_rules_and_desk_pages_carry_their_permissions() -> None:
+    carried = {p.name: p.permission for p in CONSOLE_PAGES}
+    assert {name: carried.get(name) for name in OWN_PAGES} == OWN_PAGES
+    own_apps = {name for name in carried if name.split(":")[0] in ("console", "replies")}
+    assert own_apps <= set(OWN_PAGES), "a new console or rules page: pin its permission"
+
+
 # ------------------------------------------------------------------ the world
 
 
