@@ -5,45 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0002_template_entries'),
+        ("sandbox", "0002_template_entries"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Robot',
+            name="Robot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True, verbose_name='Webhook key')),
-                ('name', models.CharField(max_length=64, verbose_name='群名称')),
-                ('delay', models.FloatField(default=0, verbose_name='响应延迟（秒）')),
-                ('errcode', models.IntegerField(default=0, verbose_name='强制返回的错误码')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True, verbose_name="Webhook key")),
+                ("name", models.CharField(max_length=64, verbose_name="群名称")),
+                ("delay", models.FloatField(default=0, verbose_name="响应延迟（秒）")),
+                ("errcode", models.IntegerField(default=0, verbose_name="强制返回的错误码")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': '企业微信群机器人',
-                'verbose_name_plural': '企业微信群机器人',
-                'ordering': ['id'],
+                "verbose_name": "企业微信群机器人",
+                "verbose_name_plural": "企业微信群机器人",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RobotMessage',
+            name="RobotMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('msg_type', models.CharField(max_length=32, verbose_name='消息类型')),
-                ('content', models.TextField(blank=True, verbose_name='内容')),
-                ('mentioned_list', models.JSONField(default=list)),
-                ('mentioned_mobile_list', models.JSONField(default=list)),
-                ('payload', models.JSONField(default=dict, verbose_name='原始消息')),
-                ('created_at', models.DateTimeField(verbose_name='时间')),
-                ('robot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='sandbox.robot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("msg_type", models.CharField(max_length=32, verbose_name="消息类型")),
+                ("content", models.TextField(blank=True, verbose_name="内容")),
+                ("mentioned_list", models.JSONField(default=list)),
+                ("mentioned_mobile_list", models.JSONField(default=list)),
+                ("payload", models.JSONField(default=dict, verbose_name="原始消息")),
+                ("created_at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "robot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="sandbox.robot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '群机器人消息',
-                'verbose_name_plural': '群机器人消息',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['robot', 'created_at'], name='sandbox_rob_robot_i_9cf2b1_idx')],
+                "verbose_name": "群机器人消息",
+                "verbose_name_plural": "群机器人消息",
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        fields=["robot", "created_at"], name="sandbox_rob_robot_i_9cf2b1_idx"
+                    )
+                ],
             },
         ),
     ]
