@@ -71,3 +71,28 @@ def test_other_roles_act_for_no_department_and_changes_are_audited(
     r = client.post(f"/admin/accounts/membership/{m.pk}/delete/", {"post": "yes"})
     assert r.status_code == 302 and not Membership.objects.filter(pk=m.pk).exists()
     assert AuditEvent.objects.get(name="membership.removed").data["role"] == "editor"
+
+
+def test_the_accounts_inline_checks_roles_too(
+    client: Client, account: Account, setup: dict[str, Any]
+) -> None:
+    page = client.get(f"/admin/accounts/account/{account.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": setup["person"].pk,
+            "memberships-0-role": "liaison",
+            "memberships-0-department": setup["foreign"].pk,
+        }
+    )
+    url = f"/admin/accounts/account/{account.pk}/change/"
+    r = client.post(url, data)
+    assert r.status_code == 200 and "部门不属于该公众号的主办组织" in r.content.decode()
+    assert not Membership.objects.filter(user=setup["person"]).exists()
+    data["memberships-0-department"] = setup["dept"].pk
+    assert client.post(url, data).status_code == 302
+    assert Membership.objects.get(user=setup["person"]).department == setup["dept"]
+    assert AuditEvent.objects.filter(name="membership.saved", account=account).count() == 1
