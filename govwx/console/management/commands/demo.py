@@ -92,15 +92,16 @@ def seed_team(account: Account, operator: Any) -> None:
 
     User = get_user_model()
     StaffProfile.objects.update_or_create(
-        user=operator, defaults={"title": "值班员", "skills": ["writing", "community"]}
+        user=operator,
+        defaults={"title": "值班员", "skills": ["writing", "community"], "phone": "13800000001"},
     )
-    for username, name, role, title, skills in STAFF:
+    for n, (username, name, role, title, skills) in enumerate(STAFF, start=2):
         user = User.objects.filter(username=username).first() or User.objects.create_user(
             username, password=LEADER[1], first_name=name
         )
         add_member(account, user, role)
         StaffProfile.objects.update_or_create(
-            user=user, defaults={"title": title, "skills": skills}
+            user=user, defaults={"title": title, "skills": skills, "phone": f"1380000000{n}"}
         )
 
 
@@ -197,6 +198,35 @@ def publish_menu_when_up(base: str, account_id: int) -> None:
         WeChatClient(Account.objects.get(pk=account_id)).create_menu(menu)
     except Exception as exc:  # the demo still runs; say why the menu is missing
         print(f"自定义菜单发布失败 / could not publish the demo menu: {exc}")
+    try:
+        add_duty_group(base, Account.objects.get(pk=account_id))
+    except Exception as exc:  # the demo still runs; say why the group is missing
+        print(f"值班群机器人未建立 / could not set up the duty group robot: {exc}")
+
+
+def add_duty_group(base: str, account: Account) -> None:
+    """A WeCom duty group in the sandbox (/sandbox/wecom/) and its robot as the account's
+    notification channel: alerts reach the group as they would a real 值班群."""
+    from govwx.notify.models import Channel
+    from govwx.notify.services import ChannelInput, create_channel
+
+    if Channel.objects.filter(account=account, kind=Channel.Kind.WECOM).exists():
+        return
+    body = json.dumps({"name": "示例市发布 值班群", "key": "demo-duty-group"}).encode()
+    request = urllib.request.Request(
+        base + "/sandbox/api/robots",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        robot = json.load(response)
+    admin = get_user_model().objects.get(username=ADMIN[0])
+    create_channel(
+        account,
+        ChannelInput(kind=Channel.Kind.WECOM, name="值班群机器人", target=robot["webhook_url"]),
+        actor=admin,
+    )
 
 
 class Command(BaseCommand):
