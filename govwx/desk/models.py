@@ -108,6 +108,22 @@ class Case(models.Model):
             models.Index(fields=["account", "status", "-opened_at"]),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["status", "resolve_due"]),
+            # the workload page: first responses and breaches in a period
+            models.Index(
+                fields=["account", "first_responded_at"],
+                condition=Q(first_responded_at__isnull=False),
+                name="case_first_response_idx",
+            ),
+            models.Index(
+                fields=["account", "breached_at"],
+                condition=Q(breached_at__isnull=False),
+                name="case_breached_idx",
+            ),
+            models.Index(
+                fields=["account", "response_breached_at"],
+                condition=Q(response_breached_at__isnull=False),
+                name="case_response_breached_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +157,14 @@ class CaseMessage(models.Model):
         verbose_name = _("诉求消息")
         verbose_name_plural = _("诉求消息")
         ordering = ["created_at", "id"]
+        indexes = [
+            # the workload page: what staff wrote in a period (citizens' messages left out)
+            models.Index(
+                fields=["created_at"],
+                condition=Q(author__isnull=False),
+                name="casemessage_staff_time_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction}: {self.text[:30]}"
@@ -161,6 +185,14 @@ class CaseEvent(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["created_at", "id"]
+        indexes = [
+            # the workload page: what staff did in a period (the system's events left out)
+            models.Index(
+                fields=["created_at"],
+                condition=Q(actor__isnull=False),
+                name="caseevent_staff_time_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

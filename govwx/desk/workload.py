@@ -39,10 +39,12 @@ over the whole shift [starts_at, ends_at), even where it runs past the period's 
 from __future__ import annotations
 
 import calendar as monthcal
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +53,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     Avg,
     Count,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -58,7 +61,7 @@ from django.db.models import (
     QuerySet,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, Trunc
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,6 +329,36 @@ def _named(account: Account, rows: dict[int, PersonRow]) -> list[PersonRow]:
     return sorted(rows.values(), key=lambda r: (-r.handled, -r.replies, r.name))
 
 
+class _Buckets:
+    """Counts per time bucket, summed over [start, end) for any start and end on a
+    bucket's edge: the database groups the rows by bucket, and each shift adds up its
+    buckets here (a binary search over a running total, never a loop over rows)."""
+
+    def __init__(self, counts: Iterable[tuple[datetime | None, int]]) -> None:
+        merged: dict[datetime, int] = defaultdict(int)
+        for when, n in counts:
+            if when is not None:
+                merged[when] += n
+        self.times = sorted(merged)
+        self.running = [0, *accumulate(merged[t] for t in self.times)]
+
+    def total(self, start: datetime, end: datetime) -> int:
+        return (
+            self.running[bisect_left(self.times, end)]
+            - self.running[bisect_left(self.times, start)]
+        )
+
+
+def _grain(found: list[Shift]) -> str:
+    """The widest bucket that shift edges never cut: an hour where every shift starts and
+    ends on the hour (as rotas do), else a minute, else a second."""
+    edges = {int(t.timestamp()) for s in found for t in (s.starts_at, s.ends_at)}
+    for kind, seconds in (("hour", 3600), ("minute", 60)):
+        if all(e % seconds == 0 for e in edges):
+            return kind
+    return "second"
+
+
 def shifts(account: Account, period: Period) -> list[ShiftRow]:
     start, end = period.start, period.end
     found = list(
@@ -335,116 +368,96 @@ def shifts(account: Account, period: Period) -> list[ShiftRow]:
     )
     if not found:
         return []
-    rows = {
-        s.pk: ShiftRow(
-            shift_id=s.pk,
-            rota=s.rota.name,
-            pattern=s.pattern.name if s.pattern else "",
-            layer=s.get_layer_display(),
-            person_id=s.person_id,
-            person=display_name(s.person) if s.person else _("（空缺）"),
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-        )
-        for s in found
-    }
-    # Cases, messages and alerts are joined to the shifts through their account's rotas
-    # (account → rotas → shifts): a range join, grouped by shift. The constant bounds
-    # [lo, hi) let the database pick the candidate rows once before joining.
+    # The rows that fall in any of the shifts, [lo, hi), are grouped by time bucket in the
+    # database; each shift then adds up its buckets. No row is joined to a shift, which
+    # would cost (rows × shifts) comparisons.
     lo = min(s.starts_at for s in found)
     hi = max(s.ends_at for s in found)
+    kind = _grain(found)
 
-    def in_shift(path: str, name: str) -> Q:
-        return Q(
-            **{
-                f"{name}__gte": F(f"{path}__starts_at"),
-                f"{name}__lt": F(f"{path}__ends_at"),
-            }
-        )
+    def bucket(name: str) -> Trunc:
+        return Trunc(name, kind, output_field=DateTimeField(), tzinfo=UTC)
 
-    def overlapping(path: str) -> Q:
-        return Q(**{f"{path}__starts_at__lt": end, f"{path}__ends_at__gt": start})
-
-    sp = "account__rotas__shifts"
-    fields = ("opened_at", "first_responded_at", "breached_at", "response_breached_at")
-    cases = (
-        Case.objects.filter(account=account)
-        .filter(
-            overlapping(sp)
-            & _any(in_shift(sp, f) for f in fields)
-            & _any(_between(f, lo, hi) for f in fields)
-        )
-        .values(sp)
-        .annotate(
-            opened=Count("pk", filter=in_shift(sp, "opened_at")),
-            responded=Count("pk", filter=in_shift(sp, "first_responded_at")),
-            breached=Count("pk", filter=in_shift(sp, "breached_at")),
-            response_breached=Count("pk", filter=in_shift(sp, "response_breached_at")),
-        )
-        .order_by()
-    )
-    for r in cases:
-        row = rows.get(r[sp])
-        if row is not None:
-            row.opened, row.first_responses = r["opened"], r["responded"]
-            row.breached, row.response_breached = r["breached"], r["response_breached"]
-
-    mp = "case__account__rotas__shifts"
-    by_person = (
-        _first_responses(account)
-        .filter(
-            overlapping(mp)
-            & in_shift(mp, "created_at")
-            & _between("created_at", lo, hi)
-            & Q(author=F(f"{mp}__person"))
-        )
-        .values(mp)
+    opened = _Buckets(
+        Case.objects.filter(account=account, opened_at__gte=lo, opened_at__lt=hi)
+        .annotate(b=bucket("opened_at"))
+        .values("b")
         .annotate(n=Count("pk"))
         .order_by()
+        .values_list("b", "n")
     )
-    for r in by_person:
-        if r[mp] in rows:
-            rows[r[mp]].first_responses_by_person = r["n"]
-
-    answered = Case.objects.filter(account=account).filter(
-        overlapping(sp)
-        & in_shift(sp, "opened_at")
-        & _between("opened_at", lo, hi)
-        & Q(first_responded_at__isnull=False)
-    )
-    for shift_id, median in _medians(answered, sp, _duration()).items():
-        if shift_id in rows:
-            rows[shift_id].median_first_response = median
-
-    ap = "account__rotas__shifts"
-    alerts = (
-        Alert.objects.filter(account=account)
-        .filter(
-            overlapping(ap)
-            & (in_shift(ap, "created_at") | in_shift(ap, "acknowledged_at"))
-            & (_between("created_at", lo, hi) | _between("acknowledged_at", lo, hi))
-        )
-        .values(ap)
-        .annotate(
-            raised=Count("pk", filter=in_shift(ap, "created_at")),
-            acknowledged=Count("pk", filter=in_shift(ap, "acknowledged_at")),
-        )
+    responded: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for author, when, n in (
+        _first_responses(account)
+        .filter(author__isnull=False, created_at__gte=lo, created_at__lt=hi)
+        .annotate(b=bucket("created_at"))
+        .values("author", "b")
+        .annotate(n=Count("pk"))
         .order_by()
+        .values_list("author", "b", "n")
+    ):
+        responded[author].append((when, n))
+    by_anyone = _Buckets(pair for pairs in responded.values() for pair in pairs)
+    by_person = {author: _Buckets(pairs) for author, pairs in responded.items()}
+    breaches = list(
+        Case.objects.filter(account=account)
+        .filter(_between("breached_at", lo, hi) | _between("response_breached_at", lo, hi))
+        .annotate(b=bucket("breached_at"), r=bucket("response_breached_at"))
+        .values("b", "r")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("b", "r", "n")
     )
-    for r in alerts:
-        if r[ap] in rows:
-            rows[r[ap]].alerts_raised, rows[r[ap]].alerts_acknowledged = (
-                r["raised"],
-                r["acknowledged"],
+    breached = _Buckets((b, n) for b, _r, n in breaches)
+    response_breached = _Buckets((r, n) for _b, r, n in breaches)
+    alerts = list(
+        Alert.objects.filter(account=account)
+        .filter(_between("created_at", lo, hi) | _between("acknowledged_at", lo, hi))
+        .annotate(c=bucket("created_at"), a=bucket("acknowledged_at"))
+        .values("c", "a")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("c", "a", "n")
+    )
+    raised = _Buckets((c, n) for c, _a, n in alerts)
+    acknowledged = _Buckets((a, n) for _c, a, n in alerts)
+
+    # The median needs each case's own time: the cases opened in a shift, joined to the
+    # shifts through their account's rotas (account → rotas → shifts) on the opening
+    # time, which the (account, opened_at) index finds per shift.
+    sp = "account__rotas__shifts"
+    answered = Case.objects.filter(
+        Q(account=account, opened_at__gte=lo, opened_at__lt=hi, first_responded_at__isnull=False)
+        & Q(**{f"{sp}__starts_at__lt": end, f"{sp}__ends_at__gt": start})
+        & Q(opened_at__gte=F(f"{sp}__starts_at"), opened_at__lt=F(f"{sp}__ends_at"))
+    )
+    medians = _medians(answered, sp, _duration())
+
+    rows = []
+    for s in found:
+        a, b = s.starts_at, s.ends_at
+        mine = by_person.get(s.person_id) if s.person_id is not None else None
+        rows.append(
+            ShiftRow(
+                shift_id=s.pk,
+                rota=s.rota.name,
+                pattern=s.pattern.name if s.pattern else "",
+                layer=s.get_layer_display(),
+                person_id=s.person_id,
+                person=display_name(s.person) if s.person else _("（空缺）"),
+                starts_at=a,
+                ends_at=b,
+                opened=opened.total(a, b),
+                first_responses=by_anyone.total(a, b),
+                first_responses_by_person=mine.total(a, b) if mine else 0,
+                median_first_response=medians.get(s.pk),
+                breached=breached.total(a, b),
+                response_breached=response_breached.total(a, b),
+                alerts_raised=raised.total(a, b),
+                alerts_acknowledged=acknowledged.total(a, b),
             )
-    return list(rows.values())
-
-
-def _any(qs: Iterable[Q]) -> Q:
-    combined = Q()
-    for q in qs:
-        combined |= q
-    return combined
+        )
+    return rows
 
 
 def workload(account: Account, period: Period) -> Workload:

@@ -380,12 +380,12 @@ def test_the_page_shows_both_tables_in_local_time(
         in (body)
     )
     assert "outsider" not in body
-    with django_assert_num_queries(16):  # 5 to load the person and account, 1 the bell
+    with django_assert_num_queries(17):  # 5 to load the person and account, 1 the bell
         client.get("/desk/workload/", {"from": "2025-11-01", "to": "2025-11-30"})
     for i in range(3):
         reply(citizen_writes(client, scene.account, "咨询", f"o-more-{i}", at(6, 9), 10 + i),
               at(6, 10), scene.alice)  # fmt: skip
-    with django_assert_num_queries(16):  # the same with more cases: no query per row
+    with django_assert_num_queries(17):  # the same with more cases: no query per row
         client.get("/desk/workload/", {"from": "2025-11-01", "to": "2025-11-30"})
 
 
