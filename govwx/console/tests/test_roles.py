@@ -299,38 +299,40 @@ PERMISSIONED = [p for p in CONSOLE_PAGES if p.name not in PENDING and p.permissi
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", PERMISSIONED, ids=[p.name for p in PERMISSIONED])
-def test_each_role_on_the_page(page: Page, world: World, django_user_model: Any) -> None:
+# (not "page": that is Playwright's fixture)
+@pytest.mark.parametrize("url", PERMISSIONED, ids=[p.name for p in PERMISSIONED])
+def test_each_role_on_the_page(url: Page, world: World, django_user_model: Any) -> None:
     """The page answers each role as the table says; anonymous: the login page; a
     person with no account: the no-account page."""
-    perm = page.permission
+    perm = url.permission
     assert perm is not None
     with time_machine.travel(NOW, tick=True):
         root = world.users["superuser"]  # whose objects the URL names, for strangers
-        r = _request(Client(), page, world, root)
-        assert r.status_code == 302 and r["Location"].startswith("/login/"), page.name
+        r = _request(Client(), url, world, root)
+        assert r.status_code == 302 and r["Location"].startswith("/login/"), url.name
         for role in ROLES:
             user = world.users[role]
             client = Client()
             client.force_login(user)
             before = fingerprint()
-            r = _request(client, page, world, user)
+            r = _request(client, url, world, user)
             granted = role_has(Membership.Role.ADMIN if role == "superuser" else role, perm)
-            where = f"{page.name} ({perm}) as {role}"
+            where = f"{url.name} ({perm}) as {role}"
             if not granted:
                 assert r.status_code == 403, f"{where}: {r.status_code}, expected 403"
                 assert fingerprint() == before, f"{where}: a refusal changed something"
-            elif page.name in POSTS:
+            elif url.name in POSTS:
                 assert r.status_code == 302, f"{where}: {r.status_code}, expected a redirect"
             else:
                 assert r.status_code == 200, f"{where}: {r.status_code}, expected 200"
         client = Client()  # a person with no role anywhere: the no-account page
         client.force_login(django_user_model.objects.create_user("r-nobody"))
-        r = _request(client, page, world, root)
-        assert r.status_code == 200, page.name
-        assert "console/no_account.html" in [t.name for t in r.templates], page.name
+        r = _request(client, url, world, root)
+        assert r.status_code == 200, url.name
+        assert "console/no_account.html" in [t.name for t in r.templates], url.name
 
 
+@pytest.mark.django_db
 def test_get_only_pages_are_not_post_only(world: World) -> None:
     """A POST-only page missing from POSTS would answer a GET with 405: catch it here,
     not as a confusing failure above."""
