@@ -140,9 +140,9 @@ def workload_page(request: HttpRequest, account: Account) -> HttpResponse:
             "errors": errors,
             "query": query,
             "people_head": [c.label for c in PEOPLE],
-            "people": [[(_cell(c, r), c.kind != TEXT) for c in PEOPLE] for r in data.people],
+            "people": [[_cell(c, r) for c in PEOPLE] for r in data.people],
             "shifts_head": [c.label for c in SHIFTS],
-            "shifts": [[(_cell(c, r), c.kind != TEXT) for c in SHIFTS] for r in data.shifts],
+            "shifts": [[_cell(c, r) for c in SHIFTS] for r in data.shifts],
         },
         status=400 if errors else 200,
     )

@@ -273,6 +273,26 @@ def test_a_period_counts_its_own_days_and_whole_shifts(scene: Scene) -> None:
     assert workload(scene.account, Period(date(2025, 12, 1), date(2025, 12, 31))).shifts == []
 
 
+def test_shifts_off_the_hour_and_vacant_shifts(scene: Scene) -> None:
+    rota = Rota.objects.get(name="新媒体值班")
+    # a stand-in for 20 minutes, and a shift whose person has left (a gap)
+    Shift.objects.create(
+        rota=rota, layer="operator", person=scene.li, starts_at=at(3, 9, 30), ends_at=at(3, 9, 50)
+    )
+    Shift.objects.create(rota=rota, layer="operator", starts_at=at(5, 9), ends_at=at(5, 10))
+    data = workload(scene.account, NOVEMBER)
+    rows = shifts_table(data.shifts)
+    assert len(rows) == 11
+    # A's first response at 09:45 falls in the stand-in's minutes, and was theirs
+    assert rows[2] == ("li", "", "值班员", "03 09:30", "03 09:50", 0, 1, 1, None, 0, 0, 0, 0)
+    # the gap has no one on duty, so nothing "by the person on duty"; the breach at 09:00
+    assert rows[-2] == ("（空缺）", "", "值班员", "05 09:00", "05 10:00", 0, 0, 0, None, 1, 0, 1, 1)
+    # the other shifts, counted by the minute now, are unchanged
+    assert rows[0] == ("alice", "日班", "值班员", "03 08:00", "03 20:00", 3, 2, 1, 85, 0, 0, 3, 1)
+    assert rows[3] == ("bob", "夜班", "值班员", "03 20:00", "04 08:00", 1, 0, 0, 690, 0, 1, 1, 1)
+    assert [(r.name, r.shifts) for r in data.people if r.name == "li"] == [("li", 1)]
+
+
 def test_only_the_accounts_own_data(scene: Scene, django_user_model: Any) -> None:
     data = workload(scene.other, NOVEMBER)
     # the other account's operator answered its one case within 10 minutes on their shift
@@ -366,11 +386,11 @@ def test_the_page_shows_both_tables_in_local_time(
     assert r.status_code == 200
     body = r.content.decode()
     people = r.context["people"]
-    assert [cell for cell, _ in people[0]] == [
+    assert people[0] == [
         "alice", OPERATOR, "5", "3", "3", "2 小时 5 分", "4 小时 38 分", "1", "1", "2", "3"
     ]  # fmt: skip
     shifts = r.context["shifts"]
-    assert [cell for cell, _ in shifts[2]] == [
+    assert shifts[2] == [
         "新媒体值班", "夜班", "值班员", "bob", "2025-11-03 20:00", "2025-11-04 08:00",
         "1", "0", "0", "11 小时 30 分", "0", "1", "1", "1",
     ]  # fmt: skip
