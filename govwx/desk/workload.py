@@ -7,7 +7,8 @@ Definitions (all times are compared in UTC; a period is whole local days in
 Asia/Shanghai, [first 00:00, the day after last 00:00)):
 
 Per person — members of the account whose role may handle cases (the office and the
-department liaisons), and anyone else who did something counted here in the period:
+department liaisons), and anyone else who did something counted here or was on duty for
+the account in the period (someone who has left, an editor, a superuser):
 
 - **cases handled**: the distinct cases of the account on which the person did at least
   one thing in the period. A thing done is an event in the case's history with the person
