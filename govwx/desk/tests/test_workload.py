@@ -400,6 +400,7 @@ def test_the_page_shows_both_tables_in_local_time(
         in (body)
     )
     assert "outsider" not in body
+    assert '<a href="/desk/workload/" aria-current="page">工作量</a>' in body  # the team's sub-nav
     with django_assert_num_queries(17):  # 5 to load the person and account, 1 the bell
         client.get("/desk/workload/", {"from": "2025-11-01", "to": "2025-11-30"})
     for i in range(3):
