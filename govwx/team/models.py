@@ -138,6 +138,7 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "kind", "subject"], name="alert_once")
         ]
+        indexes = [models.Index(fields=["account", "created_at"], name="alert_account_created")]
 
     def __str__(self) -> str:
         return self.text

@@ -19,8 +19,17 @@ ALLOWED: dict[str, set[str]] = {
     "team": {"lib", "accounts", "workcalendar", "notify"},
     "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
     "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team", "desk"},
-    "console": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team", "desk",
-                "inbox"},  # fmt: skip
+    "console": {
+        "lib",
+        "accounts",
+        "workcalendar",
+        "wechat",
+        "replies",
+        "notify",
+        "team",
+        "desk",
+        "inbox",
+    },  # fmt: skip
     "sandbox": set(),
 }
 

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('desk', '0009_canned_replies'),
-        ('team', '0003_handoffs_skills_projects'),
+        ("desk", "0009_canned_replies"),
+        ("team", "0003_handoffs_skills_projects"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='team.project'),
+            model_name="case",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="cases",
+                to="team.project",
+            ),
         ),
     ]
