@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from govwx.accounts.access import current_role, switch_account
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import console_view, role_has
+from govwx.team.services import duty_board
 from govwx.wechat.models import InboundMessage
 
 from .display import MESSAGE_TYPES, type_label
@@ -47,6 +48,7 @@ def home(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "stats": today_stats(account),
             "rows": rows_for(account, latest),
+            "duty": duty_board(account),
         },
     )
 

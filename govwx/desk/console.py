@@ -140,4 +140,6 @@ EVENT_LABELS = {
     "case.supervised": _lazy("督办"),
     "case.urged": _lazy("催办"),
     "case.notified": _lazy("模板消息通知答复"),
+    "case.project_linked": _lazy("关联专项工作组"),
+    "case.project_unlinked": _lazy("取消关联专项工作组"),
 }

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _lazy
 
 from govwx.accounts import permissions
 from govwx.accounts.services import record
@@ -21,13 +20,8 @@ from govwx.team.people import ARCHIVED_MESSAGE
 from .models import Case
 from .services import _event
 
+
 # The case history's words for these events (to join console.EVENT_LABELS).
-PROJECT_EVENT_LABELS = {
-    "case.project_linked": _lazy("关联专项工作组"),
-    "case.project_unlinked": _lazy("取消关联专项工作组"),
-}
-
-
 def _check(case: Case, project: Project, actor: Any) -> None:
     permissions.require(actor, project.account, "projects.manage")
     if project.account_id != case.account_id:

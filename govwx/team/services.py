@@ -445,6 +445,33 @@ def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR
     return found
 
 
+@dataclass(frozen=True)
+class DutyNow:
+    rota: Rota
+    operators: list[Any]
+    leaders: list[Any]
+    gaps: list[Gap]  # the next 30 days, both layers
+
+
+def duty_board(account: Any, now: datetime | None = None) -> list[DutyNow]:
+    """For the dashboard: each rota of the account, who is on duty now, and the gaps of
+    the next 30 days."""
+    now = now or timezone.now()
+    end = now + GAP_HORIZON
+    return [
+        DutyNow(
+            rota,
+            on_duty(rota, now),
+            on_duty(rota, now, Layer.LEADER),
+            sorted(
+                gaps(rota, now, end) + gaps(rota, now, end, Layer.LEADER),
+                key=lambda g: g.starts_at,
+            ),
+        )
+        for rota in Rota.objects.filter(accounts=account)
+    ]
+
+
 # ------------------------------------------------------------------ alerts
 
 # Minutes an alert may stay unacknowledged before it goes one level up the chain, where

@@ -169,6 +169,10 @@ def test_the_project_page_links_a_case_by_its_number(
     body = client.get(page).content.decode()
     assert f'data-case="{case.pk}"' in body and "138****5678" in body and "13812345678" not in body
     assert case.get_status_display() in body
+    # the case page names its project, and its history says it was linked
+    body = client.get(f"/desk/cases/{case.pk}/").content.decode()
+    assert f'href="/team/projects/{project.pk}/" id="case-project">{project.name}<' in body
+    assert "关联专项工作组" in body
     before = state()
     for typed, message in (
         ("abc", "请填写诉求编号"),

@@ -322,3 +322,18 @@ def test_the_escalation_minutes_are_the_rotas(
     alert.refresh_from_db()
     assert alert.level == 3
     assert {u.username for u in alert.recipients.all()} == {"zhang", "chief", "boss"}
+
+
+def test_the_dashboard_shows_who_is_on_duty_and_the_gaps(
+    client: Client, rota: Rota, crew: Any
+) -> None:
+    client.force_login(crew["li"])
+    page = client.get("/").content.decode()
+    assert 'id="duty"' in page and "无人值班" in page  # Sunday noon: the rota starts Monday
+    # operators: until Monday 00:00 and after the week; leader: until Monday 08:00 and after
+    assert 'data-gaps="4"' in page
+    with time_machine.travel(datetime(2026, 11, 3, 9, tzinfo=SH), tick=False):
+        page = client.get("/").content.decode()
+    assert "无人值班" not in page
+    assert "<td>li</td>" in page and "<td>chief</td>" in page  # on duty, leader on duty
+    assert 'data-gaps="2"' in page
