@@ -4,7 +4,7 @@ one working-day calendar, so holiday duty follows the State Council's arrangemen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,7 +52,7 @@ def _refuse_overlap(
 
 
 def generate(
-    rota: Rota, first: date, days: int, people: dict[str, Sequence[Any]], *, actor: Any = None
+    rota: Rota, first: date, days: int, people: Mapping[str, Sequence[Any]], *, actor: Any = None
 ) -> list[Shift]:
     """Shifts for `days` days from `first`: each pattern runs on the days its kind names
     (a day off is a weekend or statutory holiday, a make-up working day is a working
@@ -215,7 +215,7 @@ def uncovered_hours(rota: Rota) -> list[str]:
     for layer in Layer:
         mine = [p for p in patterns if p.layer == layer]
         for kind, label in (("working", "工作日"), ("off", "休息日")):
-            hours = set()
+            hours: set[int] = set()
             for p in mine:
                 if p.days in (kind, ShiftPattern.Days.ALL):
                     # a shift that starts the day before and runs past midnight covers

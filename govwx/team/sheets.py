@@ -116,8 +116,8 @@ def month(rota: Rota, first: date) -> Month:
             local = gap.starts_at.astimezone(tz).date()
             if local in by_date:
                 by_date[local].gaps.append(gap)
-    for d in days:
-        d.row = [d.cells.get(c, []) for c in columns]
+    for each in days:
+        each.row = [each.cells.get(c, []) for c in columns]
     return Month(rota, first, columns, days)
 
 

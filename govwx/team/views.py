@@ -189,8 +189,8 @@ def _generate(request: HttpRequest, rota: Rota) -> None:
     n = int(days) if days.isdigit() else 0
     services.check_generate(rota, first, n)
     people = {
-        Layer.OPERATOR: _people(request, rota, "operators"),
-        Layer.LEADER: _people(request, rota, "leaders"),
+        Layer.OPERATOR.value: _people(request, rota, "operators"),
+        Layer.LEADER.value: _people(request, rota, "leaders"),
     }
     services.generate(rota, first, n, people, actor=request.user)
 
