@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from govwx.lib.workdays import CalendarMissing
 from govwx.workcalendar.models import SpecialDay
@@ -17,7 +19,15 @@ from govwx.workcalendar.services import calendar
 from .models import Layer, Rota, Shift
 from .services import Gap, gaps
 
-WEEKDAYS = "一二三四五六日"
+WEEKDAYS = [
+    _lazy("周一"),
+    _lazy("周二"),
+    _lazy("周三"),
+    _lazy("周四"),
+    _lazy("周五"),
+    _lazy("周六"),
+    _lazy("周日"),
+]
 
 
 @dataclass
@@ -31,15 +41,15 @@ class Day:
 
     @property
     def weekday(self) -> str:
-        return "周" + WEEKDAYS[self.day.weekday()]
+        return str(WEEKDAYS[self.day.weekday()])
 
     @property
     def kind(self) -> str:
         if self.working is None:
-            return "未知"
+            return str(_("未知"))
         if self.special:
             return self.special
-        return "工作日" if self.working else "休息日"
+        return str(_("工作日") if self.working else _("休息日"))
 
 
 @dataclass
@@ -70,7 +80,7 @@ def next_month(first: date) -> date:
 def _column(shift: Shift) -> str:
     if shift.pattern_id:
         return f"{shift.get_layer_display()}·{shift.pattern.name}"  # type: ignore[union-attr]
-    return f"{shift.get_layer_display()}·加班"
+    return f"{shift.get_layer_display()}·{_('加班')}"
 
 
 def month(rota: Rota, first: date) -> Month:
@@ -82,7 +92,7 @@ def month(rota: Rota, first: date) -> Month:
     specials = {
         s.date: (s.name or s.get_kind_display())
         if s.kind == SpecialDay.Kind.HOLIDAY
-        else "调休上班"
+        else str(_("调休上班"))
         for s in SpecialDay.objects.filter(date__gte=first, date__lt=end)
     }
     days = []
@@ -123,7 +133,7 @@ def month(rota: Rota, first: date) -> Month:
 
 def who(shift: Shift) -> str:
     if shift.person is None:
-        return "（空缺）"
+        return str(_("（空缺）"))
     return str(shift.person.get_full_name() or shift.person.get_username())
 
 
@@ -138,9 +148,11 @@ def xlsx(m: Month) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = f"{m.first:%Y-%m}"
-    ws.append([f"{m.rota.name} {m.first.year} 年 {m.first.month} 月值班表"])
+    ws.append(
+        [f"{m.rota.name} " + _("%(y)s 年 %(m)s 月值班表") % {"y": m.first.year, "m": m.first.month}]
+    )
     ws["A1"].font = Font(bold=True, size=14)
-    header = ["日期", "星期", "类型", *m.columns, "空档"]
+    header = [_("日期"), _("星期"), _("类型"), *m.columns, _("空档")]
     ws.append(header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
