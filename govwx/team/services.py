@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from govwx.accounts.models import Membership
 from govwx.accounts.permissions import can
@@ -118,7 +119,8 @@ def override(shift: Shift, person: Any, *, actor: Any = None, note: str = "") ->
         Shift.objects.filter(pk=shift.pk).update(
             person=person, source=Shift.Source.OVERRIDE, note=note.strip()[:200]
         )
-        record("rota.override", actor=actor, shift=shift.pk, before=before, after=person.pk)
+        record("rota.override", actor=actor, rota=shift.rota_id, shift=shift.pk, before=before,
+               after=person.pk)  # fmt: skip
     shift.refresh_from_db()
     return shift
 
@@ -323,7 +325,8 @@ def release(shift: Shift, reason: str, *, actor: Any = None) -> Shift:
         Shift.objects.filter(pk=shift.pk).update(
             person=None, source=Shift.Source.EDITED, note=f"空缺：{reason}"[:200]
         )
-        record("rota.released", actor=actor, shift=shift.pk, before=before, reason=reason)
+        record("rota.released", actor=actor, rota=shift.rota_id, shift=shift.pk, before=before,
+               reason=reason)  # fmt: skip
         shift.refresh_from_db()
         _flag_gap(shift.rota, shift, reason)
     return shift
@@ -378,10 +381,37 @@ def vacate(user: Any, rotas: Sequence[Rota] | None = None, *, why: str = "人员
         Shift.objects.filter(pk__in=[s.pk for s in shifts]).update(
             person=None, source=Shift.Source.EDITED, note=f"空缺：{why}"
         )
-        record("rota.vacated", user=user.pk, shifts=[s.pk for s in shifts], why=why)
+        for rota_id in sorted({s.rota_id for s in shifts}):
+            record("rota.vacated", rota=rota_id, user=user.pk, why=why,
+                   shifts=[s.pk for s in shifts if s.rota_id == rota_id])  # fmt: skip
         for s in shifts:
             _flag_gap(s.rota, s, why)
     return len(shifts)
+
+
+SHIFT_EVENTS = {
+    "rota.shift_added": _lazy("手工添加"),
+    "rota.override": _lazy("替班"),
+    "rota.swapped": _lazy("换班"),
+    "rota.released": _lazy("空出"),
+    "rota.vacated": _lazy("人员离开，班次空缺"),
+}
+
+
+def shift_history(shift: Shift) -> list[tuple[Any, str]]:
+    """The audit trail of one shift: (event, what happened), oldest first."""
+    from govwx.accounts.models import AuditEvent
+
+    events = (
+        AuditEvent.objects.filter(name__in=SHIFT_EVENTS, data__rota=shift.rota_id)
+        .select_related("actor")
+        .order_by("-id")[:1000]
+    )
+    mine = [
+        e for e in events
+        if e.data.get("shift") == shift.pk or shift.pk in e.data.get("shifts", [])
+    ]  # fmt: skip
+    return [(e, SHIFT_EVENTS[e.name]) for e in reversed(mine)]
 
 
 def add_handoff(rota: Rota, author: Any, text: str) -> HandoffNote:

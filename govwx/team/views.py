@@ -220,6 +220,7 @@ def shift_detail(request: HttpRequest, account: Account, pk: int, shift_pk: int)
             "rota": rota,
             "shift": shift,
             "over": shift.ends_at <= now,
+            "history": services.shift_history(shift),
             "candidates": candidates,
             "staff": services.staff_of(rota),
             "manage": can(request.user, account, "rota.manage"),

@@ -337,3 +337,18 @@ def test_the_dashboard_shows_who_is_on_duty_and_the_gaps(
     assert "无人值班" not in page
     assert "<td>li</td>" in page and "<td>chief</td>" in page  # on duty, leader on duty
     assert 'data-gaps="2"' in page
+
+
+def test_a_shift_page_shows_its_history(client: Client, rota: Rota, crew: Any) -> None:
+    a, b = shift(rota, 4, 0), shift(rota, 4, 8)
+    services.swap(a, b, actor=crew["zhang"])
+    services.override(a, crew["wang"], actor=crew["boss"], note="李休假")
+    services.release(a, "王临时出差", actor=crew["wang"])
+    client.force_login(crew["zhang"])
+    page = client.get(f"/team/rotas/{rota.pk}/shifts/{a.pk}/").content.decode()
+    history = page[page.index('id="shift-history"') :].split("</section>")[0]
+    assert history.index("换班") < history.index("替班") < history.index("空出")
+    assert "王临时出差" in history and "zhang" in history and "boss" in history
+    other = client.get(f"/team/rotas/{rota.pk}/shifts/{b.pk}/").content.decode()
+    other = other[other.index('id="shift-history"') :].split("</section>")[0]
+    assert "换班" in other and "空出" not in other
