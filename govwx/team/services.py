@@ -398,7 +398,7 @@ SHIFT_EVENTS = {
 }
 
 
-def shift_history(shift: Shift) -> list[tuple[Any, str]]:
+def shift_history(shift: Shift) -> list[tuple[Any, Any]]:
     """The audit trail of one shift: (event, what happened), oldest first."""
     from govwx.accounts.models import AuditEvent
 
