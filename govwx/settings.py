@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "govwx.notify",
     "govwx.team",
     "govwx.desk",
+    "govwx.services",
     "govwx.inbox",
     "govwx.console",
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("rules/", include("govwx.replies.urls")),
+    path("services/", include("govwx.services.urls")),
+    path("h/", include("govwx.services.hub_urls")),
     path("", include("govwx.console.urls")),
 ]
 

@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "projects.manage": (_("专项工作组：组建、成果、关联诉求、结项归档"), frozenset({R.ADMIN, R.SUPERVISOR})),
     "channels.manage": (_("通知渠道：邮件、Webhook、企业微信群机器人"), frozenset({R.ADMIN})),
     "workload.view": (_("工作量：按人、按班次统计与导出"), frozenset({R.ADMIN, R.SUPERVISOR})),
+    "services.view": (_("服务大厅：查看服务事项、办事网点、两步可达、链接健康、菜单统计"), STAFF),
+    "services.edit": (_("服务大厅：新建、修改、导入服务事项和办事网点"), frozenset({R.ADMIN, R.OPERATOR, R.EDITOR})),
+    "menu.view": (_("自定义菜单：查看菜单与历史版本"), STAFF),
+    "menu.edit": (_("自定义菜单：编辑菜单草稿"), frozenset({R.ADMIN, R.OPERATOR, R.EDITOR})),
+    "menu.publish": (_("自定义菜单：发布菜单、恢复历史版本"), frozenset({R.ADMIN, R.OPERATOR})),
 }  # fmt: skip
 
 # Roles whose case permissions reach only their own department's cases.
@@ -68,6 +73,8 @@ AREAS: dict[str, Any] = {
     "projects": _("专项工作组"),
     "channels": _("通知渠道"),
     "workload": _("工作量"),
+    "services": _("服务大厅"),
+    "menu": _("自定义菜单"),
 }
 
 

@@ -18,7 +18,18 @@ ALLOWED: dict[str, set[str]] = {
     "notify": {"lib", "accounts"},
     "team": {"lib", "accounts", "workcalendar", "notify"},
     "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
-    "inbox": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team", "desk"},
+    "services": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
+    "inbox": {
+        "lib",
+        "accounts",
+        "workcalendar",
+        "wechat",
+        "replies",
+        "notify",
+        "team",
+        "desk",
+        "services",
+    },  # fmt: skip
     "console": {
         "lib",
         "accounts",
@@ -28,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "notify",
         "team",
         "desk",
+        "services",
         "inbox",
     },  # fmt: skip
     "sandbox": set(),

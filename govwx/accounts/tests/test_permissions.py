@@ -93,6 +93,8 @@ def test_a_role_has_exactly_its_permissions() -> None:
         "rota.view",
         "team.view",
         "projects.view",
+        "services.view",
+        "menu.view",
     }
 
 

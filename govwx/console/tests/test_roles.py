@@ -38,9 +38,10 @@ ROLES = [*Membership.Role.values, "superuser"]  # a superuser is an admin everyw
 
 # URLs that are not pages of an account's console, so carry no permission: the login,
 # the language switch, the Django admin, WeChat's callback, the sandbox (the simulated
-# platform), and the citizen's rating page (a signed link, no login).
+# platform), the citizen's rating page (a signed link, no login) and the citizens' H5
+# service pages (`hub`, public).
 NOT_CONSOLE_NAMES = {"console:login", "console:logout", "set_language", "desk:rate"}
-NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox"}
+NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox", "hub"}
 
 # Pages another engineer has not finished, skipped by name until they are. Keep it
 # short, and empty when nothing is in progress.
