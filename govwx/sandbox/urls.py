@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, web
 
 app_name = "sandbox"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("cgi-bin/user/get", views.user_get, name="user_get"),
     path("cgi-bin/webhook/send", views.robot_send, name="robot_send"),
     path("wecom/", views.wecom_group, name="wecom"),
+    path("web/", web.page, name="web"),
+    path("web/<path:path>", web.page, name="web_page"),
     path("api/robots", views.api_robots, name="api_robots"),
     path("api/robots/<str:key>", views.api_robot, name="api_robot"),
     path("api/robots/<str:key>/messages", views.api_robot_messages, name="api_robot_messages"),
