@@ -13,7 +13,7 @@ from govwx.wechat.models import InboundMessage
 
 # Message types a follower sends (events are listed apart).
 MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link")
-AUTO_HANDLERS = ("rule", "follow", "click", "default")
+AUTO_HANDLERS = ("rule", "follow", "click", "default", "service")
 
 
 def type_label(msg_type: str) -> str:
@@ -117,6 +117,7 @@ def handled_label(handled_by: str, rule_name: str | None) -> str:
         "follow": _("被关注回复"),
         "default": _("收到消息回复"),
         "click": _("菜单点击回复"),
+        "service": _("服务大厅查询"),
         "desk": _("转人工办理"),
         "none": _("未回复"),
     }

@@ -1,9 +1,10 @@
 """The one pipeline a stored message goes through: it decides the answer.
 
 Order: a follow gets the follow reply; a menu click its key's reply; a text message the
-first matching keyword rule; any other message a follower writes goes to the desk, with
-the default reply as an acknowledgement. Later capabilities (service queries) slot in
-here, between the rules and the desk.
+first matching keyword rule (an operator's rule wins), then the service hub's query (a
+service's keyword: its guide's card; 查询 / 服务: the hub's card); a location (sent, or
+picked from a menu's location button) the nearest offices; any other message a follower
+writes goes to the desk, with the default reply as an acknowledgement.
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from govwx.wechat.protocol import ClickEvent, Message, Reply, SubscribeEvent, TextMessage
+from govwx.wechat.protocol import (
+    ClickEvent,
+    LocationMessage,
+    LocationSelectEvent,
+    Message,
+    Reply,
+    SubscribeEvent,
+    TextMessage,
+)
 
 from .runtime import AccountRuntime
 
 
 @dataclass(frozen=True)
 class Decision:
-    handled_by: str  # rule / follow / click / default / none
+    handled_by: str  # rule / follow / click / service / desk / none
     replies: tuple[Reply, ...] = field(default=())
     rule_id: int | None = None
 
@@ -54,6 +63,14 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         if hit is not None:
             # a 转人工 rule answers and hands the message to the desk as well
             return Decision("desk" if hit.handoff else "rule", hit.choose(), hit.pk)
+        card = rt.services.answer(msg.content)
+        if card is not None:
+            return Decision("service", (card,))
+    if isinstance(msg, (LocationMessage, LocationSelectEvent)):
+        if msg.latitude is not None and msg.longitude is not None:
+            nearby = rt.services.nearby(msg.latitude, msg.longitude)
+            if nearby is not None:
+                return Decision("service", (nearby,))
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):

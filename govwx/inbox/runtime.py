@@ -1,8 +1,10 @@
-"""Each process's copy of an account's callback settings and compiled rules.
+"""Each process's copy of an account's callback settings, compiled rules and service
+query (`services.query.ServiceIndex`).
 
 The database is the truth. A copy is re-checked at most every GOVWX_RULES_TTL seconds
-(one small query); a changed `rules_version` rebuilds the rule set, a changed account
-reloads its secrets. So every process, on any host, sees a change within a second
+(one small query); a changed `rules_version` rebuilds the rule set and the service
+index (rule writes and catalogue writes both bump it), a changed account reloads its
+secrets. So every process, on any host, sees a change within a second
 without a message bus.
 """
 
@@ -17,6 +19,7 @@ from django.conf import settings
 
 from govwx.accounts.models import Account
 from govwx.replies.services import RuleSet, load_ruleset
+from govwx.services.query import ServiceIndex, load_index
 from govwx.wechat.protocol import AESCipher
 
 
@@ -31,6 +34,7 @@ class AccountRuntime:
     updated_at: datetime
     rules: RuleSet
     checked: float
+    services: ServiceIndex
 
 
 _cache: dict[str, AccountRuntime] = {}
@@ -39,7 +43,7 @@ _lock = threading.Lock()
 
 def _load(appid: str) -> AccountRuntime | None:
     try:
-        a = Account.objects.get(appid=appid, is_active=True)
+        a = Account.objects.select_related("organisation").get(appid=appid, is_active=True)
     except Account.DoesNotExist:
         return None
     cipher = AESCipher(a.aes_key, a.appid) if a.aes_key else None
@@ -53,6 +57,7 @@ def _load(appid: str) -> AccountRuntime | None:
         a.updated_at,
         load_ruleset(a.pk, a.rules_version),
         time.monotonic(),
+        load_index(a, a.rules_version),
     )
 
 
@@ -80,6 +85,8 @@ def get(appid: str) -> AccountRuntime | None:
             else:
                 if row[0] != rt.rules.version:
                     rt.rules = load_ruleset(rt.id, row[0])
+                    account = Account.objects.select_related("organisation").get(pk=rt.id)
+                    rt.services = load_index(account, row[0])
                 rt.checked = time.monotonic()
                 fresh = rt
         if fresh is None:
