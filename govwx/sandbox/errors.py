@@ -44,6 +44,20 @@ MESSAGES: dict[int, str] = {
     46003: "menu no exist",
     47001: "data format error",
     93000: "invalid webhook url",
+    40032: "invalid openid list size",
+    45056: "too many tags",
+    45058: "can't modify sys tag",
+    45059: "user has too many tags",
+    45157: "invalid tag name: duplicate",
+    45158: "tag name too long",
+    45159: "invalid tag id",
+    65301: "no conditional menu with this menuid",
+    65302: "no such user",
+    65303: "there is no selfmenu, please create selfmenu first",
+    65304: "match rule empty",
+    65307: "conditional menu button empty",
+    65316: "too many domains in conditional menus",
+    65320: "match rule uses fields no longer supported",
 }
 
 

@@ -97,3 +97,48 @@ def _clean(button: dict[str, Any]) -> dict[str, Any]:
         return {"name": button["name"], "sub_button": [_clean(s) for s in subs]}
     keep = ("type", "name", "key", "url", "appid", "pagepath", "media_id", "article_id")
     return {k: button[k] for k in keep if k in button}
+
+
+# ------------------------------------------------------------------ conditional menus
+
+# Match-rule fields WeChat still honours; the privacy fields are refused with 65320.
+MATCH_FIELDS = {"tag_id", "client_platform_type"}
+PRIVACY_FIELDS = {"sex", "country", "province", "city", "language", "group_id"}
+PLATFORMS = {"1", "2", "3"}  # iOS, Android, others
+MAX_DOMAINS = 3
+
+
+def validate_matchrule(data: Any) -> dict[str, str]:
+    """The match rule to store ({"tag_id": "100"}, maybe "client_platform_type")."""
+    if not isinstance(data, dict):
+        raise ApiError(65304)
+    if any(str(data.get(key, "")).strip() for key in PRIVACY_FIELDS):
+        raise ApiError(65320)
+    rule = {k: str(data[k]).strip() for k in MATCH_FIELDS if str(data.get(k, "")).strip()}
+    if not rule:
+        raise ApiError(65304)
+    if "tag_id" in rule and not rule["tag_id"].isdigit():
+        raise ApiError(45159)
+    if "client_platform_type" in rule and rule["client_platform_type"] not in PLATFORMS:
+        raise ApiError(40035, "invalid parameter: client_platform_type")
+    return rule
+
+
+def validate_conditional(data: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """(menu, matchrule) of a menu/addconditional body; the menu obeys the same rules."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    if not data.get("button"):
+        raise ApiError(65307)
+    rule = validate_matchrule(data.get("matchrule"))
+    return validate_menu({"button": data["button"]}), rule
+
+
+def domains(menu: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for button in menu.get("button", []):
+        for leaf in button.get("sub_button") or [button]:
+            url = leaf.get("url")
+            if isinstance(url, str) and "://" in url:
+                found.add(url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower())
+    return found

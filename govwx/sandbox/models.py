@@ -153,3 +153,61 @@ class RobotMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.robot_id}: {self.content[:40]}"
+
+
+class Tag(models.Model):
+    """A follower tag (用户标签). Ids 0–2 are WeChat's own; an account's tags start at 100."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tags")
+    tag_id = models.PositiveIntegerField(_("标签ID"))
+    name = models.CharField(_("标签名"), max_length=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("粉丝标签")
+        verbose_name_plural = _("粉丝标签")
+        ordering = ["tag_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "tag_id"], name="sandbox_tag_unique_id"),
+            models.UniqueConstraint(fields=["account", "name"], name="sandbox_tag_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tagging(models.Model):
+    """A follower carries a tag; the newest tagging decides which conditional menu shows."""
+
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="taggings")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggings")
+    tagged_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("粉丝的标签")
+        verbose_name_plural = _("粉丝的标签")
+        ordering = ["tagged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "tag"], name="sandbox_tagging_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} #{self.tag_id}"
+
+
+class ConditionalMenu(models.Model):
+    """A conditional (个性化) menu as accepted by menu/addconditional."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conditional_menus")
+    menuid = models.BigIntegerField(_("菜单ID"), unique=True)
+    button = models.JSONField(_("菜单"))
+    matchrule = models.JSONField(_("匹配规则"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("个性化菜单")
+        verbose_name_plural = _("个性化菜单")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.menuid)

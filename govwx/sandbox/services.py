@@ -23,8 +23,8 @@ from django.utils import timezone
 from . import callbacks
 from .crypto import CryptoError, decode_key
 from .errors import ApiError
-from .menu import validate_menu
-from .models import AccessToken, Account, Entry, Follower
+from .menu import MAX_DOMAINS, domains, validate_conditional, validate_menu
+from .models import AccessToken, Account, ConditionalMenu, Entry, Follower, Tag, Tagging
 
 TOKEN_LIFETIME = timedelta(seconds=7200)
 TOKEN_OVERLAP = timedelta(seconds=300)  # an old ordinary token lives 5 min past a refresh
@@ -410,7 +410,184 @@ def create_menu(account: Account, data: Any) -> None:
 
 
 def delete_menu(account: Account) -> None:
-    Account.objects.filter(pk=account.pk).update(menu=None, updated_at=timezone.now())
+    """menu/delete: the default menu and every conditional menu with it (§2.4)."""
+    with transaction.atomic():
+        ConditionalMenu.objects.filter(account=account).delete()
+        Account.objects.filter(pk=account.pk).update(menu=None, updated_at=timezone.now())
+
+
+def add_conditional_menu(account: Account, data: Any) -> ConditionalMenu:
+    """menu/addconditional: needs a default menu (65303), a tag the account has (45159),
+    no privacy fields in the rule (65320), and at most 3 link domains over all the
+    account's conditional menus (65316)."""
+    menu, rule = validate_conditional(data)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if not account.menu:
+            raise ApiError(65303)
+        if (
+            "tag_id" in rule
+            and not Tag.objects.filter(account=account, tag_id=int(rule["tag_id"])).exists()
+        ):
+            raise ApiError(45159)
+        linked = domains(menu)
+        for other in ConditionalMenu.objects.filter(account=account):
+            linked |= domains({"button": other.button})
+        if len(linked) > MAX_DOMAINS:
+            raise ApiError(65316)
+        menuid = 200_000_000 + secrets.randbelow(800_000_000)
+        while ConditionalMenu.objects.filter(menuid=menuid).exists():
+            menuid = 200_000_000 + secrets.randbelow(800_000_000)
+        return ConditionalMenu.objects.create(
+            account=account,
+            menuid=menuid,
+            button=menu["button"],
+            matchrule=rule,
+            created_at=timezone.now(),
+        )
+
+
+def delete_conditional_menu(account: Account, data: Any) -> None:
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    menuid = str(data.get("menuid", "")).strip()
+    if not menuid.isdigit():
+        raise ApiError(65301)
+    deleted, _ = ConditionalMenu.objects.filter(account=account, menuid=int(menuid)).delete()
+    if not deleted:
+        raise ApiError(65301)
+
+
+def menu_for(account: Account, follower: Follower | None) -> tuple[dict[str, Any] | None, str]:
+    """The menu a follower sees and its menuid ("" for the default menu): the newest
+    conditional menu whose rule matches, else the default. A follower with several tags
+    is matched on the tag applied last; the simulated phone is platform 3 (others)."""
+    if not account.menu:
+        return None, ""
+    if follower is not None:
+        latest = follower.taggings.select_related("tag").order_by("-tagged_at", "-id").first()
+        tag = str(latest.tag.tag_id) if latest is not None else None
+        for menu in ConditionalMenu.objects.filter(account=account).order_by("-created_at", "-id"):
+            rule = menu.matchrule
+            if "tag_id" in rule and rule["tag_id"] != tag:
+                continue
+            if rule.get("client_platform_type", "3") != "3":
+                continue
+            return {"button": menu.button}, str(menu.menuid)
+    return account.menu, ""
+
+
+def try_match(account: Account, data: Any) -> dict[str, Any]:
+    """menu/trymatch: {"user_id": openid} → the menu that follower sees."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    follower = Follower.objects.filter(account=account, openid=data.get("user_id") or "").first()
+    if follower is None:
+        raise ApiError(65302)
+    menu, _ = menu_for(account, follower)
+    if menu is None:
+        raise ApiError(46003)
+    return menu
+
+
+# ------------------------------------------------------------------ follower tags (§2.11)
+
+MAX_TAGS, MAX_TAGS_PER_FOLLOWER, TAG_NAME_BYTES, BATCH = 100, 20, 30, 50
+FIRST_TAG_ID = 100  # 0, 1 and 2 are WeChat's own
+
+
+def create_tag(account: Account, data: Any) -> Tag:
+    """tags/create {"tag": {"name"}}: 45158 name empty or over 30 bytes, 45157 a name
+    in use, 45056 the 101st tag."""
+    tag = data.get("tag") if isinstance(data, dict) else None
+    if not isinstance(tag, dict):
+        raise ApiError(47001)
+    name = tag.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.encode()) > TAG_NAME_BYTES:
+        raise ApiError(45158)
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        tags = Tag.objects.filter(account=account)
+        if tags.filter(name=name).exists():
+            raise ApiError(45157)
+        if tags.count() >= MAX_TAGS:
+            raise ApiError(45056)
+        top = max([FIRST_TAG_ID - 1, *tags.values_list("tag_id", flat=True)])
+        return Tag.objects.create(account=account, tag_id=top + 1, name=name)
+
+
+def tag_list(account: Account) -> list[dict[str, Any]]:
+    return [
+        {"id": t.tag_id, "name": t.name, "count": t.taggings.count()}
+        for t in Tag.objects.filter(account=account).order_by("tag_id")
+    ]
+
+
+def _tag(account: Account, tag_id: Any) -> Tag:
+    if isinstance(tag_id, bool) or not str(tag_id).strip().isdigit():
+        raise ApiError(45159)
+    tag = Tag.objects.filter(account=account, tag_id=int(str(tag_id).strip())).first()
+    if tag is None:
+        raise ApiError(45159)
+    return tag
+
+
+def batch_tag(account: Account, data: Any) -> None:
+    """tags/members/batchtagging {"openid_list": [...], "tagid"}: 40032 an empty list
+    or more than 50, 45159 unknown tag, 40003 an openid not of this account, 45059 a
+    follower who would carry more than 20 tags. All or nothing."""
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    openids = data.get("openid_list")
+    if not isinstance(openids, list) or not 0 < len(openids) <= BATCH:
+        raise ApiError(40032)
+    tag = _tag(account, data.get("tagid"))
+    now = timezone.now()
+    with transaction.atomic():
+        followers = []
+        for openid in openids:
+            follower = Follower.objects.filter(account=account, openid=str(openid)).first()
+            if follower is None:
+                raise ApiError(40003)
+            followers.append(follower)
+        for follower in followers:
+            if follower.taggings.filter(tag=tag).exists():
+                continue
+            if follower.taggings.count() >= MAX_TAGS_PER_FOLLOWER:
+                raise ApiError(45059)
+            Tagging.objects.create(follower=follower, tag=tag, tagged_at=now)
+
+
+def tag_ids_of(account: Account, data: Any) -> list[int]:
+    """tags/getidlist {"openid"}: the follower's tags, in the order they were applied."""
+    openid = data.get("openid") if isinstance(data, dict) else None
+    follower = Follower.objects.filter(account=account, openid=openid or "").first()
+    if follower is None:
+        raise ApiError(40003)
+    return [t.tag.tag_id for t in follower.taggings.select_related("tag")]
+
+
+def tag_follower(follower: Follower, tag_id: Any = None, name: Any = None) -> Tag:
+    """Driver: put a follower in a tag, by id or by name (a new name creates the tag)."""
+    account = follower.account
+    try:
+        with transaction.atomic():
+            return _tag_follower(follower, account, tag_id, name)
+    except ApiError as exc:
+        raise InvalidInput(f"{exc.errcode} {exc.errmsg}") from exc
+
+
+def _tag_follower(follower: Follower, account: Account, tag_id: Any, name: Any) -> Tag:
+    if name is not None:
+        if not isinstance(name, str):
+            raise InvalidInput("name must be a string")
+        tag = Tag.objects.filter(account=account, name=name).first()
+        if tag is None:
+            tag = create_tag(account, {"tag": {"name": name}})
+    else:
+        tag = _tag(account, tag_id)
+    batch_tag(account, {"openid_list": [follower.openid], "tagid": tag.tag_id})
+    return tag
 
 
 # ------------------------------------------------------------------ customer-service messages

@@ -11,6 +11,13 @@ urlpatterns = [
     path("cgi-bin/menu/create", views.menu_create, name="menu_create"),
     path("cgi-bin/menu/get", views.menu_get, name="menu_get"),
     path("cgi-bin/menu/delete", views.menu_delete, name="menu_delete"),
+    path("cgi-bin/menu/addconditional", views.menu_addconditional, name="menu_addconditional"),
+    path("cgi-bin/menu/delconditional", views.menu_delconditional, name="menu_delconditional"),
+    path("cgi-bin/menu/trymatch", views.menu_trymatch, name="menu_trymatch"),
+    path("cgi-bin/tags/create", views.tags_create, name="tags_create"),
+    path("cgi-bin/tags/get", views.tags_get, name="tags_get"),
+    path("cgi-bin/tags/members/batchtagging", views.tags_batchtagging, name="tags_batchtagging"),
+    path("cgi-bin/tags/getidlist", views.tags_getidlist, name="tags_getidlist"),
     path("cgi-bin/message/custom/send", views.custom_send, name="custom_send"),
     path("cgi-bin/message/template/send", views.template_send, name="template_send"),
     path("cgi-bin/user/info", views.user_info, name="user_info"),
@@ -25,7 +32,13 @@ urlpatterns = [
     path("api/accounts", views.api_accounts, name="api_accounts"),
     path("api/accounts/<str:appid>", views.api_account, name="api_account"),
     path("api/accounts/<str:appid>/menu", views.api_menu, name="api_menu"),
+    path("api/accounts/<str:appid>/tags", views.api_tags, name="api_tags"),
     path("api/accounts/<str:appid>/followers", views.api_followers, name="api_followers"),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/tags",
+        views.api_follower_tags,
+        name="api_follower_tags",
+    ),
     path(
         "api/accounts/<str:appid>/followers/<str:openid>", views.api_follower, name="api_follower"
     ),

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import services, wecom
 from .callbacks import UNAVAILABLE
 from .errors import OK, ApiError
-from .models import Account, Entry, Follower, Robot, RobotMessage
+from .models import Account, ConditionalMenu, Entry, Follower, Robot, RobotMessage
 
 View = Callable[..., HttpResponse]
 ApiView = Callable[..., dict[str, Any]]  # returns WeChat's JSON object
@@ -113,16 +113,67 @@ def _menu_json(menu: dict[str, Any]) -> dict[str, Any]:
 
 @wechat_api("GET")
 def menu_get(request: HttpRequest, account: Account) -> dict[str, Any]:
+    """The default menu and, when there are any, the conditional menus (newest first)."""
     account.refresh_from_db(fields=["menu"])
     if not account.menu:
         raise ApiError(46003)
-    return {"menu": _menu_json(account.menu)}
+    answer: dict[str, Any] = {"menu": _menu_json(account.menu)}
+    conditional = list(ConditionalMenu.objects.filter(account=account))
+    if conditional:
+        answer["conditionalmenu"] = [
+            {
+                **_menu_json({"button": c.button}),
+                "matchrule": c.matchrule,
+                "menuid": c.menuid,
+            }
+            for c in conditional
+        ]
+    return answer
 
 
 @wechat_api("GET")
 def menu_delete(request: HttpRequest, account: Account) -> dict[str, Any]:
     services.delete_menu(account)
     return OK
+
+
+@wechat_api("POST")
+def menu_addconditional(request: HttpRequest, account: Account) -> dict[str, Any]:
+    menu = services.add_conditional_menu(account, _api_body(request))
+    return {"menuid": str(menu.menuid)}
+
+
+@wechat_api("POST")
+def menu_delconditional(request: HttpRequest, account: Account) -> dict[str, Any]:
+    services.delete_conditional_menu(account, _api_body(request))
+    return OK
+
+
+@wechat_api("POST")
+def menu_trymatch(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {"menu": _menu_json(services.try_match(account, _api_body(request)))}
+
+
+@wechat_api("POST")
+def tags_create(request: HttpRequest, account: Account) -> dict[str, Any]:
+    tag = services.create_tag(account, _api_body(request))
+    return {"tag": {"id": tag.tag_id, "name": tag.name}}
+
+
+@wechat_api("GET")
+def tags_get(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {"tags": services.tag_list(account)}
+
+
+@wechat_api("POST")
+def tags_batchtagging(request: HttpRequest, account: Account) -> dict[str, Any]:
+    services.batch_tag(account, _api_body(request))
+    return OK
+
+
+@wechat_api("POST")
+def tags_getidlist(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {"tagid_list": services.tag_ids_of(account, _api_body(request))}
 
 
 @wechat_api("POST")
@@ -147,6 +198,7 @@ def user_info(request: HttpRequest, account: Account) -> dict[str, Any]:
         raise ApiError(40003)
     if not follower.subscribed:
         return {"subscribe": 0, "openid": follower.openid, "tagid_list": []}
+    tag_ids = services.tag_ids_of(account, {"openid": follower.openid})
     return {
         "subscribe": 1,
         "openid": follower.openid,
@@ -157,7 +209,7 @@ def user_info(request: HttpRequest, account: Account) -> dict[str, Any]:
         else 0,
         "remark": "",
         "groupid": 0,
-        "tagid_list": [],
+        "tagid_list": tag_ids,
         "subscribe_scene": follower.subscribe_scene,
         "qr_scene": int(follower.qr_scene_str) if follower.qr_scene_str.isdigit() else 0,
         "qr_scene_str": follower.qr_scene_str,
@@ -383,8 +435,45 @@ def api_conversation(request: HttpRequest, appid: str, openid: str) -> HttpRespo
 
 @driver
 def api_menu(request: HttpRequest, appid: str) -> HttpResponse:
+    """The menu a follower (`?openid=`) sees: a matching conditional menu or the default;
+    without an openid, the default. `menuid` is "" for the default menu."""
     account = get_account(appid)
-    return json_response({"menu": _menu_json(account.menu) if account.menu else None})
+    openid = request.GET.get("openid", "")
+    follower = get_follower(appid, openid) if openid else None
+    menu, menuid = services.menu_for(account, follower)
+    return json_response({"menu": _menu_json(menu) if menu else None, "menuid": menuid})
+
+
+def tag_json(tag: Any) -> dict[str, Any]:
+    return {"id": tag.tag_id, "name": tag.name}
+
+
+@driver
+def api_tags(request: HttpRequest, appid: str) -> HttpResponse:
+    account = get_account(appid)
+    if request.method == "GET":
+        return json_response({"tags": services.tag_list(account)})
+    if request.method != "POST":
+        return _method_not_allowed("GET, POST")
+    try:
+        tag = services.create_tag(account, {"tag": _json_body(request)})
+    except ApiError as exc:
+        raise services.InvalidInput(f"{exc.errcode} {exc.errmsg}") from exc
+    return json_response(tag_json(tag), status=201)
+
+
+@driver
+def api_follower_tags(request: HttpRequest, appid: str, openid: str) -> HttpResponse:
+    follower = get_follower(appid, openid)
+    if request.method == "POST":
+        data = _json_body(request)
+        if ("tag_id" in data) == ("name" in data):
+            raise services.InvalidInput("give tag_id or name")
+        services.tag_follower(follower, data.get("tag_id"), data.get("name"))
+    elif request.method != "GET":
+        return _method_not_allowed("GET, POST")
+    taggings = follower.taggings.select_related("tag")
+    return json_response({"tags": [tag_json(t.tag) for t in taggings]})
 
 
 # ------------------------------------------------------------------ phone page

@@ -389,7 +389,28 @@ class WeChatClient:
         return self.get("/cgi-bin/menu/get")
 
     def delete_menu(self) -> JSON:
+        """Delete the default menu; WeChat deletes every conditional menu with it."""
         return self.get("/cgi-bin/menu/delete")
+
+    def add_conditional_menu(self, body: Mapping[str, Any]) -> str:
+        """Add a conditional menu ({"button": [...], "matchrule": {"tag_id": "100"}});
+        returns the menuid WeChat gave it. A default menu must exist first."""
+        data = self.post("/cgi-bin/menu/addconditional", body)
+        menuid = data.get("menuid")
+        if menuid is None or isinstance(menuid, bool) or str(menuid) == "":
+            raise TransportError("menu/addconditional answer has no menuid")
+        return str(menuid)
+
+    def delete_conditional_menu(self, menuid: str) -> JSON:
+        return self.post("/cgi-bin/menu/delconditional", {"menuid": str(menuid)})
+
+    def get_tags(self) -> list[JSON]:
+        """The account's follower tags: [{"id": 100, "name": "…", "count": n}, …]."""
+        data = self.get("/cgi-bin/tags/get")
+        tags = data.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+            raise TransportError("tags/get answer has no tag list")
+        return tags
 
     def send_custom_message(
         self,

@@ -210,11 +210,12 @@ def test_it_returns_the_conversation_after_an_id(client: Client, follower: Follo
 
 
 def test_it_shows_the_menu(client: Client, sandbox_account: Account) -> None:
-    assert client.get(f"{ACCOUNTS}/{APPID}/menu").json() == {"menu": None}
+    assert client.get(f"{ACCOUNTS}/{APPID}/menu").json() == {"menu": None, "menuid": ""}
     sandbox_account.menu = {"button": [{"type": "click", "name": "办事", "key": "K"}]}
     sandbox_account.save()
     assert client.get(f"{ACCOUNTS}/{APPID}/menu").json() == {
-        "menu": {"button": [{"type": "click", "name": "办事", "key": "K", "sub_button": []}]}
+        "menu": {"button": [{"type": "click", "name": "办事", "key": "K", "sub_button": []}]},
+        "menuid": "",
     }
     assert client.get("/sandbox/api/accounts/wxnope/menu").status_code == 404
 
