@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import reach_views
+
+urlpatterns: list[URLPattern] = [
+    path("reach/", reach_views.reach_page, name="reach"),
+    path("analytics/", reach_views.analytics_page, name="analytics"),
+]
