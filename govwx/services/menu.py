@@ -1,0 +1,546 @@
+"""The custom menu: the builder's tree, WeChat's rules, publishing and restoring versions.
+
+The builder edits a tree that names what each button opens (a service of the account's
+catalogue, the hub, a category, an article, a URL, a CLICK key, a mini program, the
+location picker). `validate_tree` holds it to WeChat's rules (reference §2.3, §2.4) and
+names the rule an item breaks, so that nothing WeChat would refuse is ever sent;
+`compile_tree` turns it into WeChat's JSON. `publish_menu` stores what it sends before
+sending it, then replaces the default menu, adds the conditional menus and deletes the
+previous version's ones; when WeChat refuses any step the previous menu is put back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from govwx.accounts import permissions
+from govwx.accounts.models import Account
+from govwx.accounts.services import record
+from govwx.wechat.client import MenuNotFound, WeChatAPIError, WeChatClient
+
+from . import catalogue
+from .models import Category, MenuVersion
+
+logger = logging.getLogger(__name__)
+
+MAX_TOP, MAX_SUB = 3, 5
+TOP_NAME_BYTES, SUB_NAME_BYTES = 16, 60
+KEY_BYTES, URL_BYTES = 128, 1024
+# Conditional menus are republished whole: each publish adds every one and deletes the
+# previous ones, and WeChat allows 2 000 adds and 2 000 deletes a day (§2.4). Twenty
+# leaves a hundred publishes a day, more than any office makes.
+MAX_CONDITIONAL = 20
+# All conditional menus together may link to at most 3 domains (§2.4, errcode 65316).
+MAX_CONDITIONAL_DOMAINS = 3
+
+KINDS: dict[str, str] = {
+    "service": "服务事项",
+    "hub": "服务大厅",
+    "category": "服务类别",
+    "url": "网页链接",
+    "article": "已发布文章",
+    "click": "点击事件（回复或转人工）",
+    "miniprogram": "小程序",
+    "location_select": "发送位置",
+}
+MINIPROGRAM_APPID = re.compile(r"wx[0-9a-f]{16}")
+
+Tree = dict[str, Any]
+
+
+class MenuInvalid(ValidationError):
+    """A menu WeChat would refuse; the message names the rule and the item's path."""
+
+
+class MenuPublishFailed(Exception):
+    """WeChat refused a publish; the version is marked failed and the previous menu is
+    in place. `version.error` says why."""
+
+    def __init__(self, version: MenuVersion) -> None:
+        super().__init__(version.error)
+        self.version = version
+
+
+def nbytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+# ------------------------------------------------------------------ validation
+
+
+def _path(where: str, item: Any, index: int) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    label = name if isinstance(name, str) and name.strip() else f"#{index + 1}"
+    return f"{where}「{label}」" if where else f"「{label}」"
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _check_url(url: str, path: str, what: str = "链接") -> None:
+    if not url:
+        raise MenuInvalid(f"{path}缺少{what} / {path}: a URL is required")
+    if nbytes(url) > URL_BYTES:
+        raise MenuInvalid(
+            f"{path}的{what}超过 {URL_BYTES} 字节 / {path}: URL over {URL_BYTES} bytes"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise MenuInvalid(
+            f"{path}的{what}必须以 http:// 或 https:// 开头 / "
+            f"{path}: the URL must be http:// or https://"
+        )
+
+
+def _check_key(item: dict[str, Any], path: str) -> None:
+    key = _text(item, "key")
+    if not key:
+        raise MenuInvalid(f"{path}缺少 key / {path}: a key is required")
+    if nbytes(key) > KEY_BYTES:
+        raise MenuInvalid(
+            f"{path}的 key 超过 {KEY_BYTES} 字节 / {path}: key over {KEY_BYTES} bytes"
+        )
+
+
+def _check_name(item: dict[str, Any], path: str, limit: int, level: str) -> None:
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise MenuInvalid(f"{path}缺少名称 / {path}: a name is required")
+    if nbytes(name) > limit:
+        raise MenuInvalid(
+            f"菜单名称{path}超过 {limit} 字节（{level}菜单，现为 {nbytes(name)} 字节） / "
+            f"name {path} over {limit} bytes"
+        )
+
+
+def _check_leaf(account: Account, item: dict[str, Any], path: str, codes: set[str]) -> None:
+    kind = item.get("kind")
+    if kind not in KINDS:
+        raise MenuInvalid(
+            f"{path}的类型「{kind}」不受支持 / {path}: unknown kind {kind!r} "
+            f"(allowed: {', '.join(KINDS)})"
+        )
+    if kind == "service":
+        code = _text(item, "service")
+        if not code:
+            raise MenuInvalid(f"{path}没有选择服务事项 / {path}: choose a service")
+        if code not in codes:
+            raise MenuInvalid(
+                f"{path}的服务事项「{code}」不在本公众号的服务目录中 / "
+                f"{path}: service {code!r} is not in this account's catalogue"
+            )
+    elif kind == "category":
+        if item.get("category") not in Category.values:
+            raise MenuInvalid(
+                f"{path}的服务类别「{item.get('category')}」不存在 / {path}: unknown category"
+            )
+    elif kind == "url":
+        _check_url(_text(item, "url"), path)
+    elif kind == "article":
+        if not _text(item, "article_id"):
+            raise MenuInvalid(f"{path}缺少文章的 article_id / {path}: an article_id is required")
+    elif kind in ("click", "location_select"):
+        _check_key(item, path)
+    elif kind == "miniprogram":
+        appid = _text(item, "appid")
+        if not MINIPROGRAM_APPID.fullmatch(appid):
+            raise MenuInvalid(
+                f"{path}的小程序 AppID 应为 wx 加 16 位十六进制字符 / "
+                f"{path}: the mini program AppID must be wx and 16 hex digits"
+            )
+        if not _text(item, "pagepath"):
+            raise MenuInvalid(f"{path}缺少小程序页面路径 / {path}: a pagepath is required")
+        _check_url(_text(item, "url"), path, "备用网页链接")
+
+
+def _check_buttons(account: Account, tree: Any, where: str, codes: set[str]) -> None:
+    if not isinstance(tree, dict) or not isinstance(tree.get("button"), list):
+        raise MenuInvalid(f"{where}菜单格式不正确 / malformed menu")
+    buttons = tree["button"]
+    if not buttons:
+        raise MenuInvalid(f"{where}菜单至少要有 1 个按钮 / a menu needs at least one button")
+    if len(buttons) > MAX_TOP:
+        extra = _path("", buttons[MAX_TOP], MAX_TOP)
+        raise MenuInvalid(
+            f"{where}一级菜单最多 {MAX_TOP} 个（第 {MAX_TOP + 1} 个：{extra}） / "
+            f"at most {MAX_TOP} top-level buttons"
+        )
+    for i, item in enumerate(buttons):
+        path = _path(where, item, i)
+        if not isinstance(item, dict):
+            raise MenuInvalid(f"{path}格式不正确 / {path}: malformed button")
+        _check_name(item, path, TOP_NAME_BYTES, "一级")
+        if "sub_button" not in item:
+            _check_leaf(account, item, path, codes)
+            continue
+        subs = item["sub_button"]
+        if not isinstance(subs, list) or not subs:
+            raise MenuInvalid(
+                f"{path}的二级菜单是空的：请添加子菜单或设置按钮类型 / "
+                f"{path}: a parent needs at least one sub-button"
+            )
+        if len(subs) > MAX_SUB:
+            extra = _path(path + " › ", subs[MAX_SUB], MAX_SUB)
+            raise MenuInvalid(
+                f"{path}的二级菜单最多 {MAX_SUB} 个（第 {MAX_SUB + 1} 个：{extra}） / "
+                f"at most {MAX_SUB} sub-buttons"
+            )
+        for j, sub in enumerate(subs):
+            sub_path = _path(path + " › ", sub, j)
+            if not isinstance(sub, dict):
+                raise MenuInvalid(f"{sub_path}格式不正确 / {sub_path}: malformed button")
+            if "sub_button" in sub:
+                raise MenuInvalid(
+                    f"{sub_path}：菜单最多两级 / {sub_path}: menus have two levels at most"
+                )
+            _check_name(sub, sub_path, SUB_NAME_BYTES, "二级")
+            _check_leaf(account, sub, sub_path, codes)
+
+
+def _service_codes(account: Account) -> set[str]:
+    return {s.code for s in catalogue.services_for(account)}
+
+
+def validate_tree(account: Account, tree: Any, *, where: str = "") -> None:
+    """Raise MenuInvalid naming the first rule the menu breaks (§2.3).
+
+    Two buttons may send the same CLICK key: WeChat accepts it, and it lets a
+    conditional menu and the default menu answer the same way."""
+    _check_buttons(account, tree, where, _service_codes(account))
+
+
+def validate_conditional(account: Account, conditional: Any) -> None:
+    """Raise MenuInvalid for conditional menus WeChat would refuse or never show (§2.4)."""
+    if not isinstance(conditional, list):
+        raise MenuInvalid("个性化菜单格式不正确 / malformed conditional menus")
+    if len(conditional) > MAX_CONDITIONAL:
+        raise MenuInvalid(
+            f"个性化菜单最多 {MAX_CONDITIONAL} 个（现有 {len(conditional)} 个） / "
+            f"at most {MAX_CONDITIONAL} conditional menus"
+        )
+    codes = _service_codes(account)
+    seen: set[int] = set()
+    domains: set[str] = set()
+    for i, menu in enumerate(conditional):
+        if not isinstance(menu, dict):
+            raise MenuInvalid("个性化菜单格式不正确 / malformed conditional menu")
+        tag_id = menu.get("tag_id")
+        label = menu.get("tag_name") or tag_id or f"#{i + 1}"
+        where = f"个性化菜单（{label}）"
+        if isinstance(tag_id, bool) or not isinstance(tag_id, int) or tag_id <= 0:
+            raise MenuInvalid(
+                f"{where}没有选择粉丝标签 / conditional menu {i + 1}: a follower tag is required"
+            )
+        if tag_id in seen:
+            raise MenuInvalid(
+                f"{where}：同一个标签只能有一个个性化菜单 / one conditional menu per tag"
+            )
+        seen.add(tag_id)
+        _check_buttons(account, menu, where, codes)
+        domains |= _domains(compile_tree(account, menu))
+    if len(domains) > MAX_CONDITIONAL_DOMAINS:
+        raise MenuInvalid(
+            f"个性化菜单的链接最多指向 {MAX_CONDITIONAL_DOMAINS} 个域名（现为 "
+            f"{'、'.join(sorted(domains))}） / conditional menus may link to "
+            f"{MAX_CONDITIONAL_DOMAINS} domains at most"
+        )
+
+
+def validate_menu(account: Account, tree: Any, conditional: Any) -> None:
+    validate_tree(account, tree)
+    validate_conditional(account, conditional)
+
+
+def _domains(compiled: Tree) -> set[str]:
+    found: set[str] = set()
+    for button in compiled["button"]:
+        for leaf in button.get("sub_button", [button]):
+            if leaf.get("url"):
+                found.add(urlsplit(leaf["url"]).hostname or "")
+    return found
+
+
+# ------------------------------------------------------------------ compiling
+
+
+def _compile_leaf(account: Account, item: dict[str, Any]) -> dict[str, Any]:
+    name, kind = item["name"], item["kind"]
+    if kind == "service":
+        return {"type": "view", "name": name, "url": catalogue.guide_url(account, item["service"])}
+    if kind == "hub":
+        return {"type": "view", "name": name, "url": catalogue.hub_url(account)}
+    if kind == "category":
+        return {
+            "type": "view",
+            "name": name,
+            "url": catalogue.category_url(account, item["category"]),
+        }
+    if kind == "url":
+        return {"type": "view", "name": name, "url": _text(item, "url")}
+    if kind == "article":
+        return {"type": "article_id", "name": name, "article_id": _text(item, "article_id")}
+    if kind == "miniprogram":
+        return {
+            "type": "miniprogram",
+            "name": name,
+            "url": _text(item, "url"),
+            "appid": _text(item, "appid"),
+            "pagepath": _text(item, "pagepath"),
+        }
+    return {"type": kind, "name": name, "key": _text(item, "key")}
+
+
+def compile_tree(account: Account, tree: Tree) -> Tree:
+    """WeChat's menu JSON for a valid tree: {"button": [...]}."""
+    out = []
+    for item in tree["button"]:
+        if "sub_button" in item:
+            subs = [_compile_leaf(account, s) for s in item["sub_button"]]
+            out.append({"name": item["name"], "sub_button": subs})
+        else:
+            out.append(_compile_leaf(account, item))
+    return {"button": out}
+
+
+def compile_menu(account: Account, tree: Tree, conditional: list[Tree]) -> Tree:
+    """What publishing sends: the default menu and each conditional menu with its rule."""
+    return {
+        "menu": compile_tree(account, tree),
+        "conditional": [
+            {**compile_tree(account, c), "matchrule": {"tag_id": str(c["tag_id"])}}
+            for c in conditional
+        ],
+    }
+
+
+# ------------------------------------------------------------------ reading
+
+
+def current_version(account: Account) -> MenuVersion | None:
+    """The version published last: the menu followers see."""
+    return (
+        MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
+        .order_by("-published_at", "-number")
+        .first()
+    )
+
+
+def latest_version(account: Account) -> MenuVersion | None:
+    return MenuVersion.objects.filter(account=account).order_by("-number").first()
+
+
+def get_version(account: Account, pk: int) -> MenuVersion:
+    """A version of this account's menu, or MenuVersion.DoesNotExist."""
+    return MenuVersion.objects.select_related("created_by", "published_by").get(
+        account=account, pk=pk
+    )
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _next_number(account: Account) -> int:
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    top = MenuVersion.objects.filter(account=account).aggregate(n=Max("number"))["n"]
+    return (top or 0) + 1
+
+
+def save_menu_draft(
+    account: Account, tree: Tree, conditional: list[Tree], *, actor: Any, note: str = ""
+) -> MenuVersion:
+    """Keep the builder's menu as a draft: the newest version when it is still a draft,
+    otherwise a new version. A menu that breaks a rule is refused (MenuInvalid)."""
+    if actor is not None:
+        permissions.require(actor, account, "menu.edit")
+    validate_menu(account, tree, conditional)
+    if len(note) > 200:
+        raise MenuInvalid("说明最多 200 个字 / the note is at most 200 characters")
+    with transaction.atomic():
+        number = _next_number(account)
+        latest = latest_version(account)
+        if latest is not None and latest.status == MenuVersion.Status.DRAFT:
+            version = latest
+            version.tree, version.conditional, version.note = tree, conditional, note
+            version.created_by = actor if getattr(actor, "is_authenticated", False) else None
+            version.save(update_fields=["tree", "conditional", "note", "created_by"])
+        else:
+            version = MenuVersion.objects.create(
+                account=account,
+                number=number,
+                tree=tree,
+                conditional=conditional,
+                note=note,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+        record(
+            "menu.saved",
+            account=account,
+            actor=actor,
+            version=version.number,
+            conditional=len(conditional),
+        )
+    return version
+
+
+def _error_text(exc: WeChatAPIError) -> str:
+    if exc.errcode is None:
+        return f"无法连接微信接口 / WeChat unreachable: {exc.errmsg}"
+    return f"微信返回错误 {exc.errcode}：{exc.errmsg} / WeChat errcode {exc.errcode}: {exc.errmsg}"
+
+
+def _live_default(client: WeChatClient) -> Tree | None:
+    """The default menu as WeChat has it now (set in the MP backend, say), to put back."""
+    try:
+        data = client.get_menu()
+    except MenuNotFound:
+        return None
+
+    def strip(button: dict[str, Any]) -> dict[str, Any]:
+        subs = button.get("sub_button")
+        if isinstance(subs, dict):
+            subs = subs.get("list")
+        if subs:
+            return {"name": button["name"], "sub_button": [strip(s) for s in subs]}
+        return {k: v for k, v in button.items() if k != "sub_button"}
+
+    menu = data.get("menu") or {}
+    return {"button": [strip(b) for b in menu.get("button", [])]}
+
+
+def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
+    """Publish a draft (or a failed version) through the WeChat API.
+
+    Validated first: an invalid menu raises MenuInvalid and nothing is sent. What is
+    sent is stored before it is sent. On WeChat's refusal the version is marked failed
+    with WeChat's errcode and message, the previous menu is put back, and
+    MenuPublishFailed is raised."""
+    account = version.account
+    if actor is not None:
+        permissions.require(actor, account, "menu.publish")
+    if version.status == MenuVersion.Status.PUBLISHED:
+        raise MenuInvalid(
+            f"版本 {version.number} 已经发布；要再次使用它请恢复该版本 / "
+            f"version {version.number} is already published: restore it instead"
+        )
+    validate_menu(account, version.tree, version.conditional)
+    compiled = compile_menu(account, version.tree, version.conditional)
+    previous = current_version(account)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        MenuVersion.objects.filter(pk=version.pk).update(
+            compiled=compiled, published_by=user, error=""
+        )
+    version.compiled, version.published_by, version.error = compiled, user, ""
+
+    client = WeChatClient(account)
+    added: list[str] = []
+    replaced = False
+    fallback: Tree | None = None
+    try:
+        fallback = previous.compiled["menu"] if previous is not None else _live_default(client)
+        client.create_menu(compiled["menu"])
+        replaced = True
+        for menu in compiled["conditional"]:
+            added.append(client.add_conditional_menu(menu))
+    except WeChatAPIError as exc:
+        error = _error_text(exc)
+        error += _put_back(client, added, fallback if replaced else None, replaced)
+        with transaction.atomic():
+            MenuVersion.objects.filter(pk=version.pk).update(
+                status=MenuVersion.Status.FAILED, error=error, menuids=[]
+            )
+            record(
+                "menu.publish_failed",
+                account=account,
+                actor=actor,
+                version=version.number,
+                errcode=exc.errcode,
+                errmsg=exc.errmsg,
+            )
+        version.status, version.error, version.menuids = MenuVersion.Status.FAILED, error, []
+        raise MenuPublishFailed(version) from exc
+
+    note = ""
+    for menuid in previous.menuids if previous is not None else []:
+        try:
+            client.delete_conditional_menu(menuid)
+        except WeChatAPIError as exc:
+            # The new conditional menus are newer, so they win for their tags; an old one
+            # for a tag no longer used still shows until it is deleted by hand.
+            note += f"旧个性化菜单 {menuid} 未能删除：{_error_text(exc)}\n"
+    now = timezone.now()
+    with transaction.atomic():
+        MenuVersion.objects.filter(pk=version.pk).update(
+            status=MenuVersion.Status.PUBLISHED, published_at=now, menuids=added, error=note
+        )
+        record(
+            "menu.published",
+            account=account,
+            actor=actor,
+            version=version.number,
+            menuids=added,
+        )
+    version.status, version.published_at, version.menuids = (
+        MenuVersion.Status.PUBLISHED,
+        now,
+        added,
+    )
+    version.error = note
+    return version
+
+
+def _put_back(client: WeChatClient, added: list[str], fallback: Tree | None, replaced: bool) -> str:
+    """Undo a half-done publish; returns what could not be undone, to add to the error."""
+    problems = ""
+    for menuid in added:
+        try:
+            client.delete_conditional_menu(menuid)
+        except WeChatAPIError as exc:
+            problems += f"\n新个性化菜单 {menuid} 未能撤回：{_error_text(exc)}"
+    if replaced:
+        try:
+            if fallback and fallback.get("button"):
+                client.create_menu(fallback)
+            else:
+                # There was no menu before: deleting also removes conditional menus, but
+                # none of ours existed (no version had been published).
+                client.delete_menu()
+        except WeChatAPIError as exc:
+            problems += f"\n未能恢复原菜单：{_error_text(exc)}"
+    return problems
+
+
+def restore_menu_version(version: MenuVersion, *, actor: Any) -> MenuVersion:
+    """Publish an earlier version again, as a new version copied from it."""
+    account = version.account
+    if actor is not None:
+        permissions.require(actor, account, "menu.publish")
+    validate_menu(account, version.tree, version.conditional)
+    with transaction.atomic():
+        copy = MenuVersion.objects.create(
+            account=account,
+            number=_next_number(account),
+            tree=version.tree,
+            conditional=version.conditional,
+            note=f"恢复自版本 {version.number}",
+            restored_from=version,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        record(
+            "menu.restored",
+            account=account,
+            actor=actor,
+            version=copy.number,
+            restored_from=version.number,
+        )
+    return publish_menu(copy, actor=actor)
