@@ -166,13 +166,13 @@ def test_an_unknown_kind_is_refused(city_account: Account) -> None:
 
 
 def test_a_service_must_be_in_the_accounts_catalogue(
-    city_account: Account, county_account: Account, shebao: Service
+    city_account: Account, county_account: Account, county: Organisation, shebao: Service
 ) -> None:
     item = {"name": "社保卡", "kind": "service", "service": "SB001"}
     validate_tree(city_account, {"button": [item]})
     validate_tree(county_account, {"button": [item]})  # the county inherits the city's
     Service.objects.create(
-        organisation=county_account.organisation,
+        organisation=county,
         code="SB001",
         name="社保卡补办",
         category=Category.SOCIAL_SECURITY,
