@@ -76,7 +76,8 @@ def message_fields(
     """Return (MsgType or Event, XML fields) for a follower action.
 
     `kind` is a driver type: text, image, voice, location, link (messages) or subscribe,
-    unsubscribe, click, view, scancode_push, scancode_waitmsg (events).
+    unsubscribe, click, view, view_miniprogram, location_select, scancode_push,
+    scancode_waitmsg (events).
     """
     head: list[Element] = [
         ("ToUserName", to),
@@ -111,6 +112,11 @@ def message_fields(
     return body[0][1], [*head, *body, ("MsgId", msg_id)]  # type: ignore[return-value]
 
 
+def _decimal(value: Any) -> str:
+    """A coordinate as WeChat writes it: 34.26, never 34.260000000000005 or 1e-05."""
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")
+
+
 def _event_fields(
     kind: str, data: dict[str, Any], head: list[Element]
 ) -> tuple[str, list[Element]]:
@@ -123,9 +129,25 @@ def _event_fields(
         return "unsubscribe", [*head, ("MsgType", "event"), ("Event", "unsubscribe")]
     if kind == "click":
         return "CLICK", [*head, ("MsgType", "event"), ("Event", "CLICK"), ("EventKey", data["key"])]
-    if kind == "view":
-        fields = [("MsgType", "event"), ("Event", "VIEW"), ("EventKey", data["url"])]
-        return "VIEW", [*head, *fields]
+    if kind in ("view", "view_miniprogram"):
+        # VIEW carries the URL, view_miniprogram the page path; MenuId names the
+        # conditional menu the button was on (WeChat omits it for the default menu).
+        name, value = ("VIEW", data["url"]) if kind == "view" else (kind, data["pagepath"])
+        fields = [("MsgType", "event"), ("Event", name), ("EventKey", value)]
+        if data.get("menu_id"):
+            fields.append(("MenuId", str(data["menu_id"])))
+        return name, [*head, *fields]
+    if kind == "location_select":
+        # WeChat sends every SendLocationInfo field as text (CDATA), coordinates too.
+        info: dict[str, Any] = {
+            "Location_X": _decimal(data["x"]),
+            "Location_Y": _decimal(data["y"]),
+            "Scale": str(data["scale"]),
+            "Label": data["label"],
+            "Poiname": data["poiname"],
+        }
+        fields = [("MsgType", "event"), ("Event", kind), ("EventKey", data["key"])]
+        return kind, [*head, *fields, ("SendLocationInfo", info)]
     if kind in ("scancode_push", "scancode_waitmsg"):
         info = {"ScanType": "qrcode", "ScanResult": data["scan_result"]}
         fields = [("MsgType", "event"), ("Event", kind), ("EventKey", data["key"])]

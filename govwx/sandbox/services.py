@@ -43,7 +43,14 @@ INTERACTIONS = {
     "subscribe",
 }
 MESSAGE_KINDS = {"text", "image", "voice", "location", "link"}
-EVENT_KINDS = {"click", "view", "scancode_push", "scancode_waitmsg"}
+EVENT_KINDS = {
+    "click",
+    "view",
+    "view_miniprogram",
+    "location_select",
+    "scancode_push",
+    "scancode_waitmsg",
+}
 OPENID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -306,8 +313,23 @@ def clean_action(data: Any) -> tuple[str, dict[str, Any]]:
             "description": text("description", ""),
             "url": text("url"),
         }
-    if kind == "view":
-        return kind, {"url": text("url", limit=1024)}
+    if kind in ("view", "view_miniprogram"):
+        # menu_id: the conditional menu's menuid, when the follower sees one
+        field, limit = ("url", 1024) if kind == "view" else ("pagepath", 256)
+        menu_id = text("menu_id", "", limit=32)
+        return kind, {field: text(field, limit=limit), **({"menu_id": menu_id} if menu_id else {})}
+    if kind == "location_select":
+        x, y = number("x"), number("y")
+        if not (-90 <= x <= 90 and -180 <= y <= 180):
+            raise InvalidInput("x is a latitude (-90..90), y a longitude (-180..180)")
+        return kind, {
+            "key": text("key", limit=128),
+            "x": x,
+            "y": y,
+            "scale": int(number("scale", 15)),
+            "label": text("label", ""),
+            "poiname": text("poiname", ""),
+        }
     if kind == "click":
         return kind, {"key": text("key", limit=128)}
     return kind, {"key": text("key", limit=128), "scan_result": text("scan_result", "")}
