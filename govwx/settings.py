@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 GOVWX_SANDBOX = _flag("GOVWX_SANDBOX")
 if GOVWX_SANDBOX:
     INSTALLED_APPS.append("govwx.sandbox")
+    # The sandbox's phone shows govwx's own H5 pages in its in-phone browser (an iframe);
+    # without the sandbox no page may be framed.
+    X_FRAME_OPTIONS = "SAMEORIGIN"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -171,6 +174,8 @@ GOVWX_WECHAT_API_TIMEOUT = float(os.environ.get("GOVWX_WECHAT_API_TIMEOUT", "5")
 GOVWX_CALLBACK_MAX_BODY = 1024 * 1024
 # How old a process's copy of an account and its rules may get before it is checked.
 GOVWX_RULES_TTL = float(os.environ.get("GOVWX_RULES_TTL", "1.0"))
+# Link health (services.links): seconds per request when checking a link.
+GOVWX_LINK_TIMEOUT = float(os.environ.get("GOVWX_LINK_TIMEOUT", "10"))
 
 # Notification channels (notify): e-mail goes through this SMTP server (localhost:25 by
 # default); every send, by any channel, gives up after GOVWX_NOTIFY_TIMEOUT seconds.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from govwx.accounts.access import current_role, switch_account
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import console_view, role_has
+from govwx.services.links import broken_for
 from govwx.team.services import duty_board
 from govwx.wechat.models import InboundMessage
 
@@ -49,6 +50,9 @@ def home(request: HttpRequest, account: Account) -> HttpResponse:
             "stats": today_stats(account),
             "rows": rows_for(account, latest),
             "duty": duty_board(account),
+            "broken_links": broken_for(account)
+            if role_has(current_role(request), "services.view")
+            else [],
         },
     )
 

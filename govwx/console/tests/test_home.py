@@ -107,8 +107,9 @@ def test_it_lists_the_latest_ten_messages(
     follower(account, "o-11", nickname="张三")
     client.force_login(operator)
     # session, user, accounts list, account + membership (access helper), latest messages,
-    # 2 aggregates, enabled rules, rule names, nicknames, the account's rotas (none here)
-    with django_assert_num_queries(13):
+    # 2 aggregates, enabled rules, rule names, nicknames, the account's rotas (none here),
+    # broken links (none anywhere: the account's links are not listed)
+    with django_assert_num_queries(14):
         r = client.get("/")
     rows = r.context["rows"]
     assert [row.content for row in rows] == [f"消息{i:02d}" for i in range(11, 1, -1)]

@@ -219,6 +219,18 @@ def world(account: Account, django_user_model: Any) -> Any:
         yield World(account, depts, users, case, rule, rota, shift, project, channel)
 
 
+def published_menu(w: World) -> Any:
+    """A published menu version whose service is gone from the catalogue: publishing it
+    is refused (already published) and restoring it is refused (invalid), both before
+    any WeChat call."""
+    from govwx.services.models import MenuVersion
+
+    tree = {"button": [{"name": "办事", "kind": "service", "service": "GONE"}]}
+    return MenuVersion.objects.get_or_create(
+        account=w.account, number=1, defaults={"tree": tree, "status": "published"}
+    )[0]
+
+
 # URL arguments of the pages that name an object: (world, user) -> kwargs.
 Args = Callable[[World, Any], dict[str, Any]]
 ARGS: dict[str, Args] = {
@@ -240,6 +252,8 @@ ARGS: dict[str, Args] = {
     "notify:edit": lambda w, u: {"pk": w.channel.pk},
     "notify:enable": lambda w, u: {"pk": w.channel.pk},
     "notify:test": lambda w, u: {"pk": w.channel.pk},
+    "services:menu_publish": lambda w, u: {"pk": published_menu(w).pk},
+    "services:menu_restore": lambda w, u: {"pk": published_menu(w).pk},
 }
 
 # POST-only pages and a valid POST for each: (world, user) -> form data.
@@ -259,6 +273,9 @@ POSTS: dict[str, Args] = {
     },
     "notify:enable": lambda w, u: {"enabled": "1"},
     "notify:test": lambda w, u: {},
+    "services:menu_publish": lambda w, u: {},
+    "services:menu_restore": lambda w, u: {},
+    "services:links_check": lambda w, u: {},
 }
 
 # Query strings a GET page needs to answer 200.

@@ -29,6 +29,7 @@ def serve(host: str, port: int, *, workers: int, threads: int, task_worker: bool
         govwx = [sys.executable, "-m", "govwx"]
         background.append(subprocess.Popen([*govwx, "db_worker", "--interval", "0.5"]))
         background.append(subprocess.Popen([*govwx, "desk", "run"]))
+        background.append(subprocess.Popen([*govwx, "links", "run"]))  # link health
     try:
         Granian(
             "govwx.wsgi:application",

@@ -1,0 +1,366 @@
+"""Link health: every URL the menu, the hub and the guides point to, checked on a schedule.
+
+`links_for(account)` lists what an account's followers can open: the current published
+menu (default and conditional), the hub and its category pages, each guide page and each
+guide's online entry. One `LinkCheck` row per URL (`url_hash`), shared by every account
+that uses it, keeps the last result, `failing_since` (the first failure, kept until the
+link works again) and `next_check_at` (6 hours after a good check, 30 minutes after a
+bad one). `check_links` claims due rows with a conditional UPDATE of `next_check_at`, so
+any number of processes may run it at once and each row is checked by one of them; it
+is run by `govwx links run` (started by `govwx serve`) and, for one account at once, by
+the 立即检查 button (`request_link_check`, then the `check_account_links` task).
+
+Checks use the standard library only: HEAD, then GET when HEAD is refused (405 / 501),
+at most 5 redirects followed by hand (a loop is named as one), no proxy, a timeout of
+`GOVWX_LINK_TIMEOUT` seconds per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import socket
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from govwx.accounts import permissions
+from govwx.accounts.models import Account
+from govwx.accounts.services import record
+
+from . import catalogue
+from .models import Category, LinkCheck, MenuVersion
+
+EVERY = timedelta(hours=6)  # after a good check
+RETRY = timedelta(minutes=30)  # after a bad one
+MAX_REDIRECTS = 5
+BATCH = 200  # rows claimed per pass
+WORKERS = 8  # requests in flight at once
+USER_AGENT = "govwx-linkcheck/1 (+service hub link health)"
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+
+# ------------------------------------------------------------------ what an account links to
+
+
+@dataclass(frozen=True)
+class LinkUse:
+    """A URL and where the account uses it."""
+
+    url: str
+    where: str  # "菜单：办事 › 公积金提取", "办事指南：HF-001 住房公积金提取", …
+    kind: str  # menu / hub / category / guide / online
+    code: str = ""  # the service's code, for guides and online entries
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def current_menu(account: Account) -> MenuVersion | None:
+    """The version published last: the menu followers see."""
+    return (
+        MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
+        .order_by("-published_at", "-number")
+        .first()
+    )
+
+
+def _menu_urls(menu: Any, label: str) -> list[LinkUse]:
+    found: list[LinkUse] = []
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    for button in buttons if isinstance(buttons, list) else []:
+        if not isinstance(button, dict):
+            continue
+        subs = button.get("sub_button")
+        leaves = [(f"{button.get('name', '')} › ", s) for s in subs] if subs else [("", button)]
+        for prefix, leaf in leaves:
+            if isinstance(leaf, dict) and isinstance(leaf.get("url"), str) and leaf["url"]:
+                where = f"{label}：{prefix}{leaf.get('name', '')}"
+                found.append(LinkUse(leaf["url"], where, "menu"))
+    return found
+
+
+def _tag_label(version: MenuVersion, i: int, cond: dict[str, Any]) -> str:
+    tag = str((cond.get("matchrule") or {}).get("tag_id", ""))
+    source = version.conditional[i] if i < len(version.conditional or []) else {}
+    name = source.get("tag_name") if isinstance(source, dict) else ""
+    return f"个性化菜单（{name or '标签 ' + tag}）"
+
+
+def links_for(account: Account) -> list[LinkUse]:
+    """Every URL the account's followers can open from the menu, the hub and the guides,
+    with where each is used (a URL used in two places is listed twice)."""
+    uses: list[LinkUse] = []
+    version = current_menu(account)
+    if version is not None:
+        compiled = version.compiled or {}
+        uses += _menu_urls(compiled.get("menu"), "菜单")
+        for i, cond in enumerate(compiled.get("conditional") or []):
+            if isinstance(cond, dict):
+                uses += _menu_urls(cond, _tag_label(version, i, cond))
+    uses.append(LinkUse(catalogue.hub_url(account), "服务大厅首页", "hub"))
+    services = catalogue.services_for(account)
+    labels = dict(Category.choices)
+    for category in dict.fromkeys(s.category for s in services):
+        where = f"服务大厅类别：{labels.get(category, category)}"
+        uses.append(LinkUse(catalogue.category_url(account, category), where, "category"))
+    for s in services:
+        where = f"办事指南：{s.code} {s.name}"
+        uses.append(LinkUse(catalogue.guide_url(account, s.code), where, "guide", s.code))
+        if s.online_url.strip():
+            where = f"在线办理：{s.code} {s.name}"
+            uses.append(LinkUse(s.online_url.strip(), where, "online", s.code))
+    return uses
+
+
+# ------------------------------------------------------------------ the state shown
+
+
+@dataclass(frozen=True)
+class LinkState:
+    use: LinkUse
+    check: LinkCheck | None  # None: not known yet (the next pass adds it)
+
+    @property
+    def broken(self) -> bool:
+        return self.check is not None and self.check.ok is False
+
+
+def states_for(account: Account) -> list[LinkState]:
+    """Each link of the account with its last check: broken ones first."""
+    uses = links_for(account)
+    checks = {
+        c.url_hash: c
+        for c in LinkCheck.objects.filter(url_hash__in={url_hash(u.url) for u in uses})
+    }
+    states = [LinkState(u, checks.get(url_hash(u.url))) for u in uses]
+    return sorted(states, key=lambda s: not s.broken)
+
+
+def broken_for(account: Account) -> list[LinkState]:
+    """The account's broken links, oldest failure first. One query when nothing is broken
+    anywhere (the usual case); the account's links are listed only when something is."""
+    broken = {c.url_hash: c for c in LinkCheck.objects.filter(ok=False)}
+    if not broken:
+        return []
+    found = [
+        LinkState(u, broken[url_hash(u.url)])
+        for u in links_for(account)
+        if url_hash(u.url) in broken
+    ]
+
+    def since(s: LinkState) -> datetime:
+        assert s.check is not None
+        return s.check.failing_since or s.check.checked_at or timezone.now()
+
+    return sorted(found, key=since)
+
+
+# ------------------------------------------------------------------ probing one URL
+
+
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    status: int | None = None
+    error: str = ""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are followed by `probe` itself (to count them and to name a loop)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+def _is_web(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _request(url: str, method: str, timeout: float) -> tuple[int, str]:
+    """(status, Location) of one request; the body is not read."""
+    req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
+    try:
+        with _opener.open(req, timeout=timeout) as resp:
+            return resp.status, resp.headers.get("Location", "")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers.get("Location", "") if exc.headers else ""
+
+
+def _describe(exc: BaseException) -> str:
+    reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "连接超时 / timed out"
+    if isinstance(reason, socket.gaierror):
+        return f"域名解析失败 / DNS lookup failed: {reason.strerror or reason}"
+    if isinstance(reason, ConnectionRefusedError):
+        return "连接被拒绝 / connection refused"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"TLS 证书无效 / TLS certificate invalid: {reason.verify_message}"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS 握手失败 / TLS error: {reason.reason or reason}"
+    if isinstance(reason, ConnectionError):
+        return f"连接中断 / connection failed: {reason.__class__.__name__}"
+    return f"请求失败 / request failed: {reason}"[:300]
+
+
+def probe(url: str, timeout: float | None = None) -> Probe:
+    """Check one URL: its final HTTP status after redirects, or what went wrong."""
+    if timeout is None:
+        timeout = float(settings.GOVWX_LINK_TIMEOUT)
+    if not _is_web(url):
+        return Probe(False, None, "不是 http/https 链接，无法检查 / not an http(s) URL")
+    seen = [url]
+    method = "HEAD"
+    current = url
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            status, location = _request(current, method, timeout)
+            if method == "HEAD" and status in (405, 501):
+                method = "GET"
+                status, location = _request(current, method, timeout)
+            if status not in REDIRECT_CODES:
+                return Probe(
+                    200 <= status < 300, status, "" if 200 <= status < 300 else f"HTTP {status}"
+                )
+            if not location:
+                return Probe(False, status, f"重定向没有目标 / HTTP {status} without Location")
+            current = urljoin(current, location)
+            if not _is_web(current):
+                return Probe(
+                    False, status, f"重定向到非 http/https 地址 / redirect to {current[:200]}"
+                )
+            if current in seen:
+                return Probe(False, status, "重定向循环 / redirect loop")
+            seen.append(current)
+        return Probe(
+            False, status, f"重定向超过 {MAX_REDIRECTS} 次 / more than {MAX_REDIRECTS} redirects"
+        )
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        return Probe(False, None, _describe(exc))
+
+
+# ------------------------------------------------------------------ the schedule
+
+
+def sync_links(uses: Iterable[LinkUse], now: datetime) -> None:
+    """Make sure each URL has its row (new ones are due at once)."""
+    rows = {url_hash(u.url): u.url for u in uses}
+    LinkCheck.objects.bulk_create(
+        [LinkCheck(url=url, url_hash=h, next_check_at=now) for h, url in rows.items()],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+
+
+def claim(due: Iterable[tuple[int, datetime]], now: datetime) -> list[int]:
+    """Take the rows read as due; a row another process took since is skipped. The lease
+    lets a row cut off mid-check (a killed process) come due again."""
+    timeout = float(settings.GOVWX_LINK_TIMEOUT)
+    lease = now + timedelta(seconds=timeout * 2 * (MAX_REDIRECTS + 1) + 60)
+    return [
+        pk
+        for pk, was in due
+        if LinkCheck.objects.filter(pk=pk, next_check_at=was).update(next_check_at=lease) == 1
+    ]
+
+
+def _record(pk: int, result: Probe, now: datetime) -> None:
+    if result.ok:
+        LinkCheck.objects.filter(pk=pk).update(
+            ok=True,
+            http_status=result.status,
+            error="",
+            failing_since=None,
+            checked_at=now,
+            last_ok_at=now,
+            next_check_at=now + EVERY,
+        )
+    else:
+        LinkCheck.objects.filter(pk=pk).update(
+            ok=False,
+            http_status=result.status,
+            error=result.error[:300],
+            failing_since=Coalesce("failing_since", Value(now, output_field=DateTimeField())),
+            checked_at=now,
+            next_check_at=now + RETRY,
+        )
+
+
+def all_links() -> list[LinkUse]:
+    uses: list[LinkUse] = []
+    for account in Account.objects.filter(is_active=True).select_related("organisation"):
+        uses += links_for(account)
+    return uses
+
+
+def check_links(now: datetime | None = None, *, urls: Collection[str] | None = None) -> int:
+    """Check the links that are due, of every active account (or only `urls`); return
+    how many were checked. Rows no account uses any more are removed."""
+    now = now or timezone.now()
+    uses = [LinkUse(u, "", "") for u in urls] if urls is not None else all_links()
+    sync_links(uses, now)
+    in_use = {url_hash(u.url) for u in uses}
+    due = LinkCheck.objects.filter(next_check_at__lte=now)
+    if urls is not None:
+        due = due.filter(url_hash__in=in_use)
+    rows = list(
+        due.order_by("next_check_at", "pk").values_list("pk", "url_hash", "next_check_at", "url")[
+            :BATCH
+        ]
+    )
+    unused = [pk for pk, h, _, _ in rows if h not in in_use]
+    if unused:
+        LinkCheck.objects.filter(pk__in=unused, next_check_at__lte=now).delete()
+    urls_of = {pk: url for pk, h, _, url in rows if h in in_use}
+    mine = claim(((pk, was) for pk, h, was, _ in rows if h in in_use), now)
+    targets = {pk: urls_of[pk] for pk in mine}
+    if not targets:
+        return 0
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(targets))) as pool:
+        results = dict(zip(targets, pool.map(probe, targets.values()), strict=True))
+    for pk, result in results.items():
+        _record(pk, result, now)
+    return len(results)
+
+
+def request_link_check(account: Account, *, actor: Any = None) -> int:
+    """立即检查: make the account's links due now and check them in the background (the
+    `check_account_links` task, after commit). Returns how many links were queued."""
+    if actor is not None:
+        permissions.require(actor, account, "services.edit")
+    now = timezone.now()
+    uses = links_for(account)
+    hashes = {url_hash(u.url) for u in uses}
+    with transaction.atomic():
+        sync_links(uses, now)
+        LinkCheck.objects.filter(url_hash__in=hashes, next_check_at__gt=now).update(
+            next_check_at=now
+        )
+        record("links.check_requested", account=account, actor=actor, links=len(hashes))
+
+        def enqueue() -> None:
+            from .tasks import check_account_links
+
+            check_account_links.enqueue(account.pk)
+
+        transaction.on_commit(enqueue)
+    return len(hashes)
