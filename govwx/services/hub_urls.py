@@ -1,7 +1,14 @@
 """The citizens' H5 pages: the hub, a category, a guide, the search. No login."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from . import hub_views
 
 app_name = "hub"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("<str:appid>/", hub_views.hub, name="hub"),
+    path("<str:appid>/c/<str:category>/", hub_views.category, name="category"),
+    path("<str:appid>/s/<str:code>/", hub_views.guide, name="guide"),
+    path("<str:appid>/search/", hub_views.search, name="search"),
+]
