@@ -55,9 +55,6 @@ INSTALLED_APPS = [
 GOVWX_SANDBOX = _flag("GOVWX_SANDBOX")
 if GOVWX_SANDBOX:
     INSTALLED_APPS.append("govwx.sandbox")
-    # The sandbox's phone shows govwx's own H5 pages in its in-phone browser (an iframe);
-    # without the sandbox no page may be framed.
-    X_FRAME_OPTIONS = "SAMEORIGIN"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
