@@ -16,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -392,7 +393,7 @@ def save_menu_draft(
     return version
 
 
-def _error_text(exc: WeChatAPIError) -> str:
+def error_text(exc: WeChatAPIError) -> str:
     if exc.errcode is None:
         return f"无法连接微信接口 / WeChat unreachable: {exc.errmsg}"
     return f"微信返回错误 {exc.errcode}：{exc.errmsg} / WeChat errcode {exc.errcode}: {exc.errmsg}"
@@ -453,7 +454,7 @@ def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
         for menu in compiled["conditional"]:
             added.append(client.add_conditional_menu(menu))
     except WeChatAPIError as exc:
-        error = _error_text(exc)
+        error = error_text(exc)
         error += _put_back(client, added, fallback if replaced else None, replaced)
         with transaction.atomic():
             MenuVersion.objects.filter(pk=version.pk).update(
@@ -477,7 +478,7 @@ def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
         except WeChatAPIError as exc:
             # The new conditional menus are newer, so they win for their tags; an old one
             # for a tag no longer used still shows until it is deleted by hand.
-            note += f"旧个性化菜单 {menuid} 未能删除：{_error_text(exc)}\n"
+            note += f"旧个性化菜单 {menuid} 未能删除：{error_text(exc)}\n"
     now = timezone.now()
     with transaction.atomic():
         MenuVersion.objects.filter(pk=version.pk).update(
@@ -506,7 +507,7 @@ def _put_back(client: WeChatClient, added: list[str], fallback: Tree | None, rep
         try:
             client.delete_conditional_menu(menuid)
         except WeChatAPIError as exc:
-            problems += f"\n新个性化菜单 {menuid} 未能撤回：{_error_text(exc)}"
+            problems += f"\n新个性化菜单 {menuid} 未能撤回：{error_text(exc)}"
     if replaced:
         try:
             if fallback and fallback.get("button"):
@@ -516,7 +517,7 @@ def _put_back(client: WeChatClient, added: list[str], fallback: Tree | None, rep
                 # none of ours existed (no version had been published).
                 client.delete_menu()
         except WeChatAPIError as exc:
-            problems += f"\n未能恢复原菜单：{_error_text(exc)}"
+            problems += f"\n未能恢复原菜单：{error_text(exc)}"
     return problems
 
 
@@ -544,3 +545,27 @@ def restore_menu_version(version: MenuVersion, *, actor: Any) -> MenuVersion:
             restored_from=version.number,
         )
     return publish_menu(copy, actor=actor)
+
+
+# ------------------------------------------------------------------ follower tags
+
+TAGS_TTL = 24 * 3600
+
+
+def _tags_key(account: Account) -> str:
+    return f"govwx:menu:tags:{account.pk}"
+
+
+def account_tags(account: Account, *, refresh: bool = False) -> list[dict[str, Any]]:
+    """The account's follower tags for conditional menus: as last read from WeChat, or
+    read now with `refresh` (WeChatAPIError when WeChat cannot be asked)."""
+    if not refresh:
+        cached = cache.get(_tags_key(account))
+        return list(cached) if isinstance(cached, list) else []
+    tags = [
+        {"id": int(t["id"]), "name": str(t.get("name", "")), "count": int(t.get("count", 0))}
+        for t in WeChatClient(account).get_tags()
+        if str(t.get("id", "")).isdigit()
+    ]
+    cache.set(_tags_key(account), tags, timeout=TAGS_TTL)
+    return tags
