@@ -3,10 +3,23 @@
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("sandbox-strings").textContent);
-  var API = document.querySelector(".phone").dataset.api; // …/sandbox/api/accounts
+  var PHONE = document.querySelector(".phone");
+  var API = PHONE.dataset.api; // …/sandbox/api/accounts
+  // The page's own strings, from data-s-* attributes: data-s-bad-location → S.bad_location
+  Object.keys(PHONE.dataset).forEach(function (k) {
+    if (/^s[A-Z]/.test(k)) { S[k.charAt(1).toLowerCase() + k.slice(2).replace(/[A-Z]/g, function (c) { return "_" + c.toLowerCase(); })] = PHONE.dataset[k]; }
+  });
+  // Places in the demo city for the location picker (WGS-84: Location_X is the latitude).
+  var PLACES = [
+    { label: "示例市政务服务中心", poiname: "政务服务中心", x: 34.3416, y: 108.9398 },
+    { label: "钟楼广场", poiname: "钟楼", x: 34.2611, y: 108.9423 },
+    { label: "示例市火车站", poiname: "火车站", x: 34.2787, y: 108.9618 },
+    { label: "大雁塔北广场", poiname: "大雁塔", x: 34.2195, y: 108.9645 },
+    { label: "高新区软件园", poiname: "软件园", x: 34.2069, y: 108.8845 }
+  ];
   var $ = function (id) { return document.getElementById(id); };
   var accountSel = $("account"), followerSel = $("follower"), list = $("messages");
-  var state = { appid: "", openid: "", followers: [], lastId: 0, pending: {}, rendered: {}, timer: null, busy: null, again: false };
+  var state = { appid: "", openid: "", followers: [], lastId: 0, pending: {}, rendered: {}, timer: null, busy: null, again: false, menu: null, menuid: "", menuFor: null, picking: null };
   var MESSAGE_KINDS = ["text", "image", "voice", "location", "link"];
 
   function fmt(template, value) { return template.replace("%s", value); }
@@ -60,7 +73,7 @@
         b.classList.add("template-card");
         b.appendChild(el("strong", "", S.template));
         Object.keys(payload.data || {}).forEach(function (k) { b.appendChild(el("div", "", payload.data[k])); });
-        if (payload.url) { var a = el("a", "", S.details); a.href = payload.url; a.target = "_blank"; b.appendChild(a); }
+        if (payload.url) { var a = el("a", "", S.details); a.href = payload.url; inPhone(a, payload.url, S.template); b.appendChild(a); }
         break;
       default: b.textContent = S.other + " " + payload.msg_type;
     }
@@ -74,7 +87,7 @@
       var row = el("div", "row out");
       var card = el("a", "news-card");
       card.dataset.kind = kind;
-      if (article.url) { card.href = article.url; card.target = "_blank"; card.rel = "noopener"; }
+      if (article.url) { card.href = article.url; inPhone(card, article.url, article.title); }
       if (article.pic_url) {
         var img = el("img");
         img.alt = "";
@@ -100,6 +113,8 @@
       else if (entry.msg_type === "subscribe") { box.appendChild(el("div", "note", S.followed)); }
       else if (entry.msg_type === "unsubscribe") { box.appendChild(el("div", "note", S.unfollowed)); }
       else if (entry.msg_type === "view") { box.appendChild(el("div", "note", fmt(S.viewed, p.url))); }
+      else if (entry.msg_type === "view_miniprogram") { box.appendChild(el("div", "note", fmt(S.program_opened, p.pagepath))); }
+      else if (entry.msg_type === "location_select") { box.appendChild(el("div", "note", fmt(S.location_selected, p.label || (p.x + ", " + p.y)))); }
       else { box.appendChild(el("div", "note", fmt(S.clicked, p.key))); }
       if (d.error && MESSAGE_KINDS.indexOf(entry.msg_type) >= 0) {
         var row = el("div", "row out");
@@ -146,44 +161,164 @@
     return state.busy;
   }
 
+  // ---------------------------------------------------------------- in-phone browser
+
+  // Pages govwx serves (same origin) load inside the phone; another site's address is
+  // shown with a link to open it in a new tab, as the sandbox must not fetch it itself.
+  function openBrowser(url, title, note) {
+    var same = false;
+    try { same = new URL(url, location.href).origin === location.origin; } catch (e) { same = false; }
+    var frame = $("browser-frame");
+    $("browser-title").textContent = title || url;
+    $("browser-note").textContent = note || "";
+    if (same) {
+      frame.hidden = false;
+      $("browser-external").hidden = true;
+      frame.src = url;
+    } else {
+      frame.hidden = true;
+      frame.removeAttribute("src");
+      $("browser-url").textContent = url;
+      $("browser-open").href = url;
+      $("browser-external").hidden = false;
+    }
+    $("browser").hidden = false;
+  }
+
+  function closeBrowser() {
+    $("browser").hidden = true;
+    $("browser-frame").removeAttribute("src");
+  }
+
+  function inPhone(link, url, title) {
+    link.addEventListener("click", function (e) {
+      if (e.ctrlKey || e.metaKey || e.shiftKey) { return; } // a new tab, as asked
+      e.preventDefault();
+      openBrowser(url, title);
+    });
+  }
+
+  $("browser-close").addEventListener("click", closeBrowser);
+
+  // ---------------------------------------------------------------- location picker
+
+  // mode "select": the menu's location_select button (an event with its key);
+  // mode "message": the composer's button (an ordinary location message).
+  function openPicker(mode, key) {
+    state.picking = { mode: mode, key: key || "" };
+    $("location-x").value = "";
+    $("location-y").value = "";
+    $("location-label").value = "";
+    $("location-picker").hidden = false;
+  }
+
+  function closePicker() {
+    state.picking = null;
+    $("location-picker").hidden = true;
+  }
+
+  function sendLocation(place) {
+    var picking = state.picking;
+    if (!picking) { return; }
+    var x = Number(place.x), y = Number(place.y);
+    if (!isFinite(x) || !isFinite(y) || x < -90 || x > 90 || y < -180 || y > 180 || place.x === "" || place.y === "") {
+      status(S.bad_location);
+      return;
+    }
+    closePicker();
+    if (picking.mode === "select") {
+      send({ type: "location_select", key: picking.key, x: x, y: y, scale: 15, label: place.label || "", poiname: place.poiname || place.label || "" });
+    } else {
+      send({ type: "location", x: x, y: y, scale: 15, label: place.label || "" });
+    }
+  }
+
+  PLACES.forEach(function (place) {
+    var li = el("li");
+    var b = el("button", "", place.label);
+    b.type = "button";
+    b.dataset.testid = "place";
+    b.appendChild(el("small", "", place.x.toFixed(4) + ", " + place.y.toFixed(4)));
+    b.addEventListener("click", function () { sendLocation(place); });
+    li.appendChild(b);
+    $("places").appendChild(li);
+  });
+  $("location-cancel").addEventListener("click", closePicker);
+  $("location-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var label = $("location-label").value.trim();
+    sendLocation({ x: $("location-x").value, y: $("location-y").value, label: label, poiname: label });
+  });
+  $("send-location").addEventListener("click", function () { openPicker("message"); });
+
   // ---------------------------------------------------------------- menu
 
+  function withMenuId(body) {
+    if (state.menuid) { body.menu_id = state.menuid; } // only a conditional menu has one
+    return body;
+  }
+
   function menuAction(button) {
-    if (button.type === "view" || button.type === "miniprogram") {
-      window.open(button.url, "_blank", "noopener");
-      if (button.type === "view") { send({ type: "view", url: button.url }); }
-    } else if (button.type === "click") {
-      send({ type: "click", key: button.key });
-    } else if (button.type === "scancode_push" || button.type === "scancode_waitmsg") {
-      send({ type: button.type, key: button.key, scan_result: "" });
-    }
     closeMenus();
+    switch (button.type) {
+      case "click":
+        send({ type: "click", key: button.key });
+        break;
+      case "view":
+        send(withMenuId({ type: "view", url: button.url }));
+        openBrowser(button.url, button.name);
+        break;
+      case "miniprogram":
+        send(withMenuId({ type: "view_miniprogram", pagepath: button.pagepath }));
+        openBrowser(button.url, button.name, fmt(S.miniprogram, button.appid + " " + button.pagepath));
+        break;
+      case "location_select":
+        openPicker("select", button.key);
+        break;
+      case "scancode_push":
+      case "scancode_waitmsg":
+        var result = window.prompt(S.scan_prompt, "");
+        if (result !== null) { send({ type: button.type, key: button.key, scan_result: result }); }
+        break;
+      default:
+        status(fmt(S.unsupported, button.type));
+    }
   }
 
   function closeMenus() {
     document.querySelectorAll(".submenu.open").forEach(function (m) { m.classList.remove("open"); });
   }
 
+  function menuButton(button) {
+    var b = el("button", "menu-button", button.name);
+    b.type = "button";
+    b.dataset.testid = "menu-button";
+    if (button.type) { b.dataset.type = button.type; }
+    return b;
+  }
+
   function renderMenu(menu) {
     var nav = $("menu");
     nav.textContent = "";
-    ((menu && menu.button) || []).forEach(function (top) {
+    closeMenus();
+    var buttons = ((menu && menu.button) || []).slice(0, 3);
+    buttons.forEach(function (top) {
       var item = el("div", "menu-item");
-      var btn = el("button", "menu-button", top.name);
-      btn.type = "button";
-      btn.dataset.testid = "menu-button";
+      var btn = menuButton(top);
       item.appendChild(btn);
-      if (top.sub_button && top.sub_button.length) {
+      var subs = top.sub_button && top.sub_button.list ? top.sub_button.list : top.sub_button;
+      if (subs && subs.length) {
+        item.classList.add("has-sub");
         var sub = el("div", "submenu");
-        top.sub_button.forEach(function (child) {
-          var c = el("button", "menu-button", child.name);
-          c.type = "button";
-          c.dataset.testid = "menu-button";
-          c.dataset.type = child.type;
+        sub.setAttribute("role", "menu");
+        subs.slice(0, 5).forEach(function (child) {
+          var c = menuButton(child);
+          c.setAttribute("role", "menuitem");
           c.addEventListener("click", function (e) { e.stopPropagation(); menuAction(child); });
           sub.appendChild(c);
         });
         item.appendChild(sub);
+        btn.setAttribute("aria-haspopup", "menu");
         btn.addEventListener("click", function (e) {
           e.stopPropagation();
           var open = sub.classList.contains("open");
@@ -191,14 +326,43 @@
           if (!open) { sub.classList.add("open"); }
         });
       } else {
-        btn.dataset.type = top.type;
-        btn.addEventListener("click", function () { menuAction(top); });
+        btn.addEventListener("click", function (e) { e.stopPropagation(); menuAction(top); });
       }
       nav.appendChild(item);
     });
+    $("to-menu").hidden = !buttons.length;
+    setMode(buttons.length ? "menu" : "keyboard");
   }
 
-  document.addEventListener("click", closeMenus);
+  // WeChat opens a chat with a menu on the menu bar; ⌨ switches to the composer and ≡ back.
+  function setMode(mode) {
+    $("bottom").dataset.mode = mode;
+    closeMenus();
+    if (mode === "keyboard" && state.menu) { $("text").focus(); }
+  }
+
+  $("to-keyboard").addEventListener("click", function (e) { e.stopPropagation(); setMode("keyboard"); });
+  $("to-menu").addEventListener("click", function (e) { e.stopPropagation(); setMode("menu"); });
+
+  // The menu this follower sees: a conditional menu matching their tags, or the default.
+  function loadMenu() {
+    var appid = state.appid, openid = state.openid;
+    var key = appid + " " + openid;
+    if (!appid || state.menuFor === key) { return Promise.resolve(); }
+    state.menuFor = key;
+    var query = openid ? "?openid=" + encodeURIComponent(openid) : "";
+    return api("GET", "/" + encodeURIComponent(appid) + "/menu" + query).then(function (data) {
+      if (state.menuFor !== key) { return; }
+      state.menu = data.menu || null;
+      state.menuid = data.menuid ? String(data.menuid) : "";
+      PHONE.dataset.menuid = state.menuid;
+      renderMenu(state.menu);
+    }).catch(function (err) { state.menuFor = null; status(fmt(S.failed, err.message)); });
+  }
+
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest || !e.target.closest(".submenu")) { closeMenus(); }
+  });
 
   // ---------------------------------------------------------------- actions
 
@@ -226,7 +390,7 @@
     status("");
     return api("POST", followerPath("/" + which), {})
       .catch(function (err) { status(fmt(S.failed, err.message)); })
-      .then(function () { return loadFollowers(state.openid); })
+      .then(function () { state.menuFor = null; return loadFollowers(state.openid); })
       .then(poll);
   }
 
@@ -257,6 +421,7 @@
       if (openid) { localStorage.setItem("sandbox.follower." + state.appid, openid); }
     }
     updateButtons();
+    loadMenu();
     return poll();
   }
 
@@ -267,8 +432,8 @@
     localStorage.setItem("sandbox.account", appid);
     var option = accountSel.selectedOptions[0];
     $("account-name").textContent = option ? option.textContent : "";
-    api("GET", "/" + encodeURIComponent(appid) + "/menu").then(function (data) { renderMenu(data.menu); });
-    return loadFollowers();
+    state.menuFor = null;
+    return loadFollowers().then(function () { return loadMenu(); });
   }
 
   accountSel.addEventListener("change", function () { selectAccount(accountSel.value); });

@@ -1,0 +1,134 @@
+"""The sandbox's phone in Chromium: the published menu as WeChat shows it, its taps sent as
+WeChat's events to govwx, pages opened in the in-phone browser, a location picked."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from govwx.console.management.commands import demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def publish(site: str) -> None:
+    from govwx.accounts.models import Account
+    from govwx.wechat.client import WeChatClient
+
+    WeChatClient(Account.objects.get(appid=demo.APPID)).create_menu(
+        {
+            "button": [
+                {
+                    "name": "办事服务",
+                    "sub_button": [
+                        {"type": "click", "name": "最新通知", "key": "MENU_NEWS"},
+                        {"type": "view", "name": "服务大厅", "url": f"{site}/h/{demo.APPID}/"},
+                        {"type": "view", "name": "政府网站", "url": "https://www.gov.cn/"},
+                    ],
+                },
+                {"type": "location_select", "name": "附近网点", "key": "MENU_NEARBY"},
+                {"type": "click", "name": "我要投诉", "key": "MENU_COMPLAINT"},
+            ]
+        }
+    )
+
+
+def test_menu_taps_send_events_open_the_in_phone_browser_and_pick_a_location(
+    demo_site: str, page: Page
+) -> None:
+    from govwx.wechat.models import InboundMessage
+
+    publish(demo_site)
+    page.set_viewport_size({"width": 420, "height": 780})
+    page.goto(demo_site + "/sandbox/")
+    page.click("#new-follower")
+    page.click("#follow")
+    expect(page.locator("#messages .bubble.out").last).to_contain_text("感谢关注")
+
+    # WeChat opens on the menu bar; ⌨ switches to the composer and back
+    menu = page.locator("#menu")
+    expect(menu.locator(".menu-item > .menu-button")).to_have_text(
+        ["办事服务", "附近网点", "我要投诉"]
+    )
+    expect(page.locator("#text")).to_be_hidden()
+    page.click("#to-keyboard")
+    expect(page.locator("#text")).to_be_visible()
+    expect(menu).to_be_hidden()
+    page.click("#to-menu")
+    expect(menu).to_be_visible()
+
+    # a sub-menu pops up above its button; its item sends CLICK and the reply shows
+    submenu = menu.locator(".submenu")
+    expect(submenu).to_be_hidden()
+    menu.get_by_role("button", name="办事服务").click()
+    expect(submenu).to_be_visible()
+    expect(submenu.locator(".menu-button")).to_have_text(["最新通知", "服务大厅", "政府网站"])
+    page.screenshot(path="/tmp/phone-menu.png")
+    submenu.get_by_role("menuitem", name="最新通知").click()
+    expect(submenu).to_be_hidden()
+    expect(page.locator("#messages .bubble.out").last).to_contain_text("最新通知：本周六")
+    expect(page.locator("#messages .note").last).to_have_text("点击菜单：MENU_NEWS")
+
+    # a VIEW item on govwx's own site opens inside the phone
+    menu.get_by_role("button", name="办事服务").click()
+    submenu.get_by_role("menuitem", name="服务大厅").click()
+    browser = page.locator("#browser")
+    expect(browser).to_be_visible()
+    expect(page.locator("#browser-title")).to_have_text("服务大厅")
+    frame = page.frame_locator("#browser-frame")
+    expect(frame.locator("body")).to_contain_text("示例市发布")
+    expect(page.locator("#messages .note").last).to_contain_text(f"/h/{demo.APPID}/")
+    page.screenshot(path="/tmp/phone-browser.png")
+    page.click("#browser-close")
+    expect(browser).to_be_hidden()
+
+    # another site's page is named, with a link to a new tab, and not loaded in the phone
+    menu.get_by_role("button", name="办事服务").click()
+    submenu.get_by_role("menuitem", name="政府网站").click()
+    expect(page.locator("#browser-external")).to_be_visible()
+    expect(page.locator("#browser-url")).to_have_text("https://www.gov.cn/")
+    expect(page.locator("#browser-open")).to_have_attribute("href", "https://www.gov.cn/")
+    expect(page.locator("#browser-frame")).to_be_hidden()
+    page.click("#browser-close")
+
+    # location_select: a preset place of the demo city, then a free latitude and longitude
+    menu.get_by_role("button", name="附近网点").click()
+    expect(page.locator("#location-picker")).to_be_visible()
+    page.locator("#places button", has_text="钟楼广场").click()
+    expect(page.locator("#location-picker")).to_be_hidden()
+    expect(page.locator("#messages .note").last).to_have_text("发送位置：钟楼广场")
+    page.click("#to-keyboard")
+    page.click("#send-location")
+    page.fill("#location-x", "34.25")
+    page.fill("#location-y", "108.95")
+    page.fill("#location-label", "南门")
+    page.click("#location-send")
+    expect(page.locator("#messages .bubble.in").last).to_have_text("[位置] 南门")
+
+    events = list(
+        InboundMessage.objects.filter(account__appid=demo.APPID)
+        .exclude(event="subscribe")
+        .order_by("id")
+        .values_list("msg_type", "event", "payload__EventKey")
+    )
+    assert events == [
+        ("event", "CLICK", "MENU_NEWS"),
+        ("event", "VIEW", f"{demo_site}/h/{demo.APPID}/"),
+        ("event", "VIEW", "https://www.gov.cn/"),
+        ("event", "location_select", "MENU_NEARBY"),
+        ("location", "", None),
+    ]
+    selected = InboundMessage.objects.get(event="location_select").payload["SendLocationInfo"]
+    assert selected == {
+        "Location_X": "34.2611",
+        "Location_Y": "108.9423",
+        "Scale": "15",
+        "Label": "钟楼广场",
+        "Poiname": "钟楼",
+    }
+    located = InboundMessage.objects.get(msg_type="location").payload
+    assert (located["Location_X"], located["Location_Y"], located["Label"]) == (
+        "34.25",
+        "108.95",
+        "南门",
+    )
