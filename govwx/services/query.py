@@ -11,6 +11,7 @@ millisecond.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +68,8 @@ class ServiceIndex:
         """The n nearest offices as (metres, office), nearest first."""
         lat, lon = math.radians(latitude), math.radians(longitude)
         cos_lat = math.cos(lat)
-        scored = [(_haversine(lat, lon, cos_lat, o), o) for o in self.offices]
-        scored.sort(key=lambda x: (x[0], x[1].code))
-        return scored[:n]
+        scored = ((_haversine(lat, lon, cos_lat, o), o) for o in self.offices)
+        return heapq.nsmallest(n, scored, key=lambda x: (x[0], x[1].code))
 
     def nearby(self, latitude: float, longitude: float) -> Reply | None:
         """A text reply naming the nearest offices, or None when no office has
