@@ -231,6 +231,36 @@ def published_menu(w: World) -> Any:
     )[0]
 
 
+def catalogue_rows(w: World) -> dict[str, Any]:
+    """The account's organisation placed under a province, with a service and an office
+    of its own and one of each inherited from the province (to override or withdraw)."""
+    from govwx.accounts.models import Organisation
+    from govwx.services.models import Office, Service
+
+    city = w.account.organisation
+    assert city is not None  # make_staff places the account
+    if city.parent is None:
+        province = Organisation.objects.create(name="示例省", level="province")
+        Organisation.objects.filter(pk=city.pk).update(parent=province)
+        city.refresh_from_db()
+    assert city.parent is not None
+    up = {"organisation": city.parent}
+    return {
+        "own": Service.objects.get_or_create(
+            organisation=city, code="OWN", defaults={"name": "本级事项", "category": "other"}
+        )[0],
+        "inherited": Service.objects.get_or_create(
+            **up, code="UP", defaults={"name": "省级事项", "category": "other"}
+        )[0],
+        "own_office": Office.objects.get_or_create(
+            organisation=city, code="HALL", defaults={"name": "大厅", "address": "人民路 1 号"}
+        )[0],
+        "inherited_office": Office.objects.get_or_create(
+            **up, code="UPHALL", defaults={"name": "省大厅", "address": "省府路 1 号"}
+        )[0],
+    }
+
+
 # URL arguments of the pages that name an object: (world, user) -> kwargs.
 Args = Callable[[World, Any], dict[str, Any]]
 ARGS: dict[str, Args] = {
@@ -254,6 +284,14 @@ ARGS: dict[str, Args] = {
     "notify:test": lambda w, u: {"pk": w.channel.pk},
     "services:menu_publish": lambda w, u: {"pk": published_menu(w).pk},
     "services:menu_restore": lambda w, u: {"pk": published_menu(w).pk},
+    "services:service_edit": lambda w, u: {"pk": catalogue_rows(w)["own"].pk},
+    "services:service_delete": lambda w, u: {"pk": catalogue_rows(w)["own"].pk},  # GET: confirm
+    "services:service_override": lambda w, u: {"pk": catalogue_rows(w)["inherited"].pk},
+    "services:service_withdraw": lambda w, u: {"pk": catalogue_rows(w)["inherited"].pk},
+    "services:office_edit": lambda w, u: {"pk": catalogue_rows(w)["own_office"].pk},
+    "services:office_delete": lambda w, u: {"pk": catalogue_rows(w)["own_office"].pk},
+    "services:office_override": lambda w, u: {"pk": catalogue_rows(w)["inherited_office"].pk},
+    "services:office_withdraw": lambda w, u: {"pk": catalogue_rows(w)["inherited_office"].pk},
 }
 
 # POST-only pages and a valid POST for each: (world, user) -> form data.

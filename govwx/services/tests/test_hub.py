@@ -259,3 +259,28 @@ def test_english_through_the_language_cookie(matrix: dict[str, Any]) -> None:
     html = c.get(reverse("hub:hub", kwargs={"appid": matrix["account"].appid})).content.decode()
     assert '<html lang="en">' in html
     assert '<button name="language" value="zh-hans">中文</button>' in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_one_tap_on_the_hub_opens_a_guide(
+    matrix: dict[str, Any], live_server: Any, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    a = matrix["account"]
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(live_server.url + reverse("hub:hub", kwargs={"appid": a.appid}))
+    expect(page.locator(".bar-title")).to_have_text("示例县发布")
+    # nothing sideways: the page is as wide as the phone
+    assert page.evaluate("document.documentElement.scrollWidth") == 375
+    page.screenshot(path="/tmp/h5-hub.png", full_page=True)
+    page.get_by_role("link", name=re.compile("城乡居民养老保险参保登记")).click()
+    expect(page.locator("h1")).to_have_text("城乡居民养老保险参保登记")
+    expect(page.locator("#steps li")).to_have_text(["提交申请", "窗口受理", "办结"])
+    button = page.locator("#online")
+    expect(button).to_have_text("在线办理")
+    box = button.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] >= 44  # a thumb's target
+    assert page.evaluate("document.documentElement.scrollWidth") == 375
+    page.screenshot(path="/tmp/h5-guide.png", full_page=True)
