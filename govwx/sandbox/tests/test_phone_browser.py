@@ -132,3 +132,52 @@ def test_menu_taps_send_events_open_the_in_phone_browser_and_pick_a_location(
         "108.95",
         "南门",
     )
+
+
+def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_menuid(
+    demo_site: str, page: Page
+) -> None:
+    from govwx.accounts.models import Account
+    from govwx.sandbox import services as platform
+    from govwx.sandbox.models import Follower
+    from govwx.wechat.client import WeChatClient
+    from govwx.wechat.models import InboundMessage
+
+    from govwx.sandbox.models import Account as PlatformAccount
+
+    publish(demo_site)
+    tag = platform.create_tag(
+        PlatformAccount.objects.get(appid=demo.APPID), {"tag": {"name": "企业"}}
+    )
+    client = WeChatClient(Account.objects.get(appid=demo.APPID))
+    menuid = client.add_conditional_menu(
+        {
+            "button": [
+                {"type": "view", "name": "企业开办", "url": f"{demo_site}/sandbox/web/qiye"},
+                {"type": "click", "name": "最新通知", "key": "MENU_NEWS"},
+            ],
+            "matchrule": {"tag_id": str(tag.tag_id)},
+        }
+    )
+    page.goto(demo_site + "/sandbox/")
+    page.click("#new-follower")
+    page.click("#follow")
+    expect(page.locator("#messages .bubble.out").last).to_contain_text("感谢关注")
+    tagged = page.locator("#follower").input_value()
+    top = page.locator("#menu .menu-item > .menu-button")
+    expect(top).to_have_text(["办事服务", "附近网点", "我要投诉"])
+    platform.tag_follower(Follower.objects.get(openid=tagged), tag.tag_id)
+
+    page.click("#new-follower")  # another follower: the default menu
+    expect(page.locator("#follower option")).to_have_count(2)
+    expect(page.locator("#follower")).not_to_have_value(tagged)
+    expect(top).to_have_text(["办事服务", "附近网点", "我要投诉"])
+    page.select_option("#follower", tagged)  # back to the tagged one: the menu reloads
+    expect(top).to_have_text(["企业开办", "最新通知"])
+    top.filter(has_text="企业开办").click()
+    expect(page.frame_locator("#browser-frame").locator("body")).to_be_visible()
+    expect(page.locator("#browser-title")).to_have_text("企业开办")
+    page.click("#browser-close")
+    expect(page.locator("#messages .note").last).to_contain_text("/sandbox/web/qiye")
+    view = InboundMessage.objects.get(openid=tagged, event="VIEW").payload
+    assert (view["EventKey"], view["MenuId"]) == (f"{demo_site}/sandbox/web/qiye", menuid)
