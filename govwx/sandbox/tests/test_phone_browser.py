@@ -139,11 +139,10 @@ def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_me
 ) -> None:
     from govwx.accounts.models import Account
     from govwx.sandbox import services as platform
+    from govwx.sandbox.models import Account as PlatformAccount
     from govwx.sandbox.models import Follower
     from govwx.wechat.client import WeChatClient
     from govwx.wechat.models import InboundMessage
-
-    from govwx.sandbox.models import Account as PlatformAccount
 
     publish(demo_site)
     tag = platform.create_tag(
