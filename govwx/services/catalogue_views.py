@@ -4,7 +4,7 @@ and withdrawing inherited ones, import and export. Thin: a form, one service, re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
@@ -22,8 +22,6 @@ from .forms import ImportForm, OfficeForm, ServiceForm
 from .io import CatalogueImportError, export_csv, export_xlsx, import_catalogue
 from .models import Category, Office, Service
 from .services import (
-    OfficeInput,
-    ServiceInput,
     create_office,
     create_service,
     delete_office,
@@ -215,7 +213,7 @@ def service_edit(request: HttpRequest, account: Account, pk: int) -> HttpRespons
             try:
                 update_service(
                     service,
-                    ServiceInput(**{**data.__dict__, "withdrawn": service.withdrawn}),
+                    replace(data, withdrawn=service.withdrawn),
                     account=account,
                     actor=request.user,
                 )
@@ -371,7 +369,7 @@ def office_edit(request: HttpRequest, account: Account, pk: int) -> HttpResponse
         try:
             update_office(
                 office,
-                OfficeInput(**{**data.__dict__, "withdrawn": office.withdrawn}),
+                replace(data, withdrawn=office.withdrawn),
                 account=account,
                 actor=request.user,
             )

@@ -90,8 +90,7 @@ class ServiceForm(ServiceErrorsMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["department"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (d.pk, d.name if d.organisation_id is None else f"{d.name}（{d.organisation}）")
-            for d in departments
+            (d.pk, f"{d.name}（{d.organisation.name}）") for d in departments
         ]
         self.fields["offices"].choices = [  # type: ignore[attr-defined]
             (o.code, f"{o.name}（{o.code}）") for o in offices
