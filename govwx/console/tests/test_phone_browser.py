@@ -1,5 +1,6 @@
-"""The sandbox's phone in Chromium: the published menu as WeChat shows it, its taps sent as
-WeChat's events to govwx, pages opened in the in-phone browser, a location picked."""
+"""The sandbox's phone in Chromium (the platform driven over HTTP only): the published
+menu as WeChat shows it, its taps sent as WeChat's events to govwx, pages opened in the
+in-phone browser, a location picked, a tagged follower's conditional menu."""
 
 from __future__ import annotations
 
@@ -138,16 +139,14 @@ def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_me
     demo_site: str, page: Page
 ) -> None:
     from govwx.accounts.models import Account
-    from govwx.sandbox import services as platform
-    from govwx.sandbox.models import Account as PlatformAccount
-    from govwx.sandbox.models import Follower
     from govwx.wechat.client import WeChatClient
     from govwx.wechat.models import InboundMessage
 
     publish(demo_site)
-    tag = platform.create_tag(
-        PlatformAccount.objects.get(appid=demo.APPID), {"tag": {"name": "企业"}}
-    )
+    driver = f"{demo_site}/sandbox/api/accounts/{demo.APPID}"
+    made = page.request.post(f"{driver}/tags", data={"name": "企业"})
+    assert made.status == 201, made.text()
+    tag_id = made.json()["id"]
     client = WeChatClient(Account.objects.get(appid=demo.APPID))
     menuid = client.add_conditional_menu(
         {
@@ -155,7 +154,7 @@ def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_me
                 {"type": "view", "name": "企业开办", "url": f"{demo_site}/sandbox/web/qiye"},
                 {"type": "click", "name": "最新通知", "key": "MENU_NEWS"},
             ],
-            "matchrule": {"tag_id": str(tag.tag_id)},
+            "matchrule": {"tag_id": str(tag_id)},
         }
     )
     page.goto(demo_site + "/sandbox/")
@@ -165,7 +164,8 @@ def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_me
     tagged = page.locator("#follower").input_value()
     top = page.locator("#menu .menu-item > .menu-button")
     expect(top).to_have_text(["办事服务", "附近网点", "我要投诉"])
-    platform.tag_follower(Follower.objects.get(openid=tagged), tag.tag_id)
+    tagging = page.request.post(f"{driver}/followers/{tagged}/tags", data={"tag_id": tag_id})
+    assert tagging.ok, tagging.text()
 
     page.click("#new-follower")  # another follower: the default menu
     expect(page.locator("#follower option")).to_have_count(2)
