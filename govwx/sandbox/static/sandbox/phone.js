@@ -394,9 +394,14 @@
       .then(poll);
   }
 
+  // Answers may come back out of order (a slow first load after a new follower's):
+  // only the newest request's answer is shown.
+  var followersAsked = 0;
   function loadFollowers(select) {
     if (!state.appid) { return Promise.resolve(); }
+    var asked = ++followersAsked;
     return api("GET", "/" + encodeURIComponent(state.appid) + "/followers").then(function (data) {
+      if (asked !== followersAsked) { return; }
       state.followers = data.followers;
       followerSel.textContent = "";
       data.followers.forEach(function (f) {
