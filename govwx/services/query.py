@@ -210,11 +210,21 @@ def load_index(account: Account, version: int) -> ServiceIndex:
             HUB_PK, "服务大厅", False, tuple((w, EXACT) for w in HUB_WORDS), (hub_card(account),)
         )
     ]
+    # One spec per keyword, longest first: "公积金贷款" finds the loan's guide even though
+    # it contains the withdrawal's "公积金" (the matcher's lowest rank wins).
     first_service: dict[str, Service] = {}  # office code → the first service handled there
-    for s in services:
-        specs.append(RuleSpec(s.pk, s.name, False, tuple(_keywords(s)), (guide_card(account, s),)))
+    entries: list[tuple[int, int, str, str, Service, Reply]] = []
+    for order, s in enumerate(services):
+        card = guide_card(account, s)
+        for text, how in _keywords(s):
+            entries.append((-len(text), order, text, how, s, card))
         for o in s.offices.all():
             first_service.setdefault(o.code, s)
+    entries.sort(key=lambda e: (e[0], e[1]))
+    specs += [
+        RuleSpec(s.pk, s.name, False, ((text, how),), (card,))
+        for _, _, text, how, s, card in entries
+    ]
     points = []
     for o in offices_for(account):
         if o.latitude is None or o.longitude is None:

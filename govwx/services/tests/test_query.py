@@ -296,3 +296,14 @@ def test_the_index_is_rebuilt_only_when_the_version_changes(
     assert rt is not None and rt.services.answer("公积金") is not None
     with django_assert_num_queries(1):  # the version check
         runtime.get(city_account.appid)
+
+
+def test_the_longest_keyword_found_wins(
+    client: Any, city_account: Account, city: Organisation, housing: Service
+) -> None:
+    service(city, "HF-002", "住房公积金贷款", keywords=["公积金贷款"], position=5)
+    peer = Peer(client)
+    doc = peer.reply(peer.post(text_xml("我想办公积金贷款")))
+    assert card(doc)["Title"] == "住房公积金贷款"
+    doc = peer.reply(peer.post(text_xml("公积金怎么办", msg_id=2)))
+    assert card(doc)["Title"] == "住房公积金提取"
