@@ -35,12 +35,14 @@ from django.db import transaction
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
 
 from . import catalogue
+from .menu import current_version
 from .models import Category, LinkCheck, MenuVersion
 
 EVERY = timedelta(hours=6)  # after a good check
@@ -69,15 +71,6 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def current_menu(account: Account) -> MenuVersion | None:
-    """The version published last: the menu followers see."""
-    return (
-        MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
-        .order_by("-published_at", "-number")
-        .first()
-    )
-
-
 def _menu_urls(menu: Any, label: str) -> list[LinkUse]:
     found: list[LinkUse] = []
     buttons = menu.get("button") if isinstance(menu, dict) else None
@@ -88,7 +81,8 @@ def _menu_urls(menu: Any, label: str) -> list[LinkUse]:
         leaves = [(f"{button.get('name', '')} › ", s) for s in subs] if subs else [("", button)]
         for prefix, leaf in leaves:
             if isinstance(leaf, dict) and isinstance(leaf.get("url"), str) and leaf["url"]:
-                where = f"{label}：{prefix}{leaf.get('name', '')}"
+                item = f"{prefix}{leaf.get('name', '')}"
+                where = _("%(menu)s：%(item)s") % {"menu": label, "item": item}
                 found.append(LinkUse(leaf["url"], where, "menu"))
     return found
 
@@ -97,31 +91,31 @@ def _tag_label(version: MenuVersion, i: int, cond: dict[str, Any]) -> str:
     tag = str((cond.get("matchrule") or {}).get("tag_id", ""))
     source = version.conditional[i] if i < len(version.conditional or []) else {}
     name = source.get("tag_name") if isinstance(source, dict) else ""
-    return f"个性化菜单（{name or '标签 ' + tag}）"
+    return _("个性化菜单（%(tag)s）") % {"tag": name or _("标签 %(id)s") % {"id": tag}}
 
 
 def links_for(account: Account) -> list[LinkUse]:
     """Every URL the account's followers can open from the menu, the hub and the guides,
     with where each is used (a URL used in two places is listed twice)."""
     uses: list[LinkUse] = []
-    version = current_menu(account)
+    version = current_version(account)
     if version is not None:
         compiled = version.compiled or {}
-        uses += _menu_urls(compiled.get("menu"), "菜单")
+        uses += _menu_urls(compiled.get("menu"), _("菜单"))
         for i, cond in enumerate(compiled.get("conditional") or []):
             if isinstance(cond, dict):
                 uses += _menu_urls(cond, _tag_label(version, i, cond))
-    uses.append(LinkUse(catalogue.hub_url(account), "服务大厅首页", "hub"))
+    uses.append(LinkUse(catalogue.hub_url(account), _("服务大厅首页"), "hub"))
     services = catalogue.services_for(account)
     labels = dict(Category.choices)
     for category in dict.fromkeys(s.category for s in services):
-        where = f"服务大厅类别：{labels.get(category, category)}"
+        where = _("服务大厅类别：%(category)s") % {"category": labels.get(category, category)}
         uses.append(LinkUse(catalogue.category_url(account, category), where, "category"))
     for s in services:
-        where = f"办事指南：{s.code} {s.name}"
+        where = _("办事指南：%(code)s %(name)s") % {"code": s.code, "name": s.name}
         uses.append(LinkUse(catalogue.guide_url(account, s.code), where, "guide", s.code))
         if s.online_url.strip():
-            where = f"在线办理：{s.code} {s.name}"
+            where = _("在线办理：%(code)s %(name)s") % {"code": s.code, "name": s.name}
             uses.append(LinkUse(s.online_url.strip(), where, "online", s.code))
     return uses
 

@@ -24,6 +24,7 @@ from govwx.accounts.models import Account
 from govwx.replies.models import Reply
 
 from . import catalogue
+from .menu import current_version
 from .models import Category, MenuVersion, Service
 
 LIMIT = 2  # taps a citizen should need, at most
@@ -259,15 +260,6 @@ def reach(
 # ------------------------------------------------------------------ the current menu
 
 
-def current_menu(account: Account) -> MenuVersion | None:
-    """The menu followers see: the latest published version."""
-    return (
-        MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
-        .order_by("-number")
-        .first()
-    )
-
-
 def _tag_label(matchrule: dict[str, Any], version: MenuVersion) -> str:
     tag = str(matchrule.get("tag_id", ""))
     names = {
@@ -285,7 +277,7 @@ def _tag_label(matchrule: dict[str, Any], version: MenuVersion) -> str:
 def report(account: Account) -> Report:
     """Reach through the current menu: the default menu first (what everybody sees),
     then each conditional menu."""
-    version = current_menu(account)
+    version = current_version(account)
     if version is None:
         return Report(None)
     compiled = version.compiled or {}
