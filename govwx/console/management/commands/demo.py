@@ -73,7 +73,37 @@ def seed() -> Account:
         add_member(account, op, Membership.Role.OPERATOR)
         seed_desk(account)
         seed_team(account, op)
+        seed_catalogue(account)
     return account
+
+
+def _demo_file(name: str) -> bytes:
+    """A demo file, its links on this installation's public address (they stay offline:
+    online entries open the sandbox's stand-in of the government service website)."""
+    text = (DEMO / name).read_text(encoding="utf-8")
+    return text.replace("{public}", settings.GOVWX_PUBLIC_URL).encode("utf-8")
+
+
+def seed_catalogue(account: Account) -> None:
+    """The city's service catalogue from the spreadsheets an office keeps: offices with
+    their coordinates, then services with guides, keywords and online entries."""
+    from govwx.services.io import import_catalogue
+
+    assert account.organisation is not None
+    for name in ("offices.csv", "services.csv"):
+        import_catalogue(account.organisation, name, _demo_file(name), account=account)
+
+
+def publish_demo_menu(account: Account) -> None:
+    """Build the demo menu in the menu builder's form and publish it through the WeChat
+    API client, once: a restart keeps the published version."""
+    from govwx.services.menu import current_version, publish_menu, save_menu_draft
+
+    if current_version(account) is not None:
+        return
+    tree = json.loads(_demo_file("menu.json"))
+    version = save_menu_draft(account, tree, [], actor=None, note="示例菜单")
+    publish_menu(version, actor=None)
 
 
 LEADER = ("daiban", "govwx-demo")
@@ -183,19 +213,15 @@ def register_in_sandbox(account: Account, base: str) -> None:
 
 
 def publish_menu_when_up(base: str, account_id: int) -> None:
-    """Wait for the server, then push the demo menu through the WeChat API client."""
-    from govwx.wechat.client import WeChatClient
-
+    """Wait for the server, then publish the demo menu and set up the duty group."""
     for _ in range(120):
         try:
             urllib.request.urlopen(base + "/sandbox/", timeout=2).close()
             break
         except OSError:
             time.sleep(0.5)
-    with open(DEMO / "menu.json", encoding="utf-8") as f:
-        menu = json.load(f)
     try:
-        WeChatClient(Account.objects.get(pk=account_id)).create_menu(menu)
+        publish_demo_menu(Account.objects.get(pk=account_id))
     except Exception as exc:  # the demo still runs; say why the menu is missing
         print(f"自定义菜单发布失败 / could not publish the demo menu: {exc}")
     try:
@@ -241,6 +267,9 @@ class Command(BaseCommand):
         host, port = opts["host"], opts["port"]
         base = f"http://{host}:{port}"
         Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+        if "GOVWX_PUBLIC_URL" not in os.environ:  # links in replies and the menu
+            os.environ["GOVWX_PUBLIC_URL"] = base
+            settings.GOVWX_PUBLIC_URL = base
         call_command("migrate", interactive=False, verbosity=0)
         fresh = not Account.objects.exists()
         account = seed() if fresh else Account.objects.filter(appid=APPID).first()
