@@ -59,7 +59,7 @@
     b.dataset.kind = kind;
     b.dataset.msgType = payload.msg_type;
     switch (payload.msg_type) {
-      case "text": b.textContent = payload.content; break;
+      case "text": richText(b, payload.content || ""); break;
       case "image":
         if (payload.pic_url) { var img = el("img"); img.src = payload.pic_url; img.alt = S.image; b.appendChild(img); }
         else { b.textContent = S.image + " " + (payload.media_id || ""); }
@@ -79,6 +79,28 @@
     }
     row.appendChild(b);
     return row;
+  }
+
+  // WeChat shows <a href="…">…</a> in a text message as a link, and everything else as
+  // text: build exactly that (never innerHTML), links opening in the in-phone browser.
+  var ANCHOR = /<a\s+href="([^"]*)"\s*>([\s\S]*?)<\/a>/g;
+  function richText(node, content) {
+    var last = 0, m;
+    ANCHOR.lastIndex = 0;
+    while ((m = ANCHOR.exec(content)) !== null) {
+      node.appendChild(document.createTextNode(content.slice(last, m.index)));
+      var a = el("a", "text-link", m[2]);
+      var url = m[1];
+      if (/^https?:\/\//i.test(url)) {
+        a.href = url;
+        a.addEventListener("click", function (u, t) {
+          return function (e) { e.preventDefault(); openBrowser(u, t); };
+        }(url, m[2]));
+      }
+      node.appendChild(a);
+      last = ANCHOR.lastIndex;
+    }
+    node.appendChild(document.createTextNode(content.slice(last)));
   }
 
   function newsCards(payload, kind) {
