@@ -15,6 +15,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from .crypto import CryptoError, MessageCrypto, signature, signature_matches
 from .xmltools import Element, Node, XMLError, document, parse
 
@@ -22,7 +24,7 @@ ATTEMPTS = 3
 TIMEOUT = 5.0
 # Answer types WeChat shows after a follower's own message are limited to one article.
 USER_MESSAGE_TYPES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
-UNAVAILABLE = "该公众号暂时无法提供服务，请稍后再试"
+UNAVAILABLE = gettext_noop("该公众号暂时无法提供服务，请稍后再试")
 
 
 @dataclass(frozen=True)

@@ -482,7 +482,7 @@ def api_follower_tags(request: HttpRequest, appid: str, openid: str) -> HttpResp
 def phone(request: HttpRequest) -> HttpResponse:
     """The simulated WeChat chat screen; all behaviour is in static/sandbox/phone.js."""
     strings = {
-        "unavailable": UNAVAILABLE,
+        "unavailable": _(UNAVAILABLE),
         "followed": _("你关注了该公众号"),
         "unfollowed": _("你取消了关注"),
         "clicked": _("点击菜单：%s"),

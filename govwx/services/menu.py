@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account
@@ -43,14 +44,14 @@ MAX_CONDITIONAL = 20
 MAX_CONDITIONAL_DOMAINS = 3
 
 KINDS: dict[str, str] = {
-    "service": "服务事项",
-    "hub": "服务大厅",
-    "category": "服务类别",
-    "url": "网页链接",
-    "article": "已发布文章",
-    "click": "点击事件（回复或转人工）",
-    "miniprogram": "小程序",
-    "location_select": "发送位置",
+    "service": gettext_noop("服务事项"),
+    "hub": gettext_noop("服务大厅"),
+    "category": gettext_noop("服务类别"),
+    "url": gettext_noop("网页链接"),
+    "article": gettext_noop("已发布文章"),
+    "click": gettext_noop("点击事件（回复或转人工）"),
+    "miniprogram": gettext_noop("小程序"),
+    "location_select": gettext_noop("发送位置"),
 }
 MINIPROGRAM_APPID = re.compile(r"wx[0-9a-f]{16}")
 
