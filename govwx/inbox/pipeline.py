@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from govwx.wechat.models import InboundMessage
 from govwx.wechat.protocol import (
     ClickEvent,
     LocationMessage,
@@ -70,6 +73,8 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         if msg.latitude is not None and msg.longitude is not None:
             nearby = rt.services.nearby(msg.latitude, msg.longitude)
             if nearby is not None:
+                if _answered_already(rt, msg, msg.latitude, msg.longitude):
+                    return Decision("service")
                 return Decision("service", (nearby,))
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
@@ -84,3 +89,45 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         # callback only marks it; the default reply, if any, acknowledges it.
         return Decision("desk", _pick(rules.default) if rules.default else ())
     return NONE
+
+
+# A place picked with a menu's location button may reach us twice: as the
+# location_select event and as the location message the picker puts in the chat.
+SAME_PLACE_SECONDS = 60
+
+
+def _coordinates(row: dict[str, Any]) -> tuple[float, float] | None:
+    info: Any = row.get("SendLocationInfo")
+    if not isinstance(info, dict):
+        info = row
+    try:
+        return float(info["Location_X"]), float(info["Location_Y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _answered_already(
+    rt: AccountRuntime, msg: LocationMessage | LocationSelectEvent, lat: float, lng: float
+) -> bool:
+    """Whether the same place, from the same follower, was answered a moment ago in its
+    other form (the event for a message, the message for an event): one answer each."""
+    other = (
+        {"msg_type": "event", "event": "location_select"}
+        if isinstance(msg, LocationMessage)
+        else {"msg_type": "location"}
+    )
+    sent = datetime.fromtimestamp(msg.create_time, tz=UTC)
+    window = timedelta(seconds=SAME_PLACE_SECONDS)
+    rows = InboundMessage.objects.filter(
+        account_id=rt.id,
+        openid=msg.from_user,
+        handled_by="service",
+        sent_at__gte=sent - window,
+        sent_at__lte=sent + window,
+        **other,
+    ).values_list("payload", flat=True)[:5]
+    for payload in rows:
+        seen = _coordinates(payload) if isinstance(payload, dict) else None
+        if seen is not None and abs(seen[0] - lat) < 1e-5 and abs(seen[1] - lng) < 1e-5:
+            return True
+    return False
