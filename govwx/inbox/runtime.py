@@ -38,7 +38,16 @@ class AccountRuntime:
 
 
 _cache: dict[str, AccountRuntime] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _locks only
+_locks: dict[str, threading.Lock] = {}
+
+
+def _lock_for(appid: str) -> threading.Lock:
+    with _lock:
+        lock = _locks.get(appid)
+        if lock is None:
+            lock = _locks[appid] = threading.Lock()
+        return lock
 
 
 def _load(appid: str) -> AccountRuntime | None:
@@ -66,7 +75,12 @@ def get(appid: str) -> AccountRuntime | None:
     now = time.monotonic()
     if rt is not None and now - rt.checked < settings.GOVWX_RULES_TTL:
         return rt
-    with _lock:
+    # One account rebuilds at a time, others are not held up by it; while a copy is
+    # being rebuilt, the other threads keep answering with the copy they have.
+    lock = _lock_for(appid)
+    if not lock.acquire(blocking=rt is None):
+        return rt
+    try:
         rt = _cache.get(appid)
         if rt is not None and now - rt.checked < settings.GOVWX_RULES_TTL:
             return rt
@@ -94,9 +108,12 @@ def get(appid: str) -> AccountRuntime | None:
         else:
             _cache[appid] = fresh
         return fresh
+    finally:
+        lock.release()
 
 
 def clear() -> None:
     """Forget every copy (tests, and after an account's secrets change in-process)."""
     with _lock:
         _cache.clear()
+        _locks.clear()

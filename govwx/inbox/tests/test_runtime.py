@@ -50,3 +50,23 @@ def test_changed_secrets_and_deactivation(account: Account, settings: Any) -> No
     _expire(APPID)
     assert runtime.get(APPID) is None
     assert runtime.get("wx0000000000000000") is None
+
+
+def test_while_an_account_is_rebuilt_other_threads_answer_with_the_copy_they_have(
+    account: Account, other_account: Account, django_assert_num_queries: Any
+) -> None:
+    stale = runtime.get(APPID)
+    create_rule(
+        account, RuleInput("社保", [KeywordInput("社保")], [ReplyInput("text", {"content": "答"})])
+    )
+    _expire(APPID)
+    lock = runtime._lock_for(APPID)
+    assert lock.acquire(blocking=False)  # another thread is rebuilding this account
+    try:
+        with django_assert_num_queries(0):
+            assert runtime.get(APPID) is stale
+        # another account is not held up by it
+        assert runtime.get(other_account.appid) is not None
+    finally:
+        lock.release()
+    assert runtime.get(APPID).rules.matcher.match("社保").name == "社保"
