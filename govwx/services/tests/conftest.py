@@ -3,12 +3,22 @@ account (the shared `account` fixture) and a county account."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.conftest import make_account
+
+
+@pytest.fixture(autouse=True)
+def default_language_afterwards() -> Iterator[None]:
+    """A request in English leaves the language active in the thread: each test starts
+    in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.services.services import OfficeInput, ServiceInput, create_office, create_service
@@ -47,14 +45,6 @@ def catalogue(city: Organisation, hrss: Department, city_account: Account) -> Ac
         organisation=city,
     )
     return city_account
-
-
-@pytest.fixture(autouse=True)
-def default_language_afterwards() -> Iterator[None]:
-    """A request in English leaves the language active in this thread; the tests after
-    these start in the default language again."""
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture
