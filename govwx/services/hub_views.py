@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from govwx.accounts.models import Account
 
@@ -42,7 +42,7 @@ def _grouped(services: list[Service]) -> list[dict[str, object]]:
     ]
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 def hub(request: HttpRequest, appid: str) -> HttpResponse:
     account = _account(appid)
@@ -50,7 +50,7 @@ def hub(request: HttpRequest, appid: str) -> HttpResponse:
     return render(request, "services/h5/hub.html", {"account": account, "groups": groups})
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 def category(request: HttpRequest, appid: str, category: str) -> HttpResponse:
     account = _account(appid)
@@ -77,7 +77,7 @@ def tel_uri(phone: str) -> str:
     return "tel:" + "".join(c for c in first if c.isdigit() or c == "+")
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 def guide(request: HttpRequest, appid: str, code: str) -> HttpResponse:
     account = _account(appid)
@@ -126,7 +126,7 @@ def matches(services: list[Service], q: str) -> list[Service]:
     return [s for _r, _i, s in ranked]
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 def search(request: HttpRequest, appid: str) -> HttpResponse:
     account = _account(appid)

@@ -284,3 +284,9 @@ def test_on_a_phone_one_tap_on_the_hub_opens_a_guide(
     assert box is not None and box["width"] > 300 and box["height"] >= 44  # a thumb's target
     assert page.evaluate("document.documentElement.scrollWidth") == 375
     page.screenshot(path="/tmp/h5-guide.png", full_page=True)
+
+
+def test_a_link_checker_may_ask_with_head_and_nobody_may_post(matrix: dict[str, Any]) -> None:
+    url = reverse("hub:hub", kwargs={"appid": matrix["account"].appid})
+    assert Client().head(url).status_code == 200
+    assert Client().post(url).status_code == 405
