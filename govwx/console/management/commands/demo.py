@@ -13,8 +13,8 @@ import os
 import threading
 import time
 import urllib.request
+from datetime import date, timedelta
 from datetime import time as clock
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +153,12 @@ def seed_rota(account: Account) -> None:
     }
     try:
         team.generate(rota, first, 62, people)
-    except CalendarMissing:
-        pass  # a year the calendar does not know yet: the rota page says so
+    except CalendarMissing as missing:
+        # The next year's arrangement is not published yet (December): plan up to the
+        # end of the year the calendar knows; the rota page shows the rest as a gap.
+        days = (date(missing.year, 1, 1) - first).days
+        if days > 0:
+            team.generate(rota, first, days, people)
 
 
 DEPARTMENTS = {
@@ -270,6 +274,9 @@ class Command(BaseCommand):
         if "GOVWX_PUBLIC_URL" not in os.environ:  # links in replies and the menu
             os.environ["GOVWX_PUBLIC_URL"] = base
             settings.GOVWX_PUBLIC_URL = base
+        if "GOVWX_LINK_CHECK_PRIVATE" not in os.environ:  # the demo's links are on this host
+            os.environ["GOVWX_LINK_CHECK_PRIVATE"] = "1"
+            settings.GOVWX_LINK_CHECK_PRIVATE = True
         call_command("migrate", interactive=False, verbosity=0)
         fresh = not Account.objects.exists()
         account = seed() if fresh else Account.objects.filter(appid=APPID).first()

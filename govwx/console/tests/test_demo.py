@@ -1,0 +1,56 @@
+"""The demo's data: what `govwx demo` seeds on a fresh database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from govwx.console.management.commands import demo
+from govwx.services.catalogue import offices_for, services_for
+from govwx.team.models import Shift
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def calendar(db: Any) -> None:
+    from govwx.workcalendar.services import forget, seed_from_package
+
+    seed_from_package()
+    forget()
+
+
+def test_in_december_the_rota_runs_to_the_end_of_the_year_the_calendar_knows(
+    calendar: None,
+) -> None:
+    with time_machine.travel(datetime(2026, 12, 2, 10, tzinfo=SH), tick=False):
+        account = demo.seed()
+        demo.seed_rota(account)
+    shifts = Shift.objects.order_by("starts_at")
+    assert shifts.first().starts_at.astimezone(SH) == datetime(2026, 11, 30, 8, tzinfo=SH)
+    assert shifts.last().ends_at.astimezone(SH) == datetime(2027, 1, 1, 8, tzinfo=SH)
+    now = datetime(2026, 12, 2, 10, tzinfo=SH)
+    assert shifts.filter(starts_at__lte=now, ends_at__gt=now).count() == 2  # day shift, leader
+
+
+def test_in_june_the_rota_covers_two_months(calendar: None) -> None:
+    with time_machine.travel(datetime(2026, 6, 10, 10, tzinfo=SH), tick=False):
+        account = demo.seed()
+        demo.seed_rota(account)
+    last = Shift.objects.order_by("-ends_at").first()
+    assert last.ends_at.astimezone(SH) == datetime(2026, 8, 1, 8, tzinfo=SH)
+
+
+def test_the_catalogue_is_imported_from_the_demo_spreadsheets(calendar: None) -> None:
+    account = demo.seed()
+    services = services_for(account)
+    assert len(services) == 12 and len(offices_for(account)) == 5
+    housing = next(s for s in services if s.code == "GJJ-001")
+    assert housing.online_url == "http://127.0.0.1:8000/sandbox/web/gjj/tiqu"
+    assert [o.code for o in housing.offices.all()] == ["GJJ-01", "GJJ-02", "ZW-01"]
+    assert housing.department is not None and housing.department.name == "市住房和城乡建设局"
