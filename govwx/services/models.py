@@ -133,6 +133,7 @@ class MenuVersion(models.Model):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("已发布")
         FAILED = "failed", _("发布失败")
+        PUBLISHING = "publishing", _("发布中")
 
     account = models.ForeignKey(
         Account, verbose_name=_("公众号"), on_delete=models.CASCADE, related_name="menu_versions"
@@ -158,6 +159,11 @@ class MenuVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # When the current (or last) publish of this version began: a version still
+    # publishing long after it began was interrupted.
+    publish_started_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every save of the draft: a save naming an older revision is refused.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("菜单版本")
