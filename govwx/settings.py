@@ -173,6 +173,9 @@ GOVWX_CALLBACK_MAX_BODY = 1024 * 1024
 GOVWX_RULES_TTL = float(os.environ.get("GOVWX_RULES_TTL", "1.0"))
 # Link health (services.links): seconds per request when checking a link.
 GOVWX_LINK_TIMEOUT = float(os.environ.get("GOVWX_LINK_TIMEOUT", "10"))
+# Off: a link to an internal or local address (10/8, 192.168/16, 127/8, 169.254/16, …) is
+# reported broken without a request; on: every address is checked (an internal network).
+GOVWX_LINK_CHECK_PRIVATE = _flag("GOVWX_LINK_CHECK_PRIVATE")
 
 # Notification channels (notify): e-mail goes through this SMTP server (localhost:25 by
 # default); every send, by any channel, gives up after GOVWX_NOTIFY_TIMEOUT seconds.

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("GOVWX_SANDBOX", "1")
 os.environ.setdefault("GOVWX_TASKS_IMMEDIATE", "1")
+os.environ.setdefault("GOVWX_LINK_CHECK_PRIVATE", "1")  # link tests serve on 127.0.0.1
 if os.environ.get("GOVWX_TEST_DATABASE_URL"):
     os.environ["GOVWX_DATABASE_URL"] = os.environ["GOVWX_TEST_DATABASE_URL"]
 

@@ -12,23 +12,27 @@ the 立即检查 button (`request_link_check`, then the `check_account_links` ta
 
 Checks use the standard library only: HEAD, then GET when HEAD is refused (405 / 501),
 at most 5 redirects followed by hand (a loop is named as one), no proxy, a timeout of
-`GOVWX_LINK_TIMEOUT` seconds per request.
+`GOVWX_LINK_TIMEOUT` seconds per request. Each host is resolved once and the connection
+goes to the addresses found (`resolve`); unless `GOVWX_LINK_CHECK_PRIVATE` is on (service
+sites on an internal network, the demo), a host with any internal address (`is_internal`:
+loopback, private, link-local, metadata, …) is reported broken without being connected
+to — citizens cannot open it from the internet, and the checker does not probe the
+internal network for whoever edits the catalogue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import ipaddress
 import socket
 import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -173,14 +177,89 @@ class Probe:
     error: str = ""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects are followed by `probe` itself (to count them and to name a loop)."""
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+
+def is_internal(address: str) -> bool:
+    """Whether an address is one citizens cannot reach from the internet: loopback,
+    private, link-local, multicast, reserved, unspecified, shared (100.64/10) and other
+    non-global ranges, and IPv6 forms that carry such an IPv4 address (IPv4-mapped,
+    6to4, NAT64)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # fe80::1%eth0: the scope aside
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None or ip.is_site_local:
+            return True
+        embedded = ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and is_internal(str(embedded)):
+            return True
+    return (
+        not ip.is_global
+        or ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def resolve(host: str) -> list[str]:
+    """The addresses of `host`, in the resolver's order (a literal address is itself).
+    The one lookup of a request: the connection goes to these addresses."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def refused_address(addresses: Iterable[str]) -> str | None:
+    """The first internal address of a host's addresses, unless
+    `GOVWX_LINK_CHECK_PRIVATE` lets every address be checked."""
+    if settings.GOVWX_LINK_CHECK_PRIVATE:
         return None
+    return next((a for a in addresses if is_internal(a)), None)
 
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+def _internal_error(address: str) -> str:
+    return (
+        f"指向内网或本机地址（{address}），群众无法访问，未检查 / "
+        f"points to an internal address ({address}) that citizens cannot reach: not checked"
+    )
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """A connection to addresses already resolved and checked (no second lookup that
+    could answer differently); the Host header is the URL's host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def _open(self) -> socket.socket:
+        error: OSError | None = None
+        for address in self.addresses:  # like socket.create_connection, over these only
+            try:
+                return socket.create_connection((address, self.port), self.timeout)
+            except OSError as exc:
+                error = exc
+        raise error or OSError("no address")
+
+    def connect(self) -> None:
+        self.sock = self._open()
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    """The same over TLS; the certificate is verified against the URL's host name."""
+
+    default_port = 443
+
+    def connect(self) -> None:
+        sock = self._open()
+        try:
+            self.sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 def _is_web(url: str) -> bool:
@@ -188,36 +267,46 @@ def _is_web(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _request(url: str, method: str, timeout: float) -> tuple[int, str]:
-    """(status, Location) of one request; the body is not read."""
-    req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
+def _request(url: str, addresses: list[str], method: str, timeout: float) -> tuple[int, str]:
+    """(status, Location) of one request to `url` at `addresses`; the body is not read."""
+    parts = urlsplit(url)
+    tls = parts.scheme == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if tls else 80)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    target = quote(target, safe="/%:@!$&'()*+,;=?~[]")  # non-ASCII and spaces encoded
+    conn = (_PinnedHTTPS if tls else _PinnedHTTP)(host, port, addresses, timeout)
     try:
-        with _opener.open(req, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("Location", "")
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.headers.get("Location", "") if exc.headers else ""
+        conn.request(method, target, headers={"User-Agent": USER_AGENT, "Connection": "close"})
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Location") or ""
+    finally:
+        conn.close()
 
 
 def _describe(exc: BaseException) -> str:
-    reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError | socket.timeout):
         return "连接超时 / timed out"
-    if isinstance(reason, socket.gaierror):
-        return f"域名解析失败 / DNS lookup failed: {reason.strerror or reason}"
-    if isinstance(reason, ConnectionRefusedError):
+    if isinstance(exc, socket.gaierror):
+        return f"域名解析失败 / DNS lookup failed: {exc.strerror or exc}"
+    if isinstance(exc, ConnectionRefusedError):
         return "连接被拒绝 / connection refused"
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return f"TLS 证书无效 / TLS certificate invalid: {reason.verify_message}"
-    if isinstance(reason, ssl.SSLError):
-        return f"TLS 握手失败 / TLS error: {reason.reason or reason}"
-    if isinstance(reason, ConnectionError):
-        return f"连接中断 / connection failed: {reason.__class__.__name__}"
-    return f"请求失败 / request failed: {reason}"[:300]
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS 证书无效 / TLS certificate invalid: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS 握手失败 / TLS error: {exc.reason or exc}"
+    if isinstance(exc, ConnectionError):
+        return f"连接中断 / connection failed: {exc.__class__.__name__}"
+    return f"请求失败 / request failed: {exc}"[:300]
 
 
 def probe(url: str, timeout: float | None = None) -> Probe:
-    """Check one URL: its final HTTP status after redirects, or what went wrong."""
+    """Check one URL: its final HTTP status after redirects, or what went wrong. Each
+    host (the first and every redirect's) is resolved once; unless
+    `GOVWX_LINK_CHECK_PRIVATE` is on, a host with an internal address is reported broken
+    without being connected to."""
     if timeout is None:
         timeout = float(settings.GOVWX_LINK_TIMEOUT)
     if not _is_web(url):
@@ -225,12 +314,17 @@ def probe(url: str, timeout: float | None = None) -> Probe:
     seen = [url]
     method = "HEAD"
     current = url
+    status: int | None = None
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            status, location = _request(current, method, timeout)
+            addresses = resolve(urlsplit(current).hostname or "")
+            internal = refused_address(addresses)
+            if internal is not None:
+                return Probe(False, status, _internal_error(internal))
+            status, location = _request(current, addresses, method, timeout)
             if method == "HEAD" and status in (405, 501):
                 method = "GET"
-                status, location = _request(current, method, timeout)
+                status, location = _request(current, addresses, method, timeout)
             if status not in REDIRECT_CODES:
                 return Probe(
                     200 <= status < 300, status, "" if 200 <= status < 300 else f"HTTP {status}"
@@ -248,7 +342,7 @@ def probe(url: str, timeout: float | None = None) -> Probe:
         return Probe(
             False, status, f"重定向超过 {MAX_REDIRECTS} 次 / more than {MAX_REDIRECTS} redirects"
         )
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         return Probe(False, None, _describe(exc))
 
 

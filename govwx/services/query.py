@@ -12,6 +12,7 @@ millisecond.
 from __future__ import annotations
 
 import heapq
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,13 @@ def distance_label(metres: float) -> str:
 
 
 def _link(url: str, label: str) -> str:
-    return f'<a href="{url}">{label}</a>'
+    """A link in a text reply; `"`, `<`, `>` and `&` in the URL and the label are
+    escaped, so a name with `</a>` or a quote cannot break it or add another."""
+    return f'<a href="{_escape(url)}">{_escape(label)}</a>'
+
+
+def _escape(s: str) -> str:
+    return html.escape(s, quote=False).replace('"', "&quot;")
 
 
 def _block(i: int, metres: float, o: OfficePoint, cut: int | None = None) -> str:

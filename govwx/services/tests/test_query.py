@@ -14,7 +14,7 @@ from govwx.inbox.tests.wxpeer import Peer, event_xml, text_xml
 from govwx.replies.services import KeywordInput, ReplyInput, RuleInput, create_rule
 from govwx.services import catalogue
 from govwx.services.models import Category, Office, Service
-from govwx.services.query import distance_label, load_index
+from govwx.services.query import OfficePoint, distance_label, load_index, nearby_text
 from govwx.wechat.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
@@ -307,3 +307,35 @@ def test_the_longest_keyword_found_wins(
     assert card(doc)["Title"] == "住房公积金贷款"
     doc = peer.reply(peer.post(text_xml("公积金怎么办", msg_id=2)))
     assert card(doc)["Title"] == "住房公积金提取"
+
+
+def test_a_name_with_markup_cannot_break_the_offices_link(
+    client: Any, city_account: Account, city: Organisation
+) -> None:
+    odd = service(city, "HF-003", '公积金</a><a href="http://x.example/">"提取" & 转移')
+    near = office(city, "O-1", "示例市政务服务中心", 0.001)
+    odd.offices.add(near)
+    peer = Peer(client)
+    doc = peer.reply(peer.post(location_xml(LAT, LNG)))
+    guide = catalogue.guide_url(city_account, "HF-003")
+    hub = catalogue.hub_url(city_account)
+    assert doc["Content"] == (
+        "离您最近的办事网点：\n\n"
+        "1. 示例市政务服务中心（110 米）\n地址：示例市政务服务中心地址\n"
+        f'<a href="{guide}">办事指南：公积金&lt;/a&gt;&lt;a href=&quot;http://x.example/&quot;&gt;'
+        "&quot;提取&quot; &amp; 转移</a>\n\n"
+        f'<a href="{hub}">查看全部服务 →</a>'
+    )
+    assert doc["Content"].count("<a ") == 2
+
+
+def test_a_url_with_a_quote_or_an_ampersand_stays_one_attribute() -> None:
+    o = OfficePoint(
+        "O-1", "网点", "地址", "", "", 0.0, 0.0, 1.0, 'https://a.example/?x=1&y="2"><b', "办事"
+    )
+    text = nearby_text([(100.0, o)], "https://hub.example/?a=1&b=2")
+    assert text == (
+        "离您最近的办事网点：\n\n1. 网点（100 米）\n地址：地址\n"
+        '<a href="https://a.example/?x=1&amp;y=&quot;2&quot;&gt;&lt;b">办事</a>\n\n'
+        '<a href="https://hub.example/?a=1&amp;b=2">查看全部服务 →</a>'
+    )
