@@ -12,7 +12,6 @@ millisecond.
 from __future__ import annotations
 
 import heapq
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,24 +95,31 @@ def distance_label(metres: float) -> str:
 
 
 def _link(url: str, label: str) -> str:
-    """A link in a text reply; `"`, `<`, `>` and `&` in the URL and the label are
-    escaped, so a name with `</a>` or a quote cannot break it or add another."""
-    return f'<a href="{_escape(url)}">{_escape(label)}</a>'
+    """A link in a text reply. WeChat reads `<a href="…">…</a>` in a text message and
+    shows the rest as it is (no entities), so the label is made plain and `"`, `<`, `>`
+    and spaces in the URL are percent-encoded: a name with `</a>` or a quote can
+    neither break the link nor add another."""
+    return f'<a href="{_attr(url)}">{plain(label)}</a>'
 
 
-def _escape(s: str) -> str:
-    return html.escape(s, quote=False).replace('"', "&quot;")
+def plain(s: str) -> str:
+    """Text for a WeChat text reply: no angle brackets that could open a tag."""
+    return s.replace("<", "＜").replace(">", "＞")
+
+
+def _attr(url: str) -> str:
+    return url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
 
 
 def _block(i: int, metres: float, o: OfficePoint, cut: int | None = None) -> str:
     def f(s: str) -> str:
         return s if cut is None or len(s) <= cut else s[:cut] + "…"
 
-    lines = [f"{i}. {f(o.name)}（{distance_label(metres)}）", f"地址：{f(o.address)}"]
+    lines = [f"{i}. {plain(f(o.name))}（{distance_label(metres)}）", f"地址：{plain(f(o.address))}"]
     if o.hours:
-        lines.append(f"办公时间：{f(o.hours)}")
+        lines.append(f"办公时间：{plain(f(o.hours))}")
     if o.phone:
-        lines.append(f"电话：{o.phone}")
+        lines.append(f"电话：{plain(o.phone)}")
     lines.append(_link(o.link, f(o.link_label)))
     return "\n".join(lines)
 

@@ -322,8 +322,7 @@ def test_a_name_with_markup_cannot_break_the_offices_link(
     assert doc["Content"] == (
         "离您最近的办事网点：\n\n"
         "1. 示例市政务服务中心（110 米）\n地址：示例市政务服务中心地址\n"
-        f'<a href="{guide}">办事指南：公积金&lt;/a&gt;&lt;a href=&quot;http://x.example/&quot;&gt;'
-        "&quot;提取&quot; &amp; 转移</a>\n\n"
+        f'<a href="{guide}">办事指南：公积金＜/a＞＜a href="http://x.example/"＞"提取" & 转移</a>\n\n'
         f'<a href="{hub}">查看全部服务 →</a>'
     )
     assert doc["Content"].count("<a ") == 2
@@ -331,11 +330,11 @@ def test_a_name_with_markup_cannot_break_the_offices_link(
 
 def test_a_url_with_a_quote_or_an_ampersand_stays_one_attribute() -> None:
     o = OfficePoint(
-        "O-1", "网点", "地址", "", "", 0.0, 0.0, 1.0, 'https://a.example/?x=1&y="2"><b', "办事"
+        "O-1", "网点<b>", "地址", "", "", 0.0, 0.0, 1.0, 'https://a.example/?x=1&y="2"> <b', "办事"
     )
     text = nearby_text([(100.0, o)], "https://hub.example/?a=1&b=2")
     assert text == (
-        "离您最近的办事网点：\n\n1. 网点（100 米）\n地址：地址\n"
-        '<a href="https://a.example/?x=1&amp;y=&quot;2&quot;&gt;&lt;b">办事</a>\n\n'
-        '<a href="https://hub.example/?a=1&amp;b=2">查看全部服务 →</a>'
+        "离您最近的办事网点：\n\n1. 网点＜b＞（100 米）\n地址：地址\n"
+        '<a href="https://a.example/?x=1&y=%222%22%3E%20%3Cb">办事</a>\n\n'
+        '<a href="https://hub.example/?a=1&b=2">查看全部服务 →</a>'
     )
