@@ -10,20 +10,35 @@ An import inserts or updates rows by code (never deletes), all or nothing: every
 is reported ("第 N 行：… / row N: …", N the spreadsheet's row number, the header being
 row 1) and nothing is written while any row is bad. Exporting and importing the same
 file changes nothing.
+
+Formulas: a spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage
+return as a formula (OWASP's "CSV injection"). A CSV export puts a single quote in
+front of such a text (`'=HYPERLINK(…)`, `'+86 …`), which Excel shows as text; a CSV
+import takes exactly one such quote off again, so export → import gives back the same
+text (a text that itself starts with quotes and then one of those characters gets one
+more quote on export). An .xlsx export writes every text as a string cell, never as a
+formula, and an .xlsx import reads cells as they are.
+
+Writing is in bulk: the organisation's rows are read once, new rows are inserted with
+`bulk_create`, changed ones updated with `bulk_update` (the changed fields only) and the
+office links of new and changed services rewritten with one DELETE and one INSERT, a
+few statements whatever the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import translation
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
@@ -34,12 +49,13 @@ from .services import (
     OfficeInput,
     ServiceInput,
     _allowed,
-    _write_office,
-    _write_service,
     clean_office,
     clean_service,
     keyword_entries,
     lineage_departments,
+    lock_catalogue,
+    office_values,
+    service_values,
     split_keywords,
     split_lines,
     visible_offices,
@@ -83,6 +99,19 @@ SERVICES_SHEET = "服务事项"
 OFFICES_SHEET = "办事网点"
 YES = {"是", "y", "yes", "true", "1", "√", "✓"}
 NO = {"", "否", "n", "no", "false", "0"}
+# A text a spreadsheet would run as a formula, after any quotes put in front of it.
+FORMULA_RE = re.compile(r"^'*[=+\-@\t\r]")
+DELETE_CHUNK = 500  # ids in one DELETE … IN (…) (SQLite allows 999 parameters)
+
+
+def csv_escape(text: str) -> str:
+    """A text as a CSV cell: a quote in front when a spreadsheet would run it."""
+    return "'" + text if FORMULA_RE.match(text) else text
+
+
+def csv_unescape(text: str) -> str:
+    """A CSV cell as the text it was exported from (the inverse of `csv_escape`)."""
+    return text[1:] if text.startswith("'") and FORMULA_RE.match(text[1:]) else text
 
 
 class CatalogueImportError(Exception):
@@ -241,7 +270,7 @@ def read_tables(filename: str, content: bytes) -> list[Table]:
     else:
         text = _decode(content)
         try:
-            rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+            rows = [[csv_unescape(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
         except csv.Error as exc:
             raise CatalogueImportError([f"CSV 格式不正确 / malformed CSV: {exc}"]) from exc
         t = _table(rows, "", errors)
@@ -391,10 +420,21 @@ def import_catalogue(
     _allowed(actor, account, organisation)
     tables = read_tables(filename, content)
     with transaction.atomic():
+        lock_catalogue(organisation)
         offices_in, services_in, errors = _validate(organisation, tables)
         if errors:
             raise CatalogueImportError(errors)
-        result = _write(organisation, offices_in, services_in)
+        try:
+            with transaction.atomic():
+                result = _write(organisation, offices_in, services_in)
+        except IntegrityError as exc:
+            # A row of the same code written past `lock_catalogue` (not by govwx's writes).
+            raise CatalogueImportError(
+                [
+                    "导入时服务目录被同时修改，没有导入任何内容，请重新导入 / the catalogue "
+                    "changed during the import; nothing was imported, import the file again"
+                ]
+            ) from exc
         if result.changed:
             record(
                 "catalogue.imported",
@@ -528,32 +568,87 @@ def _write(
     offices_in: list[OfficeInput],
     services_in: list[tuple[int, str, ServiceInput]],
 ) -> ImportResult:
+    """Write the checked rows in bulk: a handful of statements for any number of rows."""
     result = ImportResult()
-    own_offices = {o.code: o for o in Office.objects.filter(organisation=org)}
+    now = timezone.now()
+    chain = catalogue.lineage(org)
+
+    # Offices: the lineage's rows read once; the own ones inserted or updated.
+    lineage_offices = list(Office.objects.filter(organisation_id__in=chain))
+    own_offices = {o.code: o for o in lineage_offices if o.organisation_id == org.pk}
+    new_offices: list[Office] = []
+    changed_offices: list[Office] = []
+    office_fields: set[str] = set()
     for data in offices_in:
+        values = office_values(data)
         office = own_offices.get(data.code)
         if office is None:
-            office = Office(organisation=org)
-            _write_office(office, data)
+            office = Office(organisation=org, **values)
+            new_offices.append(office)
             result.offices_created.append(data.code)
-        elif OfficeInput.of(office) != data:
-            _write_office(office, data)
-            result.offices_updated.append(data.code)
-        else:
+            continue
+        diff = [f for f, v in values.items() if getattr(office, f) != v]
+        if not diff:
             result.unchanged += 1
-    offices = visible_offices(org)
-    own = {s.code: s for s in Service.objects.filter(organisation=org).prefetch_related("offices")}
+            continue
+        for f in diff:
+            setattr(office, f, values[f])
+        office.updated_at = now
+        changed_offices.append(office)
+        office_fields.update(diff)
+        result.offices_updated.append(data.code)
+    Office.objects.bulk_create(new_offices)
+    if changed_offices:
+        Office.objects.bulk_update(changed_offices, [*sorted(office_fields), "updated_at"])
+    merged: list[Office] = catalogue._merge(lineage_offices + new_offices, chain)
+    offices = {o.code: o for o in merged}
+
+    # Services: the own rows and the codes of their offices read once.
+    own = {s.code: s for s in Service.objects.filter(organisation=org)}
+    through = Service.offices.through
+    linked: dict[int, set[str]] = defaultdict(set)
+    for service_id, code in through.objects.filter(service__organisation=org).values_list(
+        "service_id", "office__code"
+    ):
+        linked[service_id].add(code)
+    new_services: list[Service] = []
+    changed_services: list[Service] = []
+    service_fields: set[str] = set()
+    relink: list[tuple[Service, ServiceInput]] = []
+    stale: list[int] = []  # services whose links are rewritten
     for _n, _label, sd in services_in:
+        values = service_values(sd)
         s = own.get(sd.code)
         if s is None:
-            s = Service(organisation=org)
-            _write_service(s, sd, offices)
+            s = Service(organisation=org, **values)
+            new_services.append(s)
+            relink.append((s, sd))
             result.services_created.append(sd.code)
-        elif ServiceInput.of(s) != sd:
-            _write_service(s, sd, offices)
-            result.services_updated.append(sd.code)
-        else:
+            continue
+        diff = [f for f, v in values.items() if getattr(s, f) != v]
+        links_differ = sorted(linked.get(s.pk, ())) != sd.office_codes
+        if not diff and not links_differ:
             result.unchanged += 1
+            continue
+        for f in diff:
+            setattr(s, f, values[f])
+        s.updated_at = now
+        changed_services.append(s)
+        service_fields.update(diff)
+        if links_differ:
+            relink.append((s, sd))
+            stale.append(s.pk)
+        result.services_updated.append(sd.code)
+    Service.objects.bulk_create(new_services)
+    if changed_services:
+        Service.objects.bulk_update(changed_services, [*sorted(service_fields), "updated_at"])
+    for i in range(0, len(stale), DELETE_CHUNK):
+        through.objects.filter(service_id__in=stale[i : i + DELETE_CHUNK]).delete()
+    through.objects.bulk_create(
+        through(service_id=s.pk, office_id=offices[code].pk)
+        for s, sd in relink
+        for code in sd.office_codes
+    )
     return result
 
 
@@ -622,7 +717,7 @@ def export_csv(organisation: Organisation, kind: str = "services") -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(header)
     for row in rows:
-        w.writerow(row)
+        w.writerow([csv_escape(v) if isinstance(v, str) else v for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

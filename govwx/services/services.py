@@ -13,6 +13,13 @@ Keywords: a keyword may name one service only in the catalogue as an organisatio
 it (its own rows merged over its ancestors') and in its descendants' own rows. A keyword
 another service already uses is refused, naming that service: a citizen's query must
 lead to one guide.
+
+Concurrent writers: every write starts with `lock_catalogue`, which on PostgreSQL locks
+the rows of the organisation and its ancestors (SQLite has one writer at a time anyway),
+so two writers whose keywords could clash — one catalogue, or a catalogue and one above
+or below it — run one after the other and each sees the other's rows. Codes have a unique
+constraint besides: a row that slips in between the check and the INSERT makes the write
+fail with the same message as the check (`write_service_row`, `write_office_row`).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Organisation
@@ -64,8 +71,11 @@ class ServiceInput:
     withdrawn: bool = False
 
     @classmethod
-    def of(cls, s: Service) -> ServiceInput:
-        """The input that would write this row as it is."""
+    def of(cls, s: Service, office_codes: Iterable[str] | None = None) -> ServiceInput:
+        """The input that would write this row as it is (`office_codes`: its offices'
+        codes when already known, else read)."""
+        if office_codes is None:
+            office_codes = (o.code for o in s.offices.all())
         return cls(
             code=s.code,
             name=s.name,
@@ -81,7 +91,7 @@ class ServiceInput:
             miniprogram_appid=s.miniprogram_appid,
             miniprogram_path=s.miniprogram_path,
             keywords=list(s.keywords or []),
-            office_codes=sorted({o.code for o in s.offices.all()}),
+            office_codes=sorted(set(office_codes)),
             position=s.position,
             withdrawn=s.withdrawn,
         )
@@ -386,6 +396,91 @@ def _check_keywords(
         raise ValidationError({"keywords": clashes})
 
 
+# ------------------------------------------------------------------ concurrent writers
+
+
+def lock_catalogue(organisation: Organisation) -> None:
+    """Serialise the catalogue writes that could clash: lock the organisation's row and
+    its ancestors' (FOR NO KEY UPDATE, in id order, so that two writers never wait on
+    each other crosswise) until the transaction ends. A writer of a county and one of its
+    city share the city's row; keywords are checked across exactly that lineage. Rows
+    that only point to an organisation (a new service, an account) are not held up.
+    SQLite: nothing to do, a transaction takes the database's one write lock at BEGIN."""
+    if not connection.features.has_select_for_update:
+        return
+    chain = catalogue.lineage(organisation)
+    list(
+        Organisation.objects.select_for_update(no_key=True)
+        .filter(pk__in=chain)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _service_code_exists(code: str) -> ValidationError:
+    return ValidationError(
+        {"code": [f"事项编码 {code} 已存在 / service code {code} already exists"]}
+    )
+
+
+def _office_code_exists(code: str) -> ValidationError:
+    return ValidationError(
+        {"code": [f"网点编码 {code} 已存在 / office code {code} already exists"]}
+    )
+
+
+def check_service_code(
+    organisation: Organisation, code: str, *, current: Service | None = None
+) -> None:
+    """Refuse a code another row of the organisation's own catalogue has."""
+    rows = Service.objects.filter(organisation=organisation, code=code)
+    if current is not None:
+        rows = rows.exclude(pk=current.pk)
+    if rows.exists():
+        raise _service_code_exists(code)
+
+
+def check_office_code(
+    organisation: Organisation, code: str, *, current: Office | None = None
+) -> None:
+    rows = Office.objects.filter(organisation=organisation, code=code)
+    if current is not None:
+        rows = rows.exclude(pk=current.pk)
+    if rows.exists():
+        raise _office_code_exists(code)
+
+
+def write_service_row(s: Service, data: ServiceInput, offices: dict[str, Office]) -> None:
+    """Save a checked service with its offices in a savepoint. A row of the same code
+    written since the check (the unique constraint refuses the INSERT or UPDATE): the
+    check's ValidationError, and the transaction goes on usable."""
+    try:
+        with transaction.atomic():
+            _write_service(s, data, offices)
+    except IntegrityError as exc:
+        taken = Service.objects.filter(organisation_id=s.organisation_id, code=data.code)
+        if s.pk is not None:
+            taken = taken.exclude(pk=s.pk)
+        if taken.exists():
+            raise _service_code_exists(data.code) from exc
+        raise
+
+
+def write_office_row(o: Office, data: OfficeInput) -> None:
+    """Save a checked office in a savepoint; a row of the same code written since the
+    check: the check's ValidationError."""
+    try:
+        with transaction.atomic():
+            _write_office(o, data)
+    except IntegrityError as exc:
+        taken = Office.objects.filter(organisation_id=o.organisation_id, code=data.code)
+        if o.pk is not None:
+            taken = taken.exclude(pk=o.pk)
+        if taken.exists():
+            raise _office_code_exists(data.code) from exc
+        raise
+
+
 # ------------------------------------------------------------------ who may write
 
 
@@ -423,23 +518,45 @@ def _audit(
 # ------------------------------------------------------------------ services
 
 
+def service_values(data: ServiceInput) -> dict[str, Any]:
+    """The row's fields (by attribute name) a checked input writes; its offices aside."""
+    return {
+        "code": data.code,
+        "name": data.name,
+        "category": data.category,
+        "department_id": data.department_id,
+        "summary": data.summary,
+        "eligibility": data.eligibility,
+        "materials": "\n".join(data.materials),
+        "steps": "\n".join(data.steps),
+        "fees": data.fees,
+        "time_limit": data.time_limit,
+        "online_url": data.online_url,
+        "miniprogram_appid": data.miniprogram_appid,
+        "miniprogram_path": data.miniprogram_path,
+        "keywords": list(data.keywords),
+        "position": data.position,
+        "withdrawn": data.withdrawn,
+    }
+
+
+def office_values(data: OfficeInput) -> dict[str, Any]:
+    """The row's fields a checked office input writes."""
+    return {
+        "code": data.code,
+        "name": data.name,
+        "address": data.address,
+        "opening_hours": data.opening_hours,
+        "phone": data.phone,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
+        "withdrawn": data.withdrawn,
+    }
+
+
 def _write_service(s: Service, data: ServiceInput, offices: dict[str, Office]) -> None:
-    s.code = data.code
-    s.name = data.name
-    s.category = data.category
-    s.department_id = data.department_id
-    s.summary = data.summary
-    s.eligibility = data.eligibility
-    s.materials = "\n".join(data.materials)
-    s.steps = "\n".join(data.steps)
-    s.fees = data.fees
-    s.time_limit = data.time_limit
-    s.online_url = data.online_url
-    s.miniprogram_appid = data.miniprogram_appid
-    s.miniprogram_path = data.miniprogram_path
-    s.keywords = data.keywords
-    s.position = data.position
-    s.withdrawn = data.withdrawn
+    for name, value in service_values(data).items():
+        setattr(s, name, value)
     s.save()
     s.offices.set([offices[c] for c in data.office_codes])
 
@@ -463,20 +580,22 @@ def create_service(
     actor: Any = None,
 ) -> Service:
     """A service of the organisation's own catalogue (the account's, when not given).
-    A code an ancestor uses makes this row an override of the inherited service."""
+    A code an ancestor uses makes this row an override of the inherited service.
+
+    The code is unique by constraint (a concurrent row of the same code: the same
+    ValidationError as the check). Keywords have no constraint: they are checked in this
+    transaction, after `lock_catalogue` has made every writer that could clash wait."""
     org = _organisation_of(account, organisation)
     _allowed(actor, account, org)
     with transaction.atomic():
+        lock_catalogue(org)
         inherited = _inherited(org, data.code.strip())
         offices = visible_offices(org)
         data = clean_service(org, data, offices=offices, inherited=inherited)
-        if Service.objects.filter(organisation=org, code=data.code).exists():
-            raise ValidationError(
-                {"code": [f"事项编码 {data.code} 已存在 / service code {data.code} already exists"]}
-            )
+        check_service_code(org, data.code)
         _check_keywords(org, data)
         s = Service(organisation=org)
-        _write_service(s, data, offices)
+        write_service_row(s, data, offices)
         name = "service.withdrawn" if data.withdrawn else "service.created"
         _audit(name, org, account, actor, code=s.code, overrides=inherited is not None)
         catalogue.bump(org)
@@ -486,23 +605,21 @@ def create_service(
 def update_service(
     service: Service, data: ServiceInput, *, account: Account | None = None, actor: Any = None
 ) -> Service:
+    """Rewrite a row of the organisation's own catalogue (its code too). The new code
+    and the keywords are checked as in `create_service`, in the transaction, under
+    `lock_catalogue`."""
     org = service.organisation
     _allowed(actor, account, org)
     with transaction.atomic():
+        lock_catalogue(org)
         offices = visible_offices(org)
         data = clean_service(
             org, data, offices=offices, inherited=_inherited(org, data.code.strip())
         )
-        if (
-            data.code != service.code
-            and Service.objects.filter(organisation=org, code=data.code).exists()
-        ):
-            raise ValidationError(
-                {"code": [f"事项编码 {data.code} 已存在 / service code {data.code} already exists"]}
-            )
+        check_service_code(org, data.code, current=service)
         _check_keywords(org, data, replaced=(service.code,))
         before = service.code
-        _write_service(service, data, offices)
+        write_service_row(service, data, offices)
         _audit("service.updated", org, account, actor, code=service.code, was=before)
         catalogue.bump(org)
     return service
@@ -562,6 +679,7 @@ def delete_service(service: Service, *, account: Account | None = None, actor: A
     org = service.organisation
     _allowed(actor, account, org)
     with transaction.atomic():
+        lock_catalogue(org)
         code = service.code
         service.delete()
         _audit("service.deleted", org, account, actor, code=code)
@@ -606,14 +724,8 @@ def clean_office(data: OfficeInput) -> OfficeInput:
 
 
 def _write_office(o: Office, data: OfficeInput) -> None:
-    o.code = data.code
-    o.name = data.name
-    o.address = data.address
-    o.opening_hours = data.opening_hours
-    o.phone = data.phone
-    o.latitude = data.latitude
-    o.longitude = data.longitude
-    o.withdrawn = data.withdrawn
+    for name, value in office_values(data).items():
+        setattr(o, name, value)
     o.save()
 
 
@@ -624,17 +736,17 @@ def create_office(
     account: Account | None = None,
     actor: Any = None,
 ) -> Office:
-    """An office of the organisation's own (an ancestor's code: an override there)."""
+    """An office of the organisation's own (an ancestor's code: an override there). The
+    code is unique by constraint: a concurrent row of the same code gives the check's
+    ValidationError."""
     org = _organisation_of(account, organisation)
     _allowed(actor, account, org)
     data = clean_office(data)
     with transaction.atomic():
-        if Office.objects.filter(organisation=org, code=data.code).exists():
-            raise ValidationError(
-                {"code": [f"网点编码 {data.code} 已存在 / office code {data.code} already exists"]}
-            )
+        lock_catalogue(org)
+        check_office_code(org, data.code)
         o = Office(organisation=org)
-        _write_office(o, data)
+        write_office_row(o, data)
         _audit("office.created", org, account, actor, code=o.code)
         catalogue.bump(org)
     return o
@@ -646,15 +758,10 @@ def update_office(
     org = office.organisation
     _allowed(actor, account, org)
     data = clean_office(data)
-    if (
-        data.code != office.code
-        and Office.objects.filter(organisation=org, code=data.code).exists()
-    ):
-        raise ValidationError(
-            {"code": [f"网点编码 {data.code} 已存在 / office code {data.code} already exists"]}
-        )
     with transaction.atomic():
-        _write_office(office, data)
+        lock_catalogue(org)
+        check_office_code(org, data.code, current=office)
+        write_office_row(office, data)
         _audit("office.updated", org, account, actor, code=office.code)
         catalogue.bump(org)
     return office
@@ -684,6 +791,7 @@ def delete_office(office: Office, *, account: Account | None = None, actor: Any 
     org = office.organisation
     _allowed(actor, account, org)
     with transaction.atomic():
+        lock_catalogue(org)
         code = office.code
         office.delete()
         _audit("office.deleted", org, account, actor, code=code)

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from govwx.accounts.models import Account, AuditEvent, Department, Organisation
 from govwx.services import catalogue
+from govwx.services import io as catalogue_io
 from govwx.services.io import (
     CatalogueImportError,
     export_csv,
@@ -181,9 +186,12 @@ def test_a_file_that_is_neither_utf8_nor_a_workbook_is_refused(city: Organisatio
     assert exc.value.errors[0].startswith("无法读取 Excel 文件 / cannot read the Excel file")
 
 
+FORMULA = '=HYPERLINK("https://example.invalid/","点此办理")'
+
+
 def _fill(city: Organisation, county: Organisation, hrss: Department) -> None:
     create_office(
-        OfficeInput("HALL", "市民中心", "人民路 1 号", "工作日 9:00-17:00\n周六上午", "0571-12345", 30.274084, 120.15507),
+        OfficeInput("HALL", "市民中心", "人民路 1 号", "工作日 9:00-17:00\n周六上午", "+86 571 8712 3456", 30.274084, 120.15507),
         organisation=city,
     )  # fmt: skip
     create_office(OfficeInput("NOCOORD", "社区服务站", "解放路 2 号"), organisation=city)
@@ -201,6 +209,14 @@ def _fill(city: Organisation, county: Organisation, hrss: Department) -> None:
     create_service(
         ServiceInput(code="0012", name="编码以零开头", category="other"), organisation=city
     )
+    create_service(
+        ServiceInput(
+            code="FX01", name="公式一样的文字", category="other", summary=FORMULA,
+            eligibility="'=1+1 照原样保存", materials=["-身份证", "@户口簿"], fees="-",
+            time_limit="+3 个工作日", position=9,
+        ),
+        organisation=city,
+    )  # fmt: skip
     sb = Service.objects.get(code="SB001")
     from govwx.services.services import withdraw_service
 
@@ -239,6 +255,73 @@ def test_csv_round_trip_changes_nothing_and_starts_with_a_bom(
     assert import_catalogue(city, "o.csv", offices).changed == 0
     assert import_catalogue(city, "s.csv", services).changed == 0
     assert state() == before
+
+
+def test_a_csv_export_neutralises_formulas_and_the_import_takes_the_quote_off(
+    city: Organisation, county: Organisation, hrss: Department
+) -> None:
+    _fill(city, county, hrss)
+    services = list(csv.reader(io.StringIO(export_csv(city).decode("utf-8-sig"))))
+    offices = list(csv.reader(io.StringIO(export_csv(city, "offices").decode("utf-8-sig"))))
+    fx = dict(zip(services[0], next(r for r in services if r[0] == "FX01"), strict=True))
+    assert (fx["简介"], fx["办理对象"], fx["申请材料"], fx["收费标准"], fx["法定时限"]) == (
+        "'" + FORMULA, "''=1+1 照原样保存", "'-身份证\n@户口簿", "'-", "'+3 个工作日",
+    )  # fmt: skip
+    hall = dict(zip(offices[0], offices[1], strict=True))
+    assert (hall["网点编码"], hall["电话"]) == ("HALL", "'+86 571 8712 3456")
+    cells = [c for table in (services, offices) for row in table for c in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    # Back in: the texts as they were stored.
+    Service.objects.filter(code="FX01").delete()
+    Office.objects.filter(organisation=city, code="HALL").update(phone="")
+    import_catalogue(city, "s.csv", csv_bytes([services[0], fx_row(services)]))
+    fx_new = Service.objects.get(organisation=city, code="FX01")
+    assert (fx_new.summary, fx_new.eligibility, fx_new.materials, fx_new.fees) == (
+        FORMULA, "'=1+1 照原样保存", "-身份证\n@户口簿", "-",
+    )  # fmt: skip
+    assert import_catalogue(city, "o.csv", csv_bytes(offices)).offices_updated == ["HALL"]
+    assert Office.objects.get(organisation=city, code="HALL").phone == "+86 571 8712 3456"
+
+
+def fx_row(rows: list[list[str]]) -> list[str]:
+    return next(r for r in rows if r[0] == "FX01")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_read_with_one_quote_taken_off(
+    city: Organisation,
+) -> None:
+    rows = [
+        ["事项编码", "事项名称", "类别", "简介"],
+        ["A1", "甲", "其他", "'=SUM(A1:A2)"],
+        ["A2", "乙", "其他", "'plain"],  # not a formula after the quote: kept
+        ["A3", "丙", "其他", "'''@x"],
+    ]
+    import_catalogue(city, "a.csv", csv_bytes(rows))
+    assert list(Service.objects.order_by("code").values_list("summary", flat=True)) == [
+        "=SUM(A1:A2)",
+        "'plain",
+        "''@x",
+    ]
+
+
+def test_an_xlsx_export_has_no_formula_cells(
+    city: Organisation, county: Organisation, hrss: Department
+) -> None:
+    _fill(city, county, hrss)
+    data = export_xlsx(city)
+    wb = load_workbook(io.BytesIO(data))  # formulas kept as formulas (not data_only)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    header = [c.value for c in wb["服务事项"][1]]
+    fx = next(r for r in wb["服务事项"].iter_rows(min_row=2) if r[0].value == "FX01")
+    summary = fx[header.index("简介")]
+    assert (summary.value, summary.data_type) == (FORMULA, "s")
+    phone = wb["办事网点"]["E2"]
+    assert (phone.value, phone.data_type) == ("+86 571 8712 3456", "s")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 2
+        assert [n for n in sheets if b"<f>" in z.read(n) or b"<f " in z.read(n)] == []
 
 
 def test_one_workbook_brings_offices_and_the_services_that_name_them(
@@ -281,6 +364,100 @@ def test_bad_rows_on_a_sheet_are_named_by_the_sheet(city: Organisation) -> None:
     assert Office.objects.count() == 0
 
 
+def catalogue_book(n: int, *, changed: int | None = None) -> bytes:
+    """A workbook of 10 offices and n services naming two of them each; the service
+    numbered `changed` renamed and moved to office O9."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "服务事项"
+    ws.append(["事项编码", "事项名称", "类别", "关键词", "办理地点"])
+    for i in range(n):
+        if i == changed:
+            ws.append([f"S{i:03d}", f"事项{i:03d}（新）", "其他", f"词{i:03d}", "O9"])
+        else:
+            ws.append([f"S{i:03d}", f"事项{i:03d}", "其他", f"词{i:03d}", f"O{i % 10}、O{(i + 1) % 10}"])  # fmt: skip
+    ws2 = wb.create_sheet("办事网点")
+    ws2.append(["网点编码", "网点名称", "地址"])
+    for j in range(10):
+        ws2.append([f"O{j}", f"网点{j}", f"人民路 {j} 号"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_importing_200_services_with_offices_takes_a_few_statements(
+    city: Organisation, city_account: Account
+) -> None:
+    # Validation: offices, departments, inherited services, the organisations below,
+    # keywords (5). Writing: offices read, offices inserted, services read, links read,
+    # services inserted, links inserted (6). The audit event and the bump (3). Savepoints
+    # (4), and the lock on PostgreSQL (1). SQLite inserts at most 999 parameters a
+    # statement: 55 services (18 fields) each, so 200 services take 4 INSERTs.
+    pg = connection.vendor == "postgresql"
+    version = city_account.rules_version
+    with CaptureQueriesContext(connection) as ctx:
+        result = import_catalogue(city, "c.xlsx", catalogue_book(200))
+    assert len(ctx.captured_queries) == (19 if pg else 21), [q["sql"][:80] for q in ctx]
+    assert (len(result.services_created), len(result.offices_created)) == (200, 10)
+    links = sorted(
+        Service.offices.through.objects.filter(service__code__in=["S000", "S009"]).values_list(
+            "service__code", "office__code"
+        )
+    )
+    assert links == [("S000", "O0"), ("S000", "O1"), ("S009", "O0"), ("S009", "O9")]
+    assert Service.offices.through.objects.count() == 400
+    city_account.refresh_from_db()
+    assert city_account.rules_version == version + 1
+    assert AuditEvent.objects.filter(name="catalogue.imported").count() == 1
+
+    # The same file with one row changed: one UPDATE of the changed fields, the links of
+    # that service deleted and inserted.
+    before = dict(Service.objects.values_list("code", "updated_at"))
+    with CaptureQueriesContext(connection) as ctx:
+        result = import_catalogue(city, "c.xlsx", catalogue_book(200, changed=5))
+    assert len(ctx.captured_queries) == (19 if pg else 18), [q["sql"][:80] for q in ctx]
+    updates = [q["sql"] for q in ctx if q["sql"].startswith('UPDATE "services_service"')]
+    assert len(updates) == 1
+    assert re.findall(r'"(\w+)" = \(?CASE', updates[0]) == ["name", "updated_at"]
+    assert (result.services_updated, result.services_created, result.unchanged) == (
+        ["S005"],
+        [],
+        209,
+    )
+    s5 = Service.objects.get(code="S005")
+    assert (s5.name, [o.code for o in s5.offices.all()]) == ("事项005（新）", ["O9"])
+    after = dict(Service.objects.values_list("code", "updated_at"))
+    assert [c for c in after if after[c] != before[c]] == ["S005"]
+    assert Service.offices.through.objects.count() == 399
+    assert AuditEvent.objects.filter(name="catalogue.imported").count() == 2
+
+
+def test_a_row_written_past_the_check_makes_the_import_refused_and_write_nothing(
+    city: Organisation, city_account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The codes' unique constraint refuses an INSERT that collides with a row written
+    after the import read the catalogue (not through the catalogue's writes, which wait
+    for each other): a clear error, nothing of the file written."""
+    values = catalogue_io.service_values
+
+    def a_row_appears_once_read(data: ServiceInput) -> dict[str, Any]:
+        if not Service.objects.filter(code="S003").exists():
+            Service.objects.create(organisation=city, code="S003", name="别处写入", category="other")  # fmt: skip
+        return values(data)
+
+    monkeypatch.setattr(catalogue_io, "service_values", a_row_appears_once_read)
+    before = state()
+    with pytest.raises(CatalogueImportError) as exc:
+        import_catalogue(city, "c.xlsx", catalogue_book(5))
+    assert exc.value.errors == [
+        "导入时服务目录被同时修改，没有导入任何内容，请重新导入 / the catalogue changed "
+        "during the import; nothing was imported, import the file again"
+    ]
+    # (the stand-in row went in this transaction, so it is rolled back with the rest)
+    assert state() == before
+
+
 # ------------------------------------------------------------------ the command
 
 
@@ -295,8 +472,8 @@ def test_the_command_exports_and_imports_by_organisation_name_or_id(
     out = io.StringIO()
     call_command("services", "import", "--org", str(city.pk), str(target), stdout=out)
     assert out.getvalue().strip() == (
-        "新增事项 0，更新 0；新增网点 0，更新 0；未变 4 / services created 0, updated 0; "
-        "offices created 0, updated 0; unchanged 4"
+        "新增事项 0，更新 0；新增网点 0，更新 0；未变 5 / services created 0, updated 0; "
+        "offices created 0, updated 0; unchanged 5"
     )
 
 
