@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -173,13 +173,25 @@ class Named:
 
 def menu_names(account: Account) -> dict[tuple[str, str], Named]:
     """Every item of the account's published menus (conditional ones too), by its event
-    key; the newest version that had an item names it."""
-    versions = MenuVersion.objects.filter(
-        Q(status=MenuVersion.Status.PUBLISHED) | Q(published_at__isnull=False), account=account
-    ).order_by("-number")
+    key; the current version (`menu.current_version`, published last) names its items,
+    then the version published most recently before that had an item names it."""
+    from .menu import current_version
+
+    current = current_version(account)
+    earlier = MenuVersion.objects.filter(
+        Q(status=MenuVersion.Status.PUBLISHED) | Q(published_at__isnull=False),
+        account=account,
+    )
+    if current is not None:
+        earlier = earlier.exclude(pk=current.pk)
+    versions = list(
+        earlier.order_by(F("published_at").desc(nulls_last=True), "-number").only("compiled")
+    )
+    if current is not None:
+        versions.insert(0, current)
     names: dict[tuple[str, str], Named] = {}
     order = 0
-    for i, version in enumerate(versions.only("compiled")):
+    for i, version in enumerate(versions):
         compiled = version.compiled or {}
         menus = [compiled.get("menu"), *(compiled.get("conditional") or [])]
         for menu in menus:
@@ -189,7 +201,8 @@ def menu_names(account: Account) -> dict[tuple[str, str], Named]:
                     continue
                 key = item_key(*value)
                 if key not in names:
-                    names[key] = Named(words, value[0], current=i == 0, order=order)
+                    is_current = current is not None and i == 0
+                    names[key] = Named(words, value[0], current=is_current, order=order)
                     order += 1
     return names
 

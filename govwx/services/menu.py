@@ -4,32 +4,37 @@ The builder edits a tree that names what each button opens (a service of the acc
 catalogue, the hub, a category, an article, a URL, a CLICK key, a mini program, the
 location picker). `validate_tree` holds it to WeChat's rules (reference §2.3, §2.4) and
 names the rule an item breaks, so that nothing WeChat would refuse is ever sent;
-`compile_tree` turns it into WeChat's JSON. `publish_menu` stores what it sends before
-sending it, then replaces the default menu, adds the conditional menus and deletes the
-previous version's ones; when WeChat refuses any step the previous menu is put back.
+`compile_tree` turns it into WeChat's JSON. `publish_menu` claims the version (one
+publish at a time per account), stores what it sends before sending it, then replaces
+the default menu, adds the conditional menus (each menuid stored as WeChat gives it) and
+deletes the previous version's ones; when WeChat refuses any step the previous menu is
+put back. A publish interrupted midway is finished by `republish_menu`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
-from govwx.wechat.client import MenuNotFound, WeChatAPIError, WeChatClient
+from govwx.wechat.client import MenuNotFound, TransportError, WeChatAPIError, WeChatClient
 
 from . import catalogue
 from .models import Category, MenuVersion
+from .services import url_error
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +101,9 @@ def _check_url(url: str, path: str, what: str = "链接") -> None:
         raise MenuInvalid(
             f"{path}的{what}超过 {URL_BYTES} 字节 / {path}: URL over {URL_BYTES} bytes"
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise MenuInvalid(
-            f"{path}的{what}必须以 http:// 或 https:// 开头 / "
-            f"{path}: the URL must be http:// or https://"
-        )
+    problem = url_error(url)
+    if problem is not None:
+        raise MenuInvalid(f"{path}的{what}：{problem}")
 
 
 def _check_key(item: dict[str, Any], path: str) -> None:
@@ -350,6 +352,20 @@ def get_version(account: Account, pk: int) -> MenuVersion:
 
 # ------------------------------------------------------------------ writing
 
+# A version still publishing this long after its publish began was interrupted (the
+# process died between WeChat calls): the versions page offers to publish it again.
+PUBLISH_STALE = timedelta(minutes=2)
+# WeChat's answer to menu/delconditional for a menuid it does not have.
+NO_SUCH_MENUID = 65301
+
+
+class MenuBusy(MenuInvalid):
+    """A publish is already under way for this version or another of the account."""
+
+
+class MenuDraftConflict(MenuInvalid):
+    """The draft was saved by someone else after the builder loaded it."""
+
 
 def _next_number(account: Account) -> int:
     Account.objects.select_for_update().filter(pk=account.pk).first()
@@ -357,32 +373,66 @@ def _next_number(account: Account) -> int:
     return (top or 0) + 1
 
 
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def save_menu_draft(
-    account: Account, tree: Tree, conditional: list[Tree], *, actor: Any, note: str = ""
+    account: Account,
+    tree: Tree,
+    conditional: list[Tree],
+    *,
+    actor: Any,
+    note: str = "",
+    draft: int | None = None,
+    revision: int | None = None,
 ) -> MenuVersion:
     """Keep the builder's menu as a draft: the newest version when it is still a draft,
-    otherwise a new version. A menu that breaks a rule is refused (MenuInvalid)."""
+    otherwise a new version. A menu that breaks a rule is refused (MenuInvalid).
+
+    The builder says what it loaded: `draft`, the number of the draft (None when it
+    loaded none) and its `revision`. When the newest draft is not that one at that
+    revision, someone else saved meanwhile: MenuDraftConflict, and nothing is written.
+    Without a `revision` there is no such check."""
     if actor is not None:
         permissions.require(actor, account, "menu.edit")
     validate_menu(account, tree, conditional)
     if len(note) > 200:
         raise MenuInvalid("说明最多 200 个字 / the note is at most 200 characters")
+    conflict = MenuDraftConflict(
+        "菜单草稿已被他人修改，请刷新后再改 / the draft changed meanwhile: reload it"
+    )
     with transaction.atomic():
         number = _next_number(account)
         latest = latest_version(account)
         if latest is not None and latest.status == MenuVersion.Status.DRAFT:
+            if revision is not None and (draft, revision) != (latest.number, latest.revision):
+                raise conflict
             version = latest
-            version.tree, version.conditional, version.note = tree, conditional, note
-            version.created_by = actor if getattr(actor, "is_authenticated", False) else None
-            version.save(update_fields=["tree", "conditional", "note", "created_by"])
+            updated = MenuVersion.objects.filter(
+                pk=version.pk, status=MenuVersion.Status.DRAFT, revision=version.revision
+            ).update(
+                tree=tree,
+                conditional=conditional,
+                note=note,
+                created_by=_user(actor),
+                revision=F("revision") + 1,
+            )
+            if not updated:
+                raise conflict
+            version.refresh_from_db()
         else:
+            if revision is not None and draft is not None and latest is not None:
+                if latest.number != draft:
+                    # The loaded draft was published and a newer version made since.
+                    raise conflict
             version = MenuVersion.objects.create(
                 account=account,
                 number=number,
                 tree=tree,
                 conditional=conditional,
                 note=note,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=_user(actor),
             )
         record(
             "menu.saved",
@@ -419,44 +469,131 @@ def _live_default(client: WeChatClient) -> Tree | None:
     return {"button": [strip(b) for b in menu.get("button", [])]}
 
 
+def is_interrupted(version: MenuVersion, now: Any = None) -> bool:
+    """A version left publishing: its publish began over PUBLISH_STALE ago."""
+    if version.status != MenuVersion.Status.PUBLISHING:
+        return False
+    started = version.publish_started_at
+    return started is None or started <= (now or timezone.now()) - PUBLISH_STALE
+
+
+def _busy_elsewhere(account: Account, version: MenuVersion) -> None:
+    other = (
+        MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHING)
+        .exclude(pk=version.pk)
+        .order_by("number")
+        .first()
+    )
+    if other is None:
+        return
+    if is_interrupted(other):
+        raise MenuBusy(
+            f"版本 {other.number} 的发布已中断，请先在历史版本中重新发布它 / "
+            f"the publish of version {other.number} was interrupted: publish it again "
+            "on the versions page first"
+        )
+    raise MenuBusy(
+        f"另一个版本（版本 {other.number}）正在发布，请稍后再试 / "
+        f"another version (version {other.number}) is being published: try again shortly"
+    )
+
+
+def _claim(version: MenuVersion, compiled: Tree, user: Any) -> MenuVersion | None:
+    """Mark the version publishing, unless it or another version of the account already
+    is (MenuBusy) or it is published. Returns the current version to replace."""
+    account = version.account
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account.pk)
+        now = timezone.now()
+        claimed = MenuVersion.objects.filter(
+            pk=version.pk,
+            status__in=[MenuVersion.Status.DRAFT, MenuVersion.Status.FAILED],
+        ).update(
+            status=MenuVersion.Status.PUBLISHING,
+            compiled=compiled,
+            published_by=user,
+            error="",
+            menuids=[],
+            publish_started_at=now,
+        )
+        if claimed != 1:
+            status = MenuVersion.objects.filter(pk=version.pk).values_list("status", flat=True)
+            if status.first() == MenuVersion.Status.PUBLISHING:
+                raise MenuBusy(
+                    f"版本 {version.number} 正在发布，请勿重复提交 / "
+                    f"version {version.number} is already being published"
+                )
+            raise _already_published(version)
+        # The claim is rolled back with this check when another version is publishing.
+        _busy_elsewhere(account, version)
+        previous = current_version(account)
+    version.status, version.compiled, version.published_by = (
+        MenuVersion.Status.PUBLISHING,
+        compiled,
+        user,
+    )
+    version.error, version.menuids, version.publish_started_at = "", [], now
+    return previous
+
+
+def _already_published(version: MenuVersion) -> MenuInvalid:
+    return MenuInvalid(
+        f"版本 {version.number} 已经发布；要再次使用它请恢复该版本 / "
+        f"version {version.number} is already published: restore it instead"
+    )
+
+
 def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
     """Publish a draft (or a failed version) through the WeChat API.
 
-    Validated first: an invalid menu raises MenuInvalid and nothing is sent. What is
-    sent is stored before it is sent. On WeChat's refusal the version is marked failed
-    with WeChat's errcode and message, the previous menu is put back, and
-    MenuPublishFailed is raised."""
+    Validated first: an invalid menu raises MenuInvalid and nothing is sent. One publish
+    at a time per account: the version is claimed (status PUBLISHING) under a lock on
+    the account, and a version already publishing, or another version publishing,
+    raises MenuBusy. What is sent is stored before it is sent, and each conditional
+    menu's menuid as soon as WeChat gives it. On WeChat's refusal the version is marked
+    failed with WeChat's errcode and message and what became of the previous menu, the
+    previous menu is put back, and MenuPublishFailed is raised."""
     account = version.account
     if actor is not None:
         permissions.require(actor, account, "menu.publish")
     if version.status == MenuVersion.Status.PUBLISHED:
-        raise MenuInvalid(
-            f"版本 {version.number} 已经发布；要再次使用它请恢复该版本 / "
-            f"version {version.number} is already published: restore it instead"
-        )
+        raise _already_published(version)
     validate_menu(account, version.tree, version.conditional)
     compiled = compile_menu(account, version.tree, version.conditional)
-    previous = current_version(account)
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
-        MenuVersion.objects.filter(pk=version.pk).update(
-            compiled=compiled, published_by=user, error=""
-        )
-    version.compiled, version.published_by, version.error = compiled, user, ""
+    user = _user(actor)
+    previous = _claim(version, compiled, user)
+    return _send(version, compiled, previous, actor)
 
+
+def _keep_menuids(version: MenuVersion, menuids: list[str]) -> None:
+    """Store the conditional menus WeChat has for this version now (its own commit)."""
+    MenuVersion.objects.filter(pk=version.pk).update(menuids=list(menuids))
+    version.menuids = list(menuids)
+
+
+def _send(
+    version: MenuVersion, compiled: Tree, previous: MenuVersion | None, actor: Any
+) -> MenuVersion:
+    account = version.account
     client = WeChatClient(account)
     added: list[str] = []
     replaced = False
     fallback: Tree | None = None
     try:
         fallback = previous.compiled["menu"] if previous is not None else _live_default(client)
-        client.create_menu(compiled["menu"])
+        try:
+            client.create_menu(compiled["menu"])
+        except TransportError:
+            # No answer: WeChat may have applied the menu all the same.
+            replaced = True
+            raise
         replaced = True
         for menu in compiled["conditional"]:
             added.append(client.add_conditional_menu(menu))
+            _keep_menuids(version, added)
     except WeChatAPIError as exc:
         error = error_text(exc)
-        error += _put_back(client, added, fallback if replaced else None, replaced)
+        error += _put_back(client, added, fallback, replaced, no_answer=exc.errcode is None)
         with transaction.atomic():
             MenuVersion.objects.filter(pk=version.pk).update(
                 status=MenuVersion.Status.FAILED, error=error, menuids=[]
@@ -477,6 +614,8 @@ def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
         try:
             client.delete_conditional_menu(menuid)
         except WeChatAPIError as exc:
+            if exc.errcode == NO_SUCH_MENUID:
+                continue
             # The new conditional menus are newer, so they win for their tags; an old one
             # for a tag no longer used still shows until it is deleted by hand.
             note += f"旧个性化菜单 {menuid} 未能删除：{error_text(exc)}\n"
@@ -501,25 +640,117 @@ def publish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
     return version
 
 
-def _put_back(client: WeChatClient, added: list[str], fallback: Tree | None, replaced: bool) -> str:
-    """Undo a half-done publish; returns what could not be undone, to add to the error."""
+def _put_back(
+    client: WeChatClient,
+    added: list[str],
+    fallback: Tree | None,
+    replaced: bool,
+    *,
+    no_answer: bool = False,
+) -> str:
+    """Undo a half-done publish; returns what became of the previous menu (and what
+    could not be undone), to add to the error."""
     problems = ""
     for menuid in added:
         try:
             client.delete_conditional_menu(menuid)
         except WeChatAPIError as exc:
             problems += f"\n新个性化菜单 {menuid} 未能撤回：{error_text(exc)}"
-    if replaced:
+    if not replaced:
+        return problems + "\n原菜单保持不变 / the previous menu is unchanged"
+    had_menu = bool(fallback and fallback.get("button"))
+    try:
+        if fallback and had_menu:
+            client.create_menu(fallback)
+        else:
+            # There was no menu before: deleting also removes conditional menus, but
+            # none of ours existed (no version had been published).
+            client.delete_menu()
+    except WeChatAPIError as exc:
+        if no_answer:
+            return problems + (
+                f"\n微信没有应答，也未能重新发布原菜单，粉丝看到的菜单不确定：{error_text(exc)} / "
+                "WeChat did not answer and the previous menu could not be published "
+                "again: check the menu followers see"
+            )
+        return problems + (
+            f"\n未能恢复原菜单：{error_text(exc)} / the previous menu could not be put back"
+        )
+    if not had_menu:
+        return (
+            problems
+            + "\n已删除新菜单，与之前一样没有菜单 / the new menu was deleted: no menu, as before"
+        )
+    if no_answer:
+        return problems + (
+            "\n微信没有应答；已重新发布原菜单 / "
+            "WeChat did not answer; the previous menu was published again"
+        )
+    return problems + "\n已恢复原菜单 / the previous menu was put back"
+
+
+def republish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
+    """重新发布 an interrupted publish: delete the conditional menus the interrupted
+    publish recorded, then publish the version again. MenuInvalid when the version is
+    not interrupted; MenuPublishFailed when a recorded menu cannot be deleted (the
+    version stays interrupted, to try again) or WeChat refuses the publish."""
+    account = version.account
+    if actor is not None:
+        permissions.require(actor, account, "menu.publish")
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account.pk)
+        now = timezone.now()
+        claimed = (
+            MenuVersion.objects.filter(pk=version.pk, status=MenuVersion.Status.PUBLISHING)
+            .exclude(publish_started_at__gt=now - PUBLISH_STALE)
+            .update(publish_started_at=now)
+        )
+        if claimed != 1:
+            raise MenuBusy(
+                f"版本 {version.number} 没有中断的发布 / "
+                f"version {version.number} has no interrupted publish"
+            )
+        version.refresh_from_db()
+        record(
+            "menu.republished",
+            account=account,
+            actor=actor,
+            version=version.number,
+            menuids=version.menuids,
+        )
+    client = WeChatClient(account)
+    left = list(version.menuids)
+    for menuid in list(left):
         try:
-            if fallback and fallback.get("button"):
-                client.create_menu(fallback)
-            else:
-                # There was no menu before: deleting also removes conditional menus, but
-                # none of ours existed (no version had been published).
-                client.delete_menu()
+            client.delete_conditional_menu(menuid)
         except WeChatAPIError as exc:
-            problems += f"\n未能恢复原菜单：{error_text(exc)}"
-    return problems
+            if exc.errcode != NO_SUCH_MENUID:
+                # Still interrupted: it may be tried again at once.
+                MenuVersion.objects.filter(pk=version.pk).update(
+                    publish_started_at=now - PUBLISH_STALE,
+                    error=f"中断的发布留下的个性化菜单 {menuid} 未能删除：{error_text(exc)}",
+                )
+                version.refresh_from_db()
+                raise MenuPublishFailed(version) from exc
+        left.remove(menuid)
+        _keep_menuids(version, left)
+    try:
+        validate_menu(account, version.tree, version.conditional)
+    except MenuInvalid as exc:
+        MenuVersion.objects.filter(pk=version.pk).update(
+            status=MenuVersion.Status.FAILED, error=str(exc.message)
+        )
+        version.refresh_from_db()
+        raise
+    compiled = compile_menu(account, version.tree, version.conditional)
+    user = _user(actor)
+    with transaction.atomic():
+        previous = current_version(account)
+        MenuVersion.objects.filter(pk=version.pk).update(
+            compiled=compiled, published_by=user, error=""
+        )
+    version.compiled, version.published_by, version.error = compiled, user, ""
+    return _send(version, compiled, previous, actor)
 
 
 def restore_menu_version(version: MenuVersion, *, actor: Any) -> MenuVersion:
@@ -529,14 +760,16 @@ def restore_menu_version(version: MenuVersion, *, actor: Any) -> MenuVersion:
         permissions.require(actor, account, "menu.publish")
     validate_menu(account, version.tree, version.conditional)
     with transaction.atomic():
+        number = _next_number(account)
+        _busy_elsewhere(account, version)
         copy = MenuVersion.objects.create(
             account=account,
-            number=_next_number(account),
+            number=number,
             tree=version.tree,
             conditional=version.conditional,
             note=f"恢复自版本 {version.number}",
             restored_from=version,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=_user(actor),
         )
         record(
             "menu.restored",
@@ -557,16 +790,64 @@ def _tags_key(account: Account) -> str:
     return f"govwx:menu:tags:{account.pk}"
 
 
-def account_tags(account: Account, *, refresh: bool = False) -> list[dict[str, Any]]:
-    """The account's follower tags for conditional menus: as last read from WeChat, or
-    read now with `refresh` (WeChatAPIError when WeChat cannot be asked)."""
-    if not refresh:
-        cached = cache.get(_tags_key(account))
-        return list(cached) if isinstance(cached, list) else []
-    tags = [
-        {"id": int(t["id"]), "name": str(t.get("name", "")), "count": int(t.get("count", 0))}
-        for t in WeChatClient(account).get_tags()
-        if str(t.get("id", "")).isdigit()
-    ]
-    cache.set(_tags_key(account), tags, timeout=TAGS_TTL)
-    return tags
+def _stamp() -> str:
+    """Now in UTC, fixed width: two stamps compare as strings (the builder does)."""
+    return timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def tags_state(account: Account) -> dict[str, Any]:
+    """The follower tags as last read from WeChat: {"tags": [{"id", "name", "count"}],
+    "read_at": ISO time of the last reading ("" for none), "error": why it failed}."""
+    cached = cache.get(_tags_key(account))
+    if not isinstance(cached, dict):
+        return {"tags": [], "read_at": "", "error": ""}
+    return {
+        "tags": list(cached.get("tags") or []),
+        "read_at": str(cached.get("read_at") or ""),
+        "error": str(cached.get("error") or ""),
+    }
+
+
+def account_tags(account: Account) -> list[dict[str, Any]]:
+    """The account's follower tags for conditional menus, as last read from WeChat."""
+    return list(tags_state(account)["tags"])
+
+
+def refresh_account_tags(account: Account) -> dict[str, Any]:
+    """Read the follower tags from WeChat now and keep them (or, when WeChat cannot be
+    asked, keep the earlier ones with the error). Returns the new `tags_state`."""
+    state = tags_state(account)
+    read_at = _stamp()
+    try:
+        tags = [
+            {"id": int(t["id"]), "name": str(t.get("name", "")), "count": int(t.get("count", 0))}
+            for t in WeChatClient(account).get_tags()
+            if str(t.get("id", "")).isdigit()
+        ]
+    except WeChatAPIError as exc:
+        state = {"tags": state["tags"], "read_at": read_at, "error": error_text(exc)}
+    else:
+        state = {"tags": tags, "read_at": read_at, "error": ""}
+    cache.set(_tags_key(account), state, timeout=TAGS_TTL)
+    return state
+
+
+@task()
+def refresh_tags_task(account_id: int) -> int:
+    """从微信读取标签 in the background; returns how many tags were read."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return 0
+    return len(refresh_account_tags(account)["tags"])
+
+
+def request_tags_refresh(account: Account, *, actor: Any) -> str:
+    """Have the follower tags read from WeChat in the background (after commit).
+    Returns the time of the request: a `tags_state` read at or after it is the answer."""
+    if actor is not None:
+        permissions.require(actor, account, "menu.edit")
+    requested_at = _stamp()
+    with transaction.atomic():
+        record("menu.tags_refresh_requested", account=account, actor=actor)
+        transaction.on_commit(lambda: refresh_tags_task.enqueue(account.pk))
+    return requested_at

@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import can, console_view
-from govwx.wechat.client import WeChatAPIError
 
 from . import catalogue, menu
 from .models import Category, MenuVersion
@@ -36,31 +36,53 @@ def _parse(raw: str, default: Any) -> Any:
         raise menu.MenuInvalid(_("菜单数据不是有效的 JSON / the menu is not valid JSON")) from exc
 
 
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
 @console_view("menu.view")
 def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
     latest = menu.latest_version(account)
     tree: Any = latest.tree if latest else {"button": []}
     conditional: Any = latest.conditional if latest else []
-    note = latest.note if latest and latest.status == MenuVersion.Status.DRAFT else ""
+    draft = latest if latest and latest.status == MenuVersion.Status.DRAFT else None
+    note = draft.note if draft else ""
+    # What the builder loaded: a save naming another draft or revision is a conflict.
+    loaded = {"draft": draft.number if draft else "", "revision": draft.revision if draft else 0}
     error = ""
+    status = 200
     if request.method == "POST":
         if not can(request.user, account, "menu.edit"):
             raise PermissionDenied
         note = request.POST.get("note", "").strip()
+        loaded = {
+            "draft": request.POST.get("draft", ""),
+            "revision": request.POST.get("revision", ""),
+        }
         try:
             tree = _parse(request.POST.get("tree", ""), {"button": []})
             conditional = _parse(request.POST.get("conditional", ""), [])
             version = menu.save_menu_draft(
-                account, tree, conditional, actor=request.user, note=note
+                account,
+                tree,
+                conditional,
+                actor=request.user,
+                note=note,
+                draft=_int(request.POST.get("draft")),
+                revision=_int(request.POST.get("revision")),
             )
+        except menu.MenuDraftConflict as exc:
+            error, status = str(exc.message), 409
         except menu.MenuInvalid as exc:
-            error = str(exc.message)
+            error, status = str(exc.message), 400
         else:
             messages.success(
                 request, _("已保存草稿（版本 %(n)s），可以发布了。") % {"n": version.number}
             )
             return redirect("services:menu")
-    draft = latest if latest and latest.status == MenuVersion.Status.DRAFT else None
     setup = {
         "tree": tree,
         "conditional": conditional,
@@ -69,6 +91,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
         "kinds": [{"value": k, "label": _(label)} for k, label in menu.KINDS.items()],
         "tags": menu.account_tags(account),
         "tags_url": reverse("services:menu_tags"),
+        "tags_refresh_url": reverse("services:menu_tags_refresh"),
         "limits": {
             "top": menu.MAX_TOP,
             "sub": menu.MAX_SUB,
@@ -88,24 +111,33 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
             "error": error,
             "note": note,
             "draft": draft,
+            "loaded": loaded,
             "current": menu.current_version(account),
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 
 @console_view("menu.view")
 def menu_tags(request: HttpRequest, account: Account) -> JsonResponse:
-    """The follower tags for conditional menus: as last read, or from WeChat with
-    `?refresh=1`."""
-    try:
-        tags = menu.account_tags(account, refresh=request.GET.get("refresh") == "1")
-    except WeChatAPIError as exc:
+    """The follower tags for conditional menus as last read from WeChat, with when
+    (`read_at`) and why the last reading failed (`error`)."""
+    return JsonResponse(menu.tags_state(account), json_dumps_params={"ensure_ascii": False})
+
+
+@require_POST
+@console_view("menu.edit")
+def menu_tags_refresh(request: HttpRequest, account: Account) -> HttpResponse:
+    """从微信读取标签: queued; the builder then asks `menu_tags` until a reading at or
+    after `requested_at` is there."""
+    requested_at = menu.request_tags_refresh(account, actor=request.user)
+    if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(
-            {"tags": menu.account_tags(account), "error": menu.error_text(exc)},
-            json_dumps_params={"ensure_ascii": False},
+            {"requested_at": requested_at, "tags_url": reverse("services:menu_tags")},
+            status=202,
         )
-    return JsonResponse({"tags": tags, "error": ""}, json_dumps_params={"ensure_ascii": False})
+    messages.success(request, _("已开始从微信读取粉丝标签，稍后刷新本页即可看到。"))
+    return redirect("services:menu")
 
 
 @console_view("menu.view")
@@ -115,6 +147,9 @@ def menu_versions(request: HttpRequest, account: Account) -> HttpResponse:
         .select_related("created_by", "published_by", "restored_from")
         .order_by("-number")[:100]
     )
+    now = timezone.now()
+    for v in versions:
+        v.interrupted = menu.is_interrupted(v, now)  # type: ignore[attr-defined]
     return render(
         request,
         "services/menu_versions.html",
@@ -131,12 +166,25 @@ def menu_publish(request: HttpRequest, account: Account, pk: int) -> HttpRespons
     except menu.MenuInvalid as exc:
         messages.error(request, str(exc.message))
     except menu.MenuPublishFailed as exc:
-        messages.error(
-            request,
-            _("发布失败，原菜单保持不变：%(e)s") % {"e": exc.version.error},
-        )
+        messages.error(request, _("发布失败：%(e)s") % {"e": exc.version.error})
     else:
         messages.success(request, _("版本 %(n)s 已发布。") % {"n": version.number})
+    return redirect("services:menu_versions")
+
+
+@require_POST
+@console_view("menu.publish")
+def menu_republish(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
+    """重新发布 a version whose publish was interrupted."""
+    version = _version(account, pk)
+    try:
+        menu.republish_menu(version, actor=request.user)
+    except menu.MenuInvalid as exc:
+        messages.error(request, str(exc.message))
+    except menu.MenuPublishFailed as exc:
+        messages.error(request, _("重新发布失败：%(e)s") % {"e": exc.version.error})
+    else:
+        messages.success(request, _("版本 %(n)s 已重新发布。") % {"n": version.number})
     return redirect("services:menu_versions")
 
 
@@ -151,7 +199,7 @@ def menu_restore(request: HttpRequest, account: Account, pk: int) -> HttpRespons
     except menu.MenuPublishFailed as exc:
         messages.error(
             request,
-            _("恢复的版本 %(n)s 发布失败，原菜单保持不变：%(e)s")
+            _("恢复的版本 %(n)s 发布失败：%(e)s")
             % {"n": exc.version.number, "e": exc.version.error},
         )
     else:

@@ -284,6 +284,7 @@ ARGS: dict[str, Args] = {
     "notify:test": lambda w, u: {"pk": w.channel.pk},
     "services:menu_publish": lambda w, u: {"pk": published_menu(w).pk},
     "services:menu_restore": lambda w, u: {"pk": published_menu(w).pk},
+    "services:menu_republish": lambda w, u: {"pk": published_menu(w).pk},
     "services:service_edit": lambda w, u: {"pk": catalogue_rows(w)["own"].pk},
     "services:service_delete": lambda w, u: {"pk": catalogue_rows(w)["own"].pk},  # GET: confirm
     "services:service_override": lambda w, u: {"pk": catalogue_rows(w)["inherited"].pk},
@@ -313,6 +314,9 @@ POSTS: dict[str, Args] = {
     "notify:test": lambda w, u: {},
     "services:menu_publish": lambda w, u: {},
     "services:menu_restore": lambda w, u: {},
+    "services:menu_republish": lambda w, u: {},  # refused: no interrupted publish
+    # Queued after commit, and a test's transaction never commits: WeChat is not asked.
+    "services:menu_tags_refresh": lambda w, u: {},
     "services:links_check": lambda w, u: {},
 }
 

@@ -132,9 +132,69 @@ def test_a_url_may_have_1024_bytes_and_must_be_http(city_account: Account) -> No
     )
     for bad in ("javascript:alert(1)", "ftp://example.gov.cn/", "https://"):
         assert refused(city_account, {"button": [{**ok, "url": bad}]}) == (
-            "「网页」的链接必须以 http:// 或 https:// 开头 / "
-            "「网页」: the URL must be http:// or https://"
+            f"「网页」的链接：网址须以 http:// 或 https:// 开头并含有域名：{bad} / "
+            f"URL must be http or https with a host: {bad!r}"
         )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://[abc/x",
+            "「网页」的链接：网址格式不正确：http://[abc/x / malformed URL: 'http://[abc/x'",
+        ),
+        (
+            "http://example.gov.cn:99999/",
+            "「网页」的链接：网址格式不正确：http://example.gov.cn:99999/ / "
+            "malformed URL: 'http://example.gov.cn:99999/'",
+        ),
+        (
+            "https://example.gov.cn/a b",
+            "「网页」的链接：网址不能含空格或控制字符：https://example.gov.cn/a b / "
+            "URL must not contain spaces: 'https://example.gov.cn/a b'",
+        ),
+        (
+            "https://example.gov.cn/a\nb",
+            "「网页」的链接：网址不能含空格或控制字符：https://example.gov.cn/a\nb / "
+            "URL must not contain spaces: 'https://example.gov.cn/a\\nb'",
+        ),
+        (
+            "ftp://example.gov.cn/",
+            "「网页」的链接：网址须以 http:// 或 https:// 开头并含有域名：ftp://example.gov.cn/ / "
+            "URL must be http or https with a host: 'ftp://example.gov.cn/'",
+        ),
+        (
+            "https:///path",
+            "「网页」的链接：网址须以 http:// 或 https:// 开头并含有域名：https:///path / "
+            "URL must be http or https with a host: 'https:///path'",
+        ),
+    ],
+    ids=["bracket-host", "bad-port", "space", "newline", "ftp", "no-host"],
+)
+def test_a_malformed_url_is_refused_with_the_reason_not_a_crash(
+    city_account: Account, url: str, message: str
+) -> None:
+    for tree in (
+        {"button": [{"name": "网页", "kind": "url", "url": url}]},
+        {
+            "button": [
+                {
+                    "name": "网页",
+                    "kind": "miniprogram",
+                    "appid": "wx0123456789abcdef",
+                    "pagepath": "pages/index",
+                    "url": url,
+                }
+            ]
+        },
+    ):
+        expected = (
+            message
+            if tree["button"][0]["kind"] == "url"
+            else message.replace("的链接：", "的备用网页链接：", 1)
+        )
+        assert refused(city_account, tree) == expected
 
 
 def test_a_mini_program_needs_its_appid_page_and_fallback_url(city_account: Account) -> None:

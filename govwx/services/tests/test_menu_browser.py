@@ -124,7 +124,28 @@ def test_an_operator_builds_and_publishes_a_menu(
         f"{live_server.url}/sandbox/api/accounts/{city_account.appid}/menu", timeout=10
     ) as response:
         seen = json.loads(response.read())
-    hub = f"{live_server.url}/h/{city_account.appid}/"
+    check_published(seen, live_server.url, city_account)
+
+    # A conditional menu: the follower tags are read from WeChat by a POST (CSRF token
+    # sent), queued, and the builder asks for them until they are there.
+    urllib.request.urlopen(
+        urllib.request.Request(
+            f"{live_server.url}/sandbox/api/accounts/{city_account.appid}/tags",
+            data=json.dumps({"name": "退休人员"}).encode(),
+            headers={"Content-Type": "application/json"},
+        ),
+        timeout=10,
+    ).close()
+    page.goto(live_server.url + "/services/menu/")
+    page.click("#add-conditional")
+    expect(page.locator(".conditional-tag option")).to_have_count(1)  # 请选择 only
+    page.click("#refresh-tags")
+    expect(page.locator(".conditional-tag option")).to_have_count(2)
+    expect(page.locator(".conditional-tag option").nth(1)).to_contain_text("退休人员")
+
+
+def check_published(seen: Any, base: str, city_account: Account) -> None:
+    hub = f"{base}/h/{city_account.appid}/"
     assert seen == {
         "menu": {
             "button": [

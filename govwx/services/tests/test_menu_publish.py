@@ -11,23 +11,30 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from govwx.accounts.models import Account, AuditEvent, Organisation
+from govwx.services import menu
 from govwx.services.menu import (
+    MenuBusy,
     MenuInvalid,
     MenuPublishFailed,
     current_version,
     publish_menu,
+    republish_menu,
     restore_menu_version,
     save_menu_draft,
 )
 from govwx.services.models import Category, MenuVersion, Service
-from govwx.wechat.client import clear_local_tokens
+from govwx.wechat.client import WeChatClient, clear_local_tokens
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,13 +44,24 @@ class Recorder:
 
     def __init__(self, target: str) -> None:
         self.paths: list[str] = []
+        # `hold`: the API path whose request waits for `release` (with `held` set as it
+        # arrives); `drop`: how many more requests to that path are forwarded but never
+        # answered, as when WeChat acts and the connection then breaks.
+        self.hold = ""
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.drop: dict[str, int] = {}
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                recorder.paths.append(self.path.split("?")[0].split("/cgi-bin/", 1)[-1])
+                path = self.path.split("?")[0].split("/cgi-bin/", 1)[-1]
+                recorder.paths.append(path)
+                if path == recorder.hold:
+                    recorder.held.set()
+                    recorder.release.wait(timeout=20)
                 request = urllib.request.Request(
                     target + self.path,
                     data=body,
@@ -52,6 +70,10 @@ class Recorder:
                 )
                 with urllib.request.urlopen(request, timeout=10) as response:
                     raw = response.read()
+                if recorder.drop.get(path, 0) > 0:
+                    recorder.drop[path] -= 1
+                    self.close_connection = True
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
@@ -261,7 +283,10 @@ def test_a_wechat_refusal_puts_the_previous_menu_back(
     with pytest.raises(MenuPublishFailed) as info:
         publish_menu(draft, actor=operator)
     assert recorder.take() == ["menu/create", "menu/addconditional", "menu/create"]
-    error = "微信返回错误 45159：invalid tag id / WeChat errcode 45159: invalid tag id"
+    error = (
+        "微信返回错误 45159：invalid tag id / WeChat errcode 45159: invalid tag id\n"
+        "已恢复原菜单 / the previous menu was put back"
+    )
     assert str(info.value) == error
     draft.refresh_from_db()
     assert (draft.status, draft.error, draft.menuids) == (MenuVersion.Status.FAILED, error, [])
@@ -294,8 +319,11 @@ def test_a_first_publish_that_fails_leaves_no_menu(
         [retired_menu(999)],
         actor=operator,
     )
-    with pytest.raises(MenuPublishFailed):
+    with pytest.raises(MenuPublishFailed) as info:
         publish_menu(draft, actor=operator)
+    assert str(info.value).endswith(
+        "\n已删除新菜单，与之前一样没有菜单 / the new menu was deleted: no menu, as before"
+    )
     assert recorder.take() == [
         "stable_token",
         "menu/get",
@@ -321,7 +349,8 @@ def test_a_wrong_secret_fails_before_anything_changes(
         publish_menu(draft, actor=operator)
     assert recorder.take() == ["stable_token"]
     assert str(info.value) == (
-        "微信返回错误 40125：invalid appsecret / WeChat errcode 40125: invalid appsecret"
+        "微信返回错误 40125：invalid appsecret / WeChat errcode 40125: invalid appsecret\n"
+        "原菜单保持不变 / the previous menu is unchanged"
     )
     assert MenuVersion.objects.get().status == MenuVersion.Status.FAILED
 
@@ -345,3 +374,234 @@ def test_a_published_version_is_not_published_twice(
         "版本 1 已经发布；要再次使用它请恢复该版本 / version 1 is already published: restore it instead"
     )
     assert recorder.take() == []
+
+
+# ------------------------------------------------------------------ one publish at a time
+
+ONE = {"button": [{"name": "办事", "kind": "click", "key": "K"}]}
+
+
+def publishing_in_background(
+    recorder: Recorder, version: MenuVersion, actor: Any, hold: str = "menu/create"
+) -> tuple[threading.Thread, list[Any]]:
+    """Start publishing `version` in a thread and return once it makes the API call
+    `hold` (held there until `recorder.release`)."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(publish_menu(version, actor=actor))
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    recorder.hold = hold
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert recorder.held.wait(timeout=20)
+    return thread, outcome
+
+
+def test_a_second_publish_while_one_is_under_way_is_refused_without_a_call(
+    site: str, recorder: Recorder, city_account: Account, operator: Any
+) -> None:
+    first = save_menu_draft(city_account, ONE, [], actor=operator)
+    thread, outcome = publishing_in_background(recorder, first, operator)
+    try:
+        # A version publishing is no longer the draft: the builder's next save is new.
+        second = save_menu_draft(city_account, ONE, [], actor=operator)
+        assert second.number == 2
+        assert MenuVersion.objects.get(pk=first.pk).status == MenuVersion.Status.PUBLISHING
+        calls = recorder.take()
+        # The same version again: a double click.
+        with pytest.raises(MenuBusy) as info:
+            publish_menu(MenuVersion.objects.get(pk=first.pk), actor=operator)
+        assert info.value.message == (
+            "版本 1 正在发布，请勿重复提交 / version 1 is already being published"
+        )
+        # Another version of the account meanwhile.
+        with pytest.raises(MenuBusy) as info:
+            publish_menu(second, actor=operator)
+        assert info.value.message == (
+            "另一个版本（版本 1）正在发布，请稍后再试 / "
+            "another version (version 1) is being published: try again shortly"
+        )
+        assert recorder.take() == []
+        assert MenuVersion.objects.get(pk=second.pk).status == MenuVersion.Status.DRAFT
+    finally:
+        recorder.release.set()
+        thread.join(timeout=20)
+    assert calls == ["stable_token", "menu/get", "menu/create"]
+    assert [type(o) for o in outcome] == [MenuVersion]
+    assert MenuVersion.objects.get(pk=first.pk).status == MenuVersion.Status.PUBLISHED
+    assert list(
+        AuditEvent.objects.filter(name="menu.published").values_list("data", flat=True)
+    ) == [{"version": 1, "menuids": []}]
+    # Once it is done the other version publishes.
+    assert publish_menu(second, actor=operator).status == MenuVersion.Status.PUBLISHED
+
+
+def test_no_answer_to_the_menu_puts_the_previous_one_back_and_says_so(
+    site: str, recorder: Recorder, city_account: Account, operator: Any
+) -> None:
+    first = publish_menu(save_menu_draft(city_account, ONE, [], actor=operator), actor=operator)
+    before = seen_by(site, city_account)
+    recorder.take()
+    draft = save_menu_draft(
+        city_account,
+        {"button": [{"name": "新菜单", "kind": "click", "key": "NEW"}]},
+        [],
+        actor=operator,
+    )
+    recorder.drop["menu/create"] = 1  # WeChat sets the new menu, the answer is lost
+    with pytest.raises(MenuPublishFailed) as info:
+        publish_menu(draft, actor=operator)
+    assert recorder.take() == ["menu/create", "menu/create"]
+    assert str(info.value).startswith("无法连接微信接口 / WeChat unreachable: ")
+    assert str(info.value).endswith(
+        "\n微信没有应答；已重新发布原菜单 / "
+        "WeChat did not answer; the previous menu was published again"
+    )
+    assert seen_by(site, city_account) == before
+    assert current_version(city_account) == first
+    assert MenuVersion.objects.get(pk=draft.pk).status == MenuVersion.Status.FAILED
+
+
+def test_no_answer_twice_says_the_menu_followers_see_is_unknown(
+    site: str, recorder: Recorder, city_account: Account, operator: Any, signed_in: Client
+) -> None:
+    publish_menu(save_menu_draft(city_account, ONE, [], actor=operator), actor=operator)
+    recorder.take()
+    draft = save_menu_draft(
+        city_account,
+        {"button": [{"name": "新菜单", "kind": "click", "key": "NEW"}]},
+        [],
+        actor=operator,
+    )
+    recorder.drop["menu/create"] = 2
+    r = signed_in.post(f"/services/menu/versions/{draft.pk}/publish/", follow=True)
+    assert recorder.take() == ["menu/create", "menu/create"]
+    (message,) = [str(m) for m in r.context["messages"]]
+    assert message.startswith("发布失败：无法连接微信接口 / WeChat unreachable: ")
+    assert "原菜单保持不变" not in message
+    assert "\n微信没有应答，也未能重新发布原菜单，粉丝看到的菜单不确定：无法连接微信接口" in message
+    assert message.endswith(
+        "WeChat did not answer and the previous menu could not be published again: "
+        "check the menu followers see"
+    )
+
+
+@pytest.fixture
+def signed_in(client: Client, operator: Any) -> Client:
+    client.force_login(operator)
+    return client
+
+
+def conditional_menuids(city_account: Account) -> list[str]:
+    """The conditional menus WeChat (the sandbox) has now, asked over the API."""
+    data = WeChatClient(city_account).get_menu()
+    return sorted(str(m["menuid"]) for m in data.get("conditionalmenu", []))
+
+
+def test_an_interrupted_publish_is_finished_leaving_exactly_the_new_conditional_menus(
+    site: str, recorder: Recorder, city_account: Account, operator: Any, signed_in: Client
+) -> None:
+    retired, _ = a_retired_follower(site, city_account)
+    young = int(
+        driver(site, "POST", f"/accounts/{city_account.appid}/tags", {"name": "青年"})["id"]
+    )
+    first = publish_menu(
+        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
+        actor=operator,
+    )
+    menus = [
+        retired_menu(retired),
+        {
+            "tag_id": young,
+            "tag_name": "青年",
+            "button": [{"name": "就业", "kind": "click", "key": "JOB"}],
+        },
+    ]
+    second = save_menu_draft(city_account, ONE, menus, actor=operator)
+    # The publish of version 2 as far as its first conditional menu, then the process
+    # died: the version is publishing, with the menuid WeChat gave it recorded.
+    compiled = menu.compile_menu(city_account, second.tree, second.conditional)
+    menu._claim(second, compiled, operator)
+    client = WeChatClient(city_account)
+    client.create_menu(compiled["menu"])
+    orphan = client.add_conditional_menu(compiled["conditional"][0])
+    menu._keep_menuids(second, [orphan])
+    assert conditional_menuids(city_account) == sorted([*first.menuids, orphan])
+    recorder.take()
+
+    # Too soon: it may still be running.
+    with pytest.raises(MenuBusy) as info:
+        republish_menu(second, actor=operator)
+    assert info.value.message == "版本 2 没有中断的发布 / version 2 has no interrupted publish"
+    assert recorder.take() == []
+    with pytest.raises(MenuBusy) as info:
+        publish_menu(save_menu_draft(city_account, ONE, [], actor=operator), actor=operator)
+    assert info.value.message.startswith("另一个版本（版本 2）正在发布")
+
+    MenuVersion.objects.filter(pk=second.pk).update(
+        publish_started_at=timezone.now() - timedelta(minutes=3)
+    )
+    html = signed_in.get("/services/menu/versions/").content.decode()
+    assert f'action="/services/menu/versions/{second.pk}/republish/"' in html
+    r = signed_in.post(f"/services/menu/versions/{second.pk}/republish/", follow=True)
+    assert [str(m) for m in r.context["messages"]] == ["版本 2 已重新发布。"]
+    assert recorder.take() == [
+        "menu/delconditional",  # the interrupted publish's menu
+        "menu/create",
+        "menu/addconditional",
+        "menu/addconditional",
+        "menu/delconditional",  # version 1's
+    ]
+    second.refresh_from_db()
+    assert second.status == MenuVersion.Status.PUBLISHED
+    assert len(second.menuids) == 2 and orphan not in second.menuids
+    assert conditional_menuids(city_account) == sorted(second.menuids)
+    assert current_version(city_account) == second
+    event = AuditEvent.objects.get(name="menu.republished")
+    assert (event.actor, event.data) == (operator, {"version": 2, "menuids": [orphan]})
+
+
+def test_each_conditional_menuid_is_stored_as_wechat_gives_it(
+    site: str, recorder: Recorder, city_account: Account, operator: Any
+) -> None:
+    retired, openid = a_retired_follower(site, city_account)
+    first = publish_menu(
+        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
+        actor=operator,
+    )
+    draft = save_menu_draft(
+        city_account,
+        ONE,
+        [{**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}],
+        actor=operator,
+    )
+    # Held as it deletes version 1's conditional menu: version 2's is on WeChat already.
+    thread, outcome = publishing_in_background(recorder, draft, operator, "menu/delconditional")
+    try:
+        added = seen_by(site, city_account, openid)["menuid"]
+        assert added not in first.menuids
+        now = MenuVersion.objects.get(pk=draft.pk)
+        assert (now.status, now.menuids) == (MenuVersion.Status.PUBLISHING, [added])
+    finally:
+        recorder.release.set()
+        thread.join(timeout=20)
+    assert [o.menuids for o in outcome] == [[added]]
+
+
+def test_the_follower_tags_are_read_from_wechat_after_a_post(
+    site: str, recorder: Recorder, city_account: Account, signed_in: Client
+) -> None:
+    tag = driver(site, "POST", f"/accounts/{city_account.appid}/tags", {"name": "退休人员"})
+    r = signed_in.post("/services/menu/tags/refresh/", HTTP_ACCEPT="application/json")
+    assert r.status_code == 202
+    assert recorder.take() == ["stable_token", "tags/get"]
+    state = signed_in.get("/services/menu/tags/").json()
+    assert state["tags"] == [{"id": tag["id"], "name": "退休人员", "count": 0}]
+    assert state["error"] == ""
+    assert state["read_at"] >= r.json()["requested_at"]

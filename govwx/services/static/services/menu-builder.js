@@ -282,12 +282,35 @@
     refresh.id = "refresh-tags";
     var note = el("span", "muted", tags.length ? "" : T.no_tags);
     refresh.addEventListener("click", function () {
-      fetch(setup.tags_url + "?refresh=1", { headers: { Accept: "application/json" } })
+      // Queued on the server; ask for the tags until a reading made since is there.
+      refresh.disabled = true;
+      note.textContent = T.reading_tags;
+      var csrf = document.querySelector("#menu-form input[name=csrfmiddlewaretoken]").value;
+      fetch(setup.tags_refresh_url, {
+        method: "POST",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf },
+        credentials: "same-origin",
+      })
         .then(function (r) { return r.json(); })
-        .then(function (data) {
-          tags = data.tags || [];
-          drawTabs();
-          if (data.error) $("mb-tab-tools").appendChild(el("p", "error", data.error));
+        .then(function (queued) {
+          var tries = 0;
+          function ask() {
+            fetch(queued.tags_url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+              .then(function (r) { return r.json(); })
+              .then(function (data) {
+                if (data.read_at && data.read_at >= queued.requested_at) {
+                  tags = data.tags || [];
+                  drawTabs();
+                  if (data.error) $("mb-tab-tools").appendChild(el("p", "error", data.error));
+                } else if (++tries < 20) {
+                  setTimeout(ask, 1000);
+                } else {
+                  refresh.disabled = false;
+                  note.textContent = T.tags_late;
+                }
+              });
+          }
+          ask();
         });
     });
     tools.appendChild(refresh);
