@@ -8,14 +8,17 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from govwx.accounts.models import Account, AuditEvent, Department, Membership, Organisation
 from govwx.accounts.services import add_member
-from govwx.services import catalogue
+from govwx.services import catalogue, services
 from govwx.services.models import Office, Service
 from govwx.services.services import (
     OfficeInput,
     ServiceInput,
+    clean_service,
     create_office,
     create_service,
     delete_service,
@@ -24,6 +27,8 @@ from govwx.services.services import (
     update_service,
     withdraw_office,
     withdraw_service,
+    write_office_row,
+    write_service_row,
 )
 
 pytestmark = pytest.mark.django_db
@@ -461,3 +466,108 @@ def test_an_account_without_an_organisation_has_no_catalogue_to_write(
         "本公众号未设置主办组织，无法维护服务事项 / the account has no organisation, "
         "so it has no catalogue to edit"
     ]
+
+
+# ------------------------------------------------------------------ concurrent writers
+
+
+def test_a_row_of_the_same_code_written_between_the_check_and_the_insert_is_refused_by_name(
+    city: Organisation, city_account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two creates of one code at once: the second's INSERT meets the unique constraint
+    and gets the check's ValidationError (a form error), not an IntegrityError (a 500)."""
+    check = services.check_service_code
+
+    def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
+        check(org, code, **kw)
+        Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
+
+    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        create_service(SOCIAL, organisation=city)
+    assert exc.value.message_dict == {
+        "code": ["事项编码 SB001 已存在 / service code SB001 already exists"]
+    }
+    assert state() == before  # the stand-in row went in the same transaction
+
+
+def test_renaming_to_a_code_written_meanwhile_is_refused_by_name(
+    city: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = create_service(SOCIAL, organisation=city)
+    check = services.check_service_code
+
+    def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
+        check(org, code, **kw)
+        Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
+
+    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    with pytest.raises(ValidationError) as exc:
+        update_service(s, replace(SOCIAL, code="SB002"))
+    assert exc.value.message_dict == {
+        "code": ["事项编码 SB002 已存在 / service code SB002 already exists"]
+    }
+    s.refresh_from_db()
+    assert s.code == "SB001"
+
+
+def test_an_office_of_a_code_written_meanwhile_is_refused_by_name(
+    city: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = services.check_office_code
+
+    def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
+        check(org, code, **kw)
+        Office.objects.create(organisation=org, code=code, name="并发", address="某路")
+
+    monkeypatch.setattr(services, "check_office_code", check_then_the_other_writer_commits)
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        create_office(OfficeInput("HALL", "市民中心", "人民路 1 号"), organisation=city)
+    assert exc.value.message_dict == {
+        "code": ["网点编码 HALL 已存在 / office code HALL already exists"]
+    }
+    assert state() == before
+
+
+def test_the_row_writers_turn_the_constraint_into_the_named_error_and_leave_the_transaction_usable(
+    city: Organisation,
+) -> None:
+    Service.objects.create(organisation=city, code="SB001", name="已有", category="other")
+    Office.objects.create(organisation=city, code="HALL", name="已有", address="某路")
+    data = clean_service(city, SOCIAL)
+    with transaction.atomic():
+        with pytest.raises(ValidationError) as exc:
+            write_service_row(Service(organisation=city), data, {})
+        assert exc.value.messages == ["事项编码 SB001 已存在 / service code SB001 already exists"]
+        with pytest.raises(ValidationError) as exc:
+            write_office_row(Office(organisation=city), OfficeInput("HALL", "新", "新路"))
+        assert exc.value.messages == ["网点编码 HALL 已存在 / office code HALL already exists"]
+        # the savepoint was rolled back: the transaction goes on (PostgreSQL would refuse
+        # every statement of an aborted one)
+        assert list(Service.objects.values_list("name", flat=True)) == ["已有"]
+
+
+def test_every_catalogue_write_locks_the_organisation_and_its_ancestors_on_postgresql(
+    province: Organisation, city: Organisation, county: Organisation
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: BEGIN IMMEDIATE, no row locks")
+    office = create_office(OfficeInput("HALL", "市民中心", "人民路 1 号"), organisation=county)
+    writes = [
+        lambda: create_service(HOUSING, organisation=county),
+        lambda: update_service(Service.objects.get(code="GJJ01"), replace(HOUSING, name="新")),
+        lambda: delete_service(Service.objects.get(code="GJJ01")),
+        lambda: update_office(office, OfficeInput("HALL", "市民中心", "人民路 2 号")),
+        lambda: create_office(OfficeInput("H2", "分中心", "解放路 2 号"), organisation=county),
+    ]
+    chain = ", ".join(str(o.pk) for o in (county, city, province))
+    for write in writes:
+        with CaptureQueriesContext(connection) as ctx:
+            write()
+        locks = [q["sql"] for q in ctx if "FOR" in q["sql"] and "UPDATE" in q["sql"]]
+        assert locks == [
+            'SELECT "accounts_organisation"."id" AS "pk" FROM "accounts_organisation" WHERE '
+            f'"accounts_organisation"."id" IN ({chain}) ORDER BY 1 ASC FOR NO KEY UPDATE'
+        ]

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from govwx.accounts.models import Account, AuditEvent, Department, Membership, Organisation
 from govwx.accounts.services import add_member
-from govwx.services import catalogue
+from govwx.services import catalogue, services
 from govwx.services.models import Office, Service
 from govwx.services.services import (
     OfficeInput,
@@ -159,6 +159,26 @@ def test_a_new_service_is_created_from_the_form(
         hrss.pk,
     )
     assert [o.code for o in s.offices.all()] == ["HALL"]
+
+
+def test_a_service_created_meanwhile_with_the_same_code_is_a_form_error_not_a_500(
+    world: dict[str, Any], editor: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = services.check_service_code
+
+    def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
+        check(org, code, **kw)
+        Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
+
+    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    before = state()
+    r = editor.post(
+        reverse("services:service_create"),
+        {"code": "XJ02", "name": "新生儿落户", "category": "household", "position": "0"},
+    )
+    assert r.status_code == 200
+    assert "事项编码 XJ02 已存在 / service code XJ02 already exists" in r.content.decode()
+    assert state() == before
 
 
 def test_a_guide_with_a_malformed_url_is_refused_on_the_form(
