@@ -24,12 +24,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
+from govwx.replies.models import MenuHandoff, Reply
 from govwx.wechat.client import MenuNotFound, TransportError, WeChatAPIError, WeChatClient
 
 from . import catalogue
@@ -337,6 +339,28 @@ def current_version(account: Account) -> MenuVersion | None:
         .order_by("-published_at", "-number")
         .first()
     )
+
+
+def click_answers(account: Account) -> dict[str, str]:
+    """What answers each CLICK key of the account: its menu-click reply (the first
+    reply's text, or its kind), and 转人工 where the desk takes the click."""
+    found: dict[str, str] = {}
+    rows = (
+        Reply.objects.filter(account=account, trigger=Reply.Trigger.CLICK)
+        .order_by("click_key", "position", "id")
+        .values_list("click_key", "kind", "payload")
+    )
+    for key, kind, payload in rows:
+        if key in found:
+            continue
+        text = str(payload.get("content", "")) if isinstance(payload, dict) else ""
+        if kind == "news" and isinstance(payload, dict) and payload.get("articles"):
+            text = str(payload["articles"][0].get("title", ""))
+        label = text.strip() or str(Reply.Kind(kind).label)
+        found[key] = label if len(label) <= 30 else label[:29] + "…"
+    for key in MenuHandoff.objects.filter(account=account).values_list("click_key", flat=True):
+        found[key] = f"{found[key]} · {_('转人工')}" if key in found else str(_("转人工"))
+    return found
 
 
 def latest_version(account: Account) -> MenuVersion | None:

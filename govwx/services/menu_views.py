@@ -83,6 +83,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
                 request, _("已保存草稿（版本 %(n)s），可以发布了。") % {"n": version.number}
             )
             return redirect("services:menu")
+    answers = menu.click_answers(account)
     setup = {
         "tree": tree,
         "conditional": conditional,
@@ -90,6 +91,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
         "categories": [{"value": v, "label": str(label)} for v, label in Category.choices],
         "kinds": [{"value": k, "label": _(label)} for k, label in menu.KINDS.items()],
         "tags": menu.account_tags(account),
+        "click_answers": answers,
         "tags_url": reverse("services:menu_tags"),
         "tags_refresh_url": reverse("services:menu_tags_refresh"),
         "limits": {
@@ -108,6 +110,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
         "services/menu.html",
         {
             "setup": setup,
+            "click_answers": answers,
             "error": error,
             "note": note,
             "draft": draft,

@@ -244,3 +244,37 @@ def test_another_accounts_version_is_not_found(signed_in: Client, other_account:
     version = MenuVersion.objects.create(account=other_account, number=1, tree=TREE)
     assert signed_in.post(f"/services/menu/versions/{version.pk}/publish/").status_code == 404
     assert signed_in.post(f"/services/menu/versions/{version.pk}/restore/").status_code == 404
+
+
+def test_the_builder_says_what_answers_each_click_key(
+    signed_in: Client, city_account: Account
+) -> None:
+    from govwx.replies.models import Reply
+    from govwx.replies.services import ReplyInput, set_menu_handoff, set_trigger_replies
+    from govwx.services.menu import click_answers
+
+    set_trigger_replies(
+        city_account,
+        Reply.Trigger.CLICK,
+        [
+            ReplyInput(
+                "text", {"content": "12345 政务服务便民热线 24 小时受理咨询、求助、投诉、建议。"}
+            )
+        ],
+        click_key="MENU_HOTLINE",
+    )
+    set_trigger_replies(
+        city_account,
+        Reply.Trigger.CLICK,
+        [ReplyInput("text", {"content": "请描述您要投诉的问题"})],
+        click_key="MENU_COMPLAINT",
+    )
+    set_menu_handoff(city_account, ["MENU_COMPLAINT", "MENU_HELP"])
+    assert click_answers(city_account) == {
+        "MENU_HOTLINE": "12345 政务服务便民热线 24 小时受理咨询、求助、投…",
+        "MENU_COMPLAINT": "请描述您要投诉的问题 · 转人工",
+        "MENU_HELP": "转人工",
+    }
+    page = signed_in.get("/services/menu/")
+    assert page.context["setup"]["click_answers"] == click_answers(city_account)
+    assert '<option value="MENU_HELP" label="转人工"></option>' in page.content.decode()

@@ -151,7 +151,17 @@
     } else if (k === "article") {
       box.appendChild(input(T.article_id, item.article_id, set("article_id"), { class: "item-article" }));
     } else if (k === "click") {
-      box.appendChild(input(T.key, item.key, set("key"), { class: "item-key" }));
+      // what answers the key: a menu-click reply, 转人工, or nothing (said, not refused)
+      var hint = el("span", "mb-hint item-answer");
+      var answer = function (v) {
+        var a = setup.click_answers[(v || "").trim()];
+        hint.textContent = a ? T.answered_by + a : (v || "").trim() ? T.no_answer : "";
+        hint.classList.toggle("mb-warn", !a && !!(v || "").trim());
+      };
+      box.appendChild(input(T.key, item.key, function (v) { item.key = v; answer(v); },
+        { class: "item-key", list: "click-keys" }));
+      box.appendChild(hint);
+      answer(item.key);
     } else if (k === "location_select") {
       box.appendChild(input(T.location_key, item.key, set("key"), { class: "item-key" }));
     } else if (k === "miniprogram") {
