@@ -111,5 +111,9 @@ def guide_url(account: Account, code: str) -> str:
     return absolute(reverse("hub:guide", kwargs={"appid": account.appid, "code": code}))
 
 
+def office_url(account: Account, code: str) -> str:
+    return absolute(reverse("hub:office", kwargs={"appid": account.appid, "code": code}))
+
+
 def search_url(account: Account) -> str:
     return absolute(reverse("hub:search", kwargs={"appid": account.appid}))

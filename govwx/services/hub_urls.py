@@ -1,4 +1,4 @@
-"""The citizens' H5 pages: the hub, a category, a guide, the search. No login."""
+"""The citizens' H5 pages: the hub, a category, a guide, an office, the search. No login."""
 
 from django.urls import path
 
@@ -10,5 +10,6 @@ urlpatterns = [
     path("<str:appid>/", hub_views.hub, name="hub"),
     path("<str:appid>/c/<str:category>/", hub_views.category, name="category"),
     path("<str:appid>/s/<str:code>/", hub_views.guide, name="guide"),
+    path("<str:appid>/o/<str:code>/", hub_views.office, name="office"),
     path("<str:appid>/search/", hub_views.search, name="search"),
 ]

@@ -104,6 +104,31 @@ def guide(request: HttpRequest, appid: str, code: str) -> HttpResponse:
     )
 
 
+@require_safe
+@xframe_options_sameorigin
+def office(request: HttpRequest, appid: str, code: str) -> HttpResponse:
+    """An office: where it is, when it is open, how to call, and what it handles (the
+    page the nearest-offices reply links to)."""
+    account = _account(appid)
+    found = next((o for o in catalogue.offices_for(account) if o.code == code), None)
+    if found is None:
+        raise Http404("no such office")
+    handled = [
+        s for s in catalogue.services_for(account) if code in {o.code for o in s.offices.all()}
+    ]
+    return render(
+        request,
+        "services/h5/office.html",
+        {
+            "account": account,
+            "office": found,
+            "tel": tel_uri(found.phone) if found.phone else "",
+            "geo": geo_uri(found) if found.latitude is not None else "",
+            "services": handled,
+        },
+    )
+
+
 def matches(services: list[Service], q: str) -> list[Service]:
     """Services whose name, keywords or summary contain the query (ignoring case): a
     keyword equal to the query first, then by name, keyword, summary."""

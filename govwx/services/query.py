@@ -20,7 +20,7 @@ from govwx.accounts.models import Account
 from govwx.replies.matcher import CONTAINS, EXACT, Matcher, RuleSpec, compile_rules
 from govwx.wechat.protocol import Reply
 
-from .catalogue import guide_url, hub_url, offices_for, services_for
+from .catalogue import guide_url, hub_url, office_url, offices_for, services_for
 from .models import Office, Service
 
 # The words that open the hub (exact: "查询社保" is a service's keyword, not the hub).
@@ -44,7 +44,7 @@ class OfficePoint:
     lat: float  # radians
     lon: float  # radians
     cos_lat: float
-    link: str  # the guide of the first service handled there, or the hub
+    link: str  # the office's H5 page
     link_label: str
 
 
@@ -194,6 +194,10 @@ def hub_card(account: Account) -> Reply:
     return Reply("news", {"articles": [article]})
 
 
+def office_label(services: int) -> str:
+    return f"查看网点详情（可办 {services} 项）" if services else "查看网点详情"
+
+
 def _point(office: Office, link: str, label: str) -> OfficePoint:
     assert office.latitude is not None and office.longitude is not None
     lat, lon = math.radians(office.latitude), math.radians(office.longitude)
@@ -225,26 +229,24 @@ def load_index(account: Account, version: int) -> ServiceIndex:
     ]
     # One spec per keyword, longest first: "公积金贷款" finds the loan's guide even though
     # it contains the withdrawal's "公积金" (the matcher's lowest rank wins).
-    first_service: dict[str, Service] = {}  # office code → the first service handled there
+    handled: dict[str, int] = {}  # office code → how many services are handled there
     entries: list[tuple[int, int, str, str, Service, Reply]] = []
     for order, s in enumerate(services):
         card = guide_card(account, s)
         for text, how in _keywords(s):
             entries.append((-len(text), order, text, how, s, card))
         for o in s.offices.all():
-            first_service.setdefault(o.code, s)
+            handled[o.code] = handled.get(o.code, 0) + 1
     entries.sort(key=lambda e: (e[0], e[1]))
     specs += [
         RuleSpec(s.pk, s.name, False, ((text, how),), (card,))
         for _, _, text, how, s, card in entries
     ]
-    points = []
-    for o in offices_for(account):
-        if o.latitude is None or o.longitude is None:
-            continue
-        there = first_service.get(o.code)
-        if there is not None:
-            points.append(_point(o, guide_url(account, there.code), f"办事指南：{there.name}"))
-        else:
-            points.append(_point(o, hub, "服务大厅"))
+    # Each office links to its own page: where it is, its hours, a call and a map button,
+    # and the services handled there.
+    points = [
+        _point(o, office_url(account, o.code), office_label(handled.get(o.code, 0)))
+        for o in offices_for(account)
+        if o.latitude is not None and o.longitude is not None
+    ]
     return ServiceIndex(version, compile_rules(specs), tuple(points), hub)

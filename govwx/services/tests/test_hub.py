@@ -290,3 +290,30 @@ def test_a_link_checker_may_ask_with_head_and_nobody_may_post(matrix: dict[str, 
     url = reverse("hub:hub", kwargs={"appid": matrix["account"].appid})
     assert Client().head(url).status_code == 200
     assert Client().post(url).status_code == 405
+
+
+def test_an_office_page_shows_where_when_how_to_call_and_what_it_handles(
+    matrix: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    a = matrix["account"]
+    url = reverse("hub:office", kwargs={"appid": a.appid, "code": "HALL"})
+    assert url == f"/h/{a.appid}/o/HALL/"
+    assert catalogue.office_url(a, "HALL") == "http://127.0.0.1:8000" + url
+    with django_assert_num_queries(6):  # account, 2 ancestors, offices, services, their offices
+        r = get(url)
+    html = r.content.decode()
+    assert r["X-Frame-Options"] == "SAMEORIGIN"
+    assert '<h1 class="hero">市民中心</h1>' in html
+    assert '<p class="addr" id="address">人民路 1 号</p>' in html
+    assert '<p class="hours" id="hours">办公时间：工作日 8:30-17:30</p>' in html  # the county's
+    assert '<a class="act" id="call" href="tel:057187654321">电话 0571-8765 4321</a>' in html
+    assert 'id="map" href="geo:30.274084,120.15507?q=' in html
+    assert re.findall(r'<span class="name">(.*?)</span>', html) == ["城乡居民养老保险参保登记"]
+
+
+def test_an_unknown_or_withdrawn_office_is_404(matrix: dict[str, Any]) -> None:
+    a = matrix["account"]
+    for code in ("NOPE", "GONE"):
+        assert (
+            get(reverse("hub:office", kwargs={"appid": a.appid, "code": code})).status_code == 404
+        )

@@ -73,5 +73,6 @@ def test_menu_hub_guide_in_two_taps_keyword_card_and_nearest_office(
     expect(answer).to_contain_text("1. 示例市住房公积金管理中心营业部（430 米）")
     expect(answer).not_to_contain_text("<a")  # WeChat shows the links as links
     page.screenshot(path="/tmp/hub-nearest.png")
-    answer.get_by_role("link", name="办事指南：住房公积金提取").first.click()
-    expect(frame.locator("h1")).to_have_text("住房公积金提取")
+    answer.get_by_role("link", name="查看网点详情（可办 2 项）").first.click()
+    expect(frame.locator("h1")).to_have_text("示例市住房公积金管理中心营业部")
+    expect(frame.locator(".list .name")).to_have_text(["住房公积金提取", "住房公积金贷款"])

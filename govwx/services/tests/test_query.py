@@ -177,17 +177,18 @@ def test_a_location_answers_with_the_nearest_three_offices_in_order(
     assert far.latitude is not None
     peer = Peer(client)
     doc = peer.reply(peer.post(location_xml(LAT, LNG)))
-    guide = catalogue.guide_url(city_account, "HF-001")
+    page = {code: catalogue.office_url(city_account, code) for code in ("O-1", "O-2", "O-3")}
     hub = catalogue.hub_url(city_account)
+    assert page["O-1"].endswith(f"/h/{city_account.appid}/o/O-1/")
     assert doc["MsgType"] == "text"
     assert doc["Content"] == (
         "离您最近的办事网点：\n\n"
         "1. 示例市政务服务中心（300 米）\n地址：示例市人民路1号\n办公时间：工作日 9:00-17:00\n"
-        f'电话：0571-12345\n<a href="{guide}">办事指南：住房公积金提取</a>\n\n'
+        f'电话：0571-12345\n<a href="{page["O-1"]}">查看网点详情（可办 1 项）</a>\n\n'
         "2. 公积金管理中心（850 米）\n地址：公积金管理中心地址\n办公时间：工作日 8:30-17:30\n"
-        f'<a href="{hub}">服务大厅</a>\n\n'
+        f'<a href="{page["O-2"]}">查看网点详情</a>\n\n'
         "3. 东区便民服务站（1.2 公里）\n地址：东区便民服务站地址\n电话：0571-67890\n"
-        f'<a href="{hub}">服务大厅</a>\n\n'
+        f'<a href="{page["O-3"]}">查看网点详情</a>\n\n'
         f'<a href="{hub}">查看全部服务 →</a>'
     )
     assert InboundMessage.objects.get().handled_by == "service"
@@ -312,17 +313,16 @@ def test_the_longest_keyword_found_wins(
 def test_a_name_with_markup_cannot_break_the_offices_link(
     client: Any, city_account: Account, city: Organisation
 ) -> None:
-    odd = service(city, "HF-003", '公积金</a><a href="http://x.example/">"提取" & 转移')
-    near = office(city, "O-1", "示例市政务服务中心", 0.001)
-    odd.offices.add(near)
+    office(city, "O-1", '中心</a><a href="http://x.example/">"东区" & 西区', 0.001)
     peer = Peer(client)
     doc = peer.reply(peer.post(location_xml(LAT, LNG)))
-    guide = catalogue.guide_url(city_account, "HF-003")
+    page = catalogue.office_url(city_account, "O-1")
     hub = catalogue.hub_url(city_account)
     assert doc["Content"] == (
         "离您最近的办事网点：\n\n"
-        "1. 示例市政务服务中心（110 米）\n地址：示例市政务服务中心地址\n"
-        f'<a href="{guide}">办事指南：公积金＜/a＞＜a href="http://x.example/"＞"提取" & 转移</a>\n\n'
+        '1. 中心＜/a＞＜a href="http://x.example/"＞"东区" & 西区（110 米）\n'
+        '地址：中心＜/a＞＜a href="http://x.example/"＞"东区" & 西区地址\n'
+        f'<a href="{page}">查看网点详情</a>\n\n'
         f'<a href="{hub}">查看全部服务 →</a>'
     )
     assert doc["Content"].count("<a ") == 2
