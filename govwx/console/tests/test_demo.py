@@ -54,3 +54,19 @@ def test_the_catalogue_is_imported_from_the_demo_spreadsheets(calendar: None) ->
     assert housing.online_url == "http://127.0.0.1:8000/sandbox/web/gjj/tiqu"
     assert [o.code for o in housing.offices.all()] == ["GJJ-01", "GJJ-02", "ZW-01"]
     assert housing.department is not None and housing.department.name == "市住房和城乡建设局"
+
+
+def test_the_county_reuses_the_city_catalogue_overrides_and_withdraws(calendar: None) -> None:
+    from govwx.accounts.models import Account
+
+    demo.seed()
+    county = Account.objects.get(appid=demo.COUNTY_APPID)
+    assert county.organisation is not None and county.organisation.parent is not None
+    services = {s.code: s for s in services_for(county)}
+    assert len(services) == 12  # 12 of the city's, less 企业开办, plus 宅基地
+    assert "QY-001" not in services and services["XC-001"].name == "农村宅基地申请"
+    assert services["SB-001"].name == "社会保障卡申领（县内办理）"  # the county's own version
+    assert services["GJJ-001"].organisation == county.organisation.parent  # the city's
+    assert {o.code for o in offices_for(county)} == {
+        "ZW-01", "GJJ-01", "GJJ-02", "SB-01", "GA-01", "XZW-01", "XSB-01"
+    }  # fmt: skip

@@ -74,6 +74,38 @@ def seed() -> Account:
         seed_desk(account)
         seed_team(account, op)
         seed_catalogue(account)
+        seed_county(city)
+    return account
+
+
+COUNTY_APPID = "wx7c1e0d2b4a6f8e35"
+
+
+def seed_county(city: Organisation) -> Account:
+    """A county of the matrix: its account reuses the city's catalogue, overrides the
+    social security card with its own counter, withdraws what the county does not
+    offer and adds a service of its own."""
+    from govwx.services.io import import_catalogue
+
+    county = Organisation.objects.create(
+        name="示例县人民政府", level=Organisation.Level.COUNTY, parent=city
+    )
+    account = create_account(
+        AccountInput(
+            name="示例县发布",
+            appid=COUNTY_APPID,
+            app_secret="demo-app-secret-7c1e0d2b4a6f8e35",
+            token="govwxDemoCountyToken",
+            aes_key="GovwxDemoCountyAESKey0123456789abcdefABCDEF",
+            mode=Account.Mode.SAFE,
+            kind=Account.Kind.SUBSCRIPTION,
+            original_id="gh_7c1e0d2b4a6f",
+            organisation=county,
+            positioning="示例县人民政府官方账号：县内政务信息与办事服务。",
+        )
+    )
+    for name in ("county_offices.csv", "county_services.csv"):
+        import_catalogue(county, name, _demo_file(name), account=account)
     return account
 
 
@@ -193,7 +225,7 @@ def seed_desk(account: Account) -> None:
 
 
 def register_in_sandbox(account: Account, base: str) -> None:
-    """Register the demo account in the sandbox, calling back to govwx at `base`."""
+    """Register a demo account in the sandbox, calling back to govwx at `base`."""
     call_command(
         "sandbox",
         "register",
@@ -202,17 +234,17 @@ def register_in_sandbox(account: Account, base: str) -> None:
         "--appid",
         account.appid,
         "--secret",
-        SECRET,
+        account.app_secret,
         "--token",
-        TOKEN,
+        account.token,
         "--aes-key",
-        AES_KEY,
+        account.aes_key,
         "--mode",
         "safe",
         "--callback-url",
         f"{base}/wx/{account.appid}/callback",
         "--original-id",
-        ORIGINAL_ID,
+        account.original_id,
     )
 
 
@@ -224,10 +256,13 @@ def publish_menu_when_up(base: str, account_id: int) -> None:
             break
         except OSError:
             time.sleep(0.5)
-    try:
-        publish_demo_menu(Account.objects.get(pk=account_id))
-    except Exception as exc:  # the demo still runs; say why the menu is missing
-        print(f"自定义菜单发布失败 / could not publish the demo menu: {exc}")
+    for account in Account.objects.filter(pk=account_id) | Account.objects.filter(
+        appid=COUNTY_APPID
+    ):
+        try:
+            publish_demo_menu(account)
+        except Exception as exc:  # the demo still runs; say why the menu is missing
+            print(f"自定义菜单发布失败 / could not publish the demo menu ({account.name}): {exc}")
     try:
         add_duty_group(base, Account.objects.get(pk=account_id))
     except Exception as exc:  # the demo still runs; say why the group is missing
@@ -284,6 +319,9 @@ class Command(BaseCommand):
             seed_rota(account)
         if settings.GOVWX_SANDBOX and account is not None:
             register_in_sandbox(account, base)
+            county = Account.objects.filter(appid=COUNTY_APPID).first()
+            if county is not None:
+                register_in_sandbox(county, base)
         self.stdout.write("")
         self.stdout.write(f"govwx: {base}/")
         self.stdout.write(
