@@ -131,7 +131,7 @@ def _check_name(item: dict[str, Any], path: str, limit: int, level: str) -> None
 
 def _check_leaf(account: Account, item: dict[str, Any], path: str, codes: set[str]) -> None:
     kind = item.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise MenuInvalid(
             f"{path}的类型「{kind}」不受支持 / {path}: unknown kind {kind!r} "
             f"(allowed: {', '.join(KINDS)})"

@@ -37,10 +37,12 @@ def _parse(raw: str, default: Any) -> Any:
 
 
 def _int(raw: str | None) -> int | None:
+    """A number the builder posted; anything else is -1, which matches no draft (a
+    conflict, never a skipped check)."""
     try:
         return int(raw) if raw not in (None, "") else None
     except ValueError:
-        return None
+        return -1
 
 
 @console_view("menu.view")

@@ -278,3 +278,17 @@ def test_the_builder_says_what_answers_each_click_key(
     page = signed_in.get("/services/menu/")
     assert page.context["setup"]["click_answers"] == click_answers(city_account)
     assert '<option value="MENU_HELP" label="转人工"></option>' in page.content.decode()
+
+
+def test_a_crafted_kind_or_revision_is_refused_not_a_500(signed_in: Client) -> None:
+    bad = {"button": [{"name": "x", "kind": ["hub"]}]}
+    r = signed_in.post("/services/menu/", {"tree": json.dumps(bad), "conditional": "[]"})
+    assert r.status_code == 400 and "不受支持" in r.context["error"]
+    r = signed_in.post("/services/menu/", {"tree": json.dumps(TREE), "conditional": "[]"})
+    assert r.status_code == 302
+    r = signed_in.post(
+        "/services/menu/",
+        {"tree": json.dumps(TREE), "conditional": "[]", "draft": "1", "revision": "abc"},
+    )
+    assert r.status_code == 409
+    assert MenuVersion.objects.get().revision == 0
