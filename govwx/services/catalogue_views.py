@@ -265,7 +265,11 @@ def _confirm(request: HttpRequest, account: Account, **ctx: Any) -> HttpResponse
 def service_withdraw(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     inherited = _inherited(Service, account, pk)
     if request.method == "POST":
-        withdraw_service(inherited, account=account, actor=request.user)
+        try:
+            withdraw_service(inherited, account=account, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("services:catalogue")
         messages.success(request, _("本级已不提供“%(name)s”") % {"name": inherited.name})
         return redirect("services:catalogue")
     return _confirm(
@@ -285,7 +289,11 @@ def service_delete(request: HttpRequest, account: Account, pk: int) -> HttpRespo
     base = _inherits(Service, account, service.code)
     if request.method == "POST":
         name = service.name
-        delete_service(service, account=account, actor=request.user)
+        try:
+            delete_service(service, account=account, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("services:catalogue")
         if base is not None:
             messages.success(request, _("已恢复上级的事项“%(name)s”") % {"name": base.name})
         else:

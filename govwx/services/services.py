@@ -38,7 +38,7 @@ from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
 
 from . import catalogue
-from .models import Category, Office, Service
+from .models import Category, MenuVersion, Office, Service
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 MINIPROGRAM_APPID_RE = re.compile(r"^wx[0-9a-f]{16}$")
@@ -643,6 +643,75 @@ def override_service(
     )
 
 
+def _menu_paths(tree: Any, code: str) -> list[str]:
+    """The items of a builder tree (default or conditional) that open the service."""
+
+    def opens(item: Any) -> bool:
+        return (
+            isinstance(item, dict) and item.get("kind") == "service" and item.get("service") == code
+        )
+
+    found: list[str] = []
+    buttons = tree.get("button", []) if isinstance(tree, dict) else []
+    for button in buttons if isinstance(buttons, list) else []:
+        if not isinstance(button, dict):
+            continue
+        subs = button.get("sub_button")
+        if isinstance(subs, list) and subs:
+            found += [
+                f"{button.get('name', '')} › {leaf.get('name', '')}" for leaf in subs if opens(leaf)
+            ]
+        elif opens(button):
+            found.append(str(button.get("name", "")))
+    return found
+
+
+def _still_offered(account: Account, code: str, org: Organisation, change: str) -> bool:
+    """Whether the account would still offer `code` after the organisation's row is
+    withdrawn (`change="withdraw"`) or deleted (`"delete"`)."""
+    chain = catalogue.lineage(account.organisation)
+    rows = {
+        r.organisation_id: r for r in Service.objects.filter(organisation_id__in=chain, code=code)
+    }
+    for org_id in chain:
+        if org_id == org.pk:
+            if change == "withdraw":
+                return False
+            continue  # deleted: the next level up decides
+        row = rows.get(org_id)
+        if row is not None:
+            return not row.withdrawn
+    return False
+
+
+def check_menus_keep(code: str, org: Organisation, change: str) -> None:
+    """Refuse a withdrawal or deletion that would leave a published menu's button on a
+    page that no longer exists, naming the accounts and buttons."""
+    broken: list[str] = []
+    accounts = Account.objects.filter(
+        organisation_id__in=catalogue.descendants(org), is_active=True
+    ).select_related("organisation")
+    for account in accounts:
+        version = (
+            MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
+            .order_by("-published_at", "-number")
+            .first()
+        )
+        if version is None:
+            continue
+        paths = _menu_paths(version.tree, code)
+        for cond in version.conditional or []:
+            paths += _menu_paths(cond, code)
+        if paths and not _still_offered(account, code, org, change):
+            broken += [f"{account.name}：{p}" for p in paths]
+    if broken:
+        raise ValidationError(
+            "自定义菜单正链接到这个事项，先修改菜单再操作（"
+            + "；".join(broken)
+            + f"） / a published menu opens service {code}: change the menu first"
+        )
+
+
 def withdraw_service(
     inherited: Service,
     *,
@@ -655,6 +724,7 @@ def withdraw_service(
     org = _organisation_of(account, organisation)
     if inherited.organisation_id not in catalogue.lineage(org)[1:]:
         raise ValidationError("这不是上级组织的服务事项 / not a service inherited from above")
+    check_menus_keep(inherited.code, org, "withdraw")
     own = Service.objects.filter(organisation=org, code=inherited.code).first()
     if own is not None:
         _allowed(actor, account, org)
@@ -680,6 +750,8 @@ def delete_service(service: Service, *, account: Account | None = None, actor: A
     _allowed(actor, account, org)
     with transaction.atomic():
         lock_catalogue(org)
+        if not service.withdrawn:
+            check_menus_keep(service.code, org, "delete")
         code = service.code
         service.delete()
         _audit("service.deleted", org, account, actor, code=code)

@@ -394,3 +394,21 @@ def test_export_as_csv_and_xlsx(world: dict[str, Any], reviewer: Client) -> None
     wb = load_workbook(io.BytesIO(r.content))
     assert [c.value for c in wb["服务事项"]["A"]] == ["事项编码", "ETC01", "GJJ01", "XJ01"]
     assert reviewer.get(reverse("services:export"), {"format": "pdf"}).status_code == 404
+
+
+def test_withdrawing_a_service_the_menu_opens_is_refused_on_the_page(
+    world: dict[str, Any], editor: Client, county_account: Account
+) -> None:
+    from govwx.services.models import MenuVersion
+
+    MenuVersion.objects.create(
+        account=county_account,
+        number=1,
+        status=MenuVersion.Status.PUBLISHED,
+        tree={"button": [{"name": "社保", "kind": "service", "service": "SB001"}]},
+    )
+    before = state()
+    url = reverse("services:service_withdraw", kwargs={"pk": world["sb"].pk})
+    r = editor.post(url, follow=True)
+    assert "自定义菜单正链接到这个事项，先修改菜单再操作（示例县发布：社保）" in r.content.decode()
+    assert state() == before
