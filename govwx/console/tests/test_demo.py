@@ -70,3 +70,19 @@ def test_the_county_reuses_the_city_catalogue_overrides_and_withdraws(calendar: 
     assert {o.code for o in offices_for(county)} == {
         "ZW-01", "GJJ-01", "GJJ-02", "SB-01", "GA-01", "XZW-01", "XSB-01"
     }  # fmt: skip
+
+
+def test_every_demo_service_keyword_reaches_its_guide_card(calendar: None) -> None:
+    """No keyword rule of the demo stands in front of a service's guide."""
+    from govwx.inbox import pipeline, runtime
+    from govwx.wechat.protocol import TextMessage
+
+    account = demo.seed()
+    rt = runtime.get(account.appid)
+    assert rt is not None
+    for s in services_for(account):
+        for keyword in s.keywords:
+            msg = TextMessage("gh", "o1", 0, "text", 1, {}, content=keyword)
+            decision = pipeline.decide(rt, msg)
+            assert decision.handled_by == "service", (s.code, keyword, decision)
+            assert decision.replies[0].data["articles"][0]["title"] == s.name, (s.code, keyword)
