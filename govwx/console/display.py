@@ -145,8 +145,13 @@ def message_rows(
             type_label=type_label(m.msg_type),
             content=mask(content_summary(m)),
             reply=reply_summary(m.reply),
-            handled=handled_label(m.handled_by, rule_names.get(m.rule_id or 0)),
-            unanswered=m.handled_by == "none",
+            # an event nobody answers (a VIEW tap, an unsubscribe) expects no reply
+            handled=(
+                _("无需回复")
+                if m.handled_by == "none" and m.msg_type == "event"
+                else handled_label(m.handled_by, rule_names.get(m.rule_id or 0))
+            ),
+            unanswered=m.handled_by == "none" and m.msg_type != "event",
         )
         for m in messages
     ]

@@ -153,3 +153,22 @@ def test_phone_and_id_numbers_are_masked_in_the_log(
     body = client.get("/messages/").content.decode()
     assert "138****5678" in body and "110101********1234" in body
     assert "13812345678" not in body and "199003071234" not in body
+
+
+def test_a_tap_on_a_web_page_button_is_not_an_unanswered_message(
+    client: Client, operator: Any, account: Account
+) -> None:
+    inbound(
+        account,
+        msg_type="event",
+        event="VIEW",
+        payload={"EventKey": "http://127.0.0.1:8000/h/x/"},
+        handled_by="none",
+    )
+    inbound(account, msg_type="image", handled_by="none")
+    client.force_login(operator)
+    rows = client.get("/messages/").context["rows"]
+    assert sorted((row.msg.msg_type, row.handled, row.unanswered) for row in rows) == [
+        ("event", "无需回复", False),
+        ("image", "未回复", True),
+    ]
