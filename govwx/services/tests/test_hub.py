@@ -171,7 +171,10 @@ def test_the_guide_shows_the_whole_guide(
     offices = re.findall(r'<div class="office">(.*?)</div>', html, re.S)
     assert len(offices) == 1  # the withdrawn office is not shown
     office = offices[0]
-    assert "<h3>市民中心</h3>" in office and '<p class="addr">人民路 1 号</p>' in office
+    assert (
+        f'<h3><a href="/h/{a.appid}/o/HALL/">市民中心</a></h3>' in office
+        and '<p class="addr">人民路 1 号</p>' in office
+    )
     assert "办公时间：工作日 8:30-17:30" in office  # the county's own version of the hall
     assert '<a class="act" href="tel:057187654321">电话 0571-8765 4321</a>' in office
     assert (
