@@ -44,7 +44,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +68,8 @@ from django.utils.translation import gettext as _
 
 from govwx.accounts.models import Account, Membership
 from govwx.accounts.permissions import PERMISSIONS
+from govwx.lib import periods
+from govwx.lib.periods import Period
 from govwx.team.models import Alert, Shift
 
 from .models import Case, CaseEvent, CaseMessage
@@ -84,22 +86,6 @@ def _tz() -> ZoneInfo:
 # ------------------------------------------------------------------ the period
 
 
-@dataclass(frozen=True)
-class Period:
-    """Whole local days, first to last inclusive."""
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(), _tz())
-
-    @property
-    def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(), _tz())
-
-
 def default_period(today: date | None = None) -> Period:
     """The current month, in local dates."""
     today = today or timezone.localdate(timezone=_tz())
@@ -108,31 +94,8 @@ def default_period(today: date | None = None) -> Period:
 
 
 def parse_period(raw_first: str | None, raw_last: str | None) -> tuple[Period, list[str]]:
-    """The period a form asks for, or the default period with the reasons it was refused.
-    An empty field takes the default's value."""
-    default = default_period()
-    errors: list[str] = []
-    values: list[date] = []
-    for raw, fallback in ((raw_first, default.first), (raw_last, default.last)):
-        raw = (raw or "").strip()
-        if not raw:
-            values.append(fallback)
-            continue
-        try:
-            values.append(date.fromisoformat(raw))
-        except ValueError:
-            errors.append(
-                f"日期格式不正确：{raw[:20]}（应为 2026-11-01 这样的格式） / "
-                f"not a date: {raw[:20]!r} (use YYYY-MM-DD)"
-            )
-    if errors:
-        return default, errors
-    first, last = values
-    if last < first:
-        return default, ["结束日期早于开始日期 / the end date is before the start date"]
-    if (last - first).days + 1 > MAX_DAYS:
-        return default, [f"统计期最长 {MAX_DAYS} 天 / a period is at most {MAX_DAYS} days"]
-    return Period(first, last), []
+    """The period a form asks for, or the default with the reasons it was refused."""
+    return periods.parse_period(raw_first, raw_last, default_period(), MAX_DAYS)
 
 
 # ------------------------------------------------------------------ rows
