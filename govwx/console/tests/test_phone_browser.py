@@ -5,7 +5,7 @@ in-phone browser, a location picked, a tagged follower's conditional menu."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from govwx.console.management.commands import demo
 
@@ -43,11 +43,18 @@ def test_menu_taps_send_events_open_the_in_phone_browser_and_pick_a_location(
     page.set_viewport_size({"width": 420, "height": 780})
     page.goto(demo_site + "/sandbox/")
     page.click("#new-follower")
+    expect(page.locator("#follow")).to_be_enabled()
+    menu = page.locator("#menu")
+    expect(menu.locator(".menu-item > .menu-button")).to_have_count(3)
+
+    # following loads the menu again; that answer is held back until the follower has
+    # switched to the keyboard, and a menu arriving late keeps the mode they chose
+    held: list[Route] = []
+    page.route("**/menu?openid=*", lambda route: held.append(route))
     page.click("#follow")
     expect(page.locator("#messages .bubble.out").last).to_contain_text("感谢关注")
 
     # WeChat opens on the menu bar; ⌨ switches to the composer and back
-    menu = page.locator("#menu")
     expect(menu.locator(".menu-item > .menu-button")).to_have_text(
         ["办事服务", "附近网点", "我要投诉"]
     )
@@ -55,6 +62,13 @@ def test_menu_taps_send_events_open_the_in_phone_browser_and_pick_a_location(
     page.click("#to-keyboard")
     expect(page.locator("#text")).to_be_visible()
     expect(menu).to_be_hidden()
+    assert held
+    for route in held:
+        with page.expect_response(route.request.url):
+            route.continue_()
+    page.unroute("**/menu?openid=*")
+    page.evaluate("() => new Promise((done) => setTimeout(done, 50))")
+    expect(page.locator("#text")).to_be_visible()
     page.click("#to-menu")
     expect(menu).to_be_visible()
 

@@ -19,7 +19,7 @@
   ];
   var $ = function (id) { return document.getElementById(id); };
   var accountSel = $("account"), followerSel = $("follower"), list = $("messages");
-  var state = { appid: "", openid: "", followers: [], lastId: 0, pending: {}, rendered: {}, timer: null, busy: null, again: false, menu: null, menuid: "", menuFor: null, picking: null };
+  var state = { appid: "", openid: "", followers: [], lastId: 0, pending: {}, rendered: {}, timer: null, busy: null, again: false, menu: null, menuid: "", menuFor: null, modeChosen: false, picking: null };
   var MESSAGE_KINDS = ["text", "image", "voice", "location", "link"];
 
   function fmt(template, value) { return template.replace("%s", value); }
@@ -353,7 +353,8 @@
       nav.appendChild(item);
     });
     $("to-menu").hidden = !buttons.length;
-    setMode(buttons.length ? "menu" : "keyboard");
+    // a chat opens on its menu until the follower picks the keyboard or the menu themselves
+    if (!buttons.length) { setMode("keyboard"); } else if (!state.modeChosen) { setMode("menu"); }
   }
 
   // WeChat opens a chat with a menu on the menu bar; ⌨ switches to the composer and ≡ back.
@@ -363,18 +364,21 @@
     if (mode === "keyboard" && state.menu) { $("text").focus(); }
   }
 
-  $("to-keyboard").addEventListener("click", function (e) { e.stopPropagation(); setMode("keyboard"); });
-  $("to-menu").addEventListener("click", function (e) { e.stopPropagation(); setMode("menu"); });
+  $("to-keyboard").addEventListener("click", function (e) { e.stopPropagation(); state.modeChosen = true; setMode("keyboard"); });
+  $("to-menu").addEventListener("click", function (e) { e.stopPropagation(); state.modeChosen = true; setMode("menu"); });
 
   // The menu this follower sees: a conditional menu matching their tags, or the default.
+  // Only the newest request's answer is shown, as with the followers.
+  var menuAsked = 0;
   function loadMenu() {
     var appid = state.appid, openid = state.openid;
     var key = appid + " " + openid;
     if (!appid || state.menuFor === key) { return Promise.resolve(); }
     state.menuFor = key;
+    var asked = ++menuAsked;
     var query = openid ? "?openid=" + encodeURIComponent(openid) : "";
     return api("GET", "/" + encodeURIComponent(appid) + "/menu" + query).then(function (data) {
-      if (state.menuFor !== key) { return; }
+      if (asked !== menuAsked || state.menuFor !== key) { return; }
       state.menu = data.menu || null;
       state.menuid = data.menuid ? String(data.menuid) : "";
       PHONE.dataset.menuid = state.menuid;
@@ -444,6 +448,7 @@
       state.lastId = 0;
       state.pending = {};
       state.rendered = {};
+      state.modeChosen = false;
       list.textContent = "";
       if (openid) { localStorage.setItem("sandbox.follower." + state.appid, openid); }
     }
