@@ -493,6 +493,32 @@ def _live_default(client: WeChatClient) -> Tree | None:
     return {"button": [strip(b) for b in menu.get("button", [])]}
 
 
+def _delete_unknown(client: WeChatClient, keep: frozenset[str]) -> str:
+    """Delete the conditional menus WeChat has that no version of ours recorded: one
+    added by a call whose answer was lost, or by a process that died before it stored
+    the menuid. `keep`: the menuids to leave. Returns what could not be done."""
+    try:
+        data = client.get_menu()
+    except MenuNotFound:
+        return ""
+    except WeChatAPIError as exc:
+        return (
+            f"\n未能检查是否残留个性化菜单：{error_text(exc)} / "
+            "could not check for conditional menus left behind"
+        )
+    problems = ""
+    for live in data.get("conditionalmenu") or []:
+        menuid = str(live.get("menuid", ""))
+        if not menuid or menuid in keep:
+            continue
+        try:
+            client.delete_conditional_menu(menuid)
+        except WeChatAPIError as exc:
+            if exc.errcode != NO_SUCH_MENUID:
+                problems += f"\n残留的个性化菜单 {menuid} 未能删除：{error_text(exc)}"
+    return problems
+
+
 def is_interrupted(version: MenuVersion, now: Any = None) -> bool:
     """A version left publishing: its publish began over PUBLISH_STALE ago."""
     if version.status != MenuVersion.Status.PUBLISHING:
@@ -601,7 +627,7 @@ def _send(
     account = version.account
     client = WeChatClient(account)
     added: list[str] = []
-    replaced = False
+    replaced = adding = False
     fallback: Tree | None = None
     try:
         fallback = previous.compiled["menu"] if previous is not None else _live_default(client)
@@ -613,11 +639,23 @@ def _send(
             raise
         replaced = True
         for menu in compiled["conditional"]:
+            adding = True
             added.append(client.add_conditional_menu(menu))
+            adding = False
             _keep_menuids(version, added)
     except WeChatAPIError as exc:
         error = error_text(exc)
-        error += _put_back(client, added, fallback, replaced, no_answer=exc.errcode is None)
+        no_answer = exc.errcode is None
+        # An unanswered addconditional may have added a menu whose menuid we never got.
+        lost = frozenset(previous.menuids if previous is not None else [])
+        error += _put_back(
+            client,
+            added,
+            fallback,
+            replaced,
+            no_answer=no_answer,
+            keep=lost if no_answer and adding else None,
+        )
         with transaction.atomic():
             MenuVersion.objects.filter(pk=version.pk).update(
                 status=MenuVersion.Status.FAILED, error=error, menuids=[]
@@ -671,15 +709,20 @@ def _put_back(
     replaced: bool,
     *,
     no_answer: bool = False,
+    keep: frozenset[str] | None = None,
 ) -> str:
     """Undo a half-done publish; returns what became of the previous menu (and what
-    could not be undone), to add to the error."""
+    could not be undone), to add to the error. With `keep` (after an addconditional
+    WeChat did not answer), the conditional menus WeChat has are looked for too, and all
+    but `keep` (the previous version's) deleted."""
     problems = ""
     for menuid in added:
         try:
             client.delete_conditional_menu(menuid)
         except WeChatAPIError as exc:
             problems += f"\n新个性化菜单 {menuid} 未能撤回：{error_text(exc)}"
+    if keep is not None:
+        problems += _delete_unknown(client, keep)
     if not replaced:
         return problems + "\n原菜单保持不变 / the previous menu is unchanged"
     had_menu = bool(fallback and fallback.get("button"))
@@ -758,11 +801,20 @@ def republish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
                 raise MenuPublishFailed(version) from exc
         left.remove(menuid)
         _keep_menuids(version, left)
+    # The process may have died after WeChat added a conditional menu and before its
+    # menuid was stored: every conditional menu but the published version's goes.
+    published = current_version(account)
+    keep = frozenset(published.menuids if published is not None else [])
+    leftover = _delete_unknown(client, keep)
     try:
         validate_menu(account, version.tree, version.conditional)
     except MenuInvalid as exc:
+        # The interrupted publish may have set its default menu already: followers get
+        # the published version's menu again (or none, as before the first publish).
+        fallback = published.compiled["menu"] if published is not None else None
+        put_back = _put_back(client, [], fallback, True)
         MenuVersion.objects.filter(pk=version.pk).update(
-            status=MenuVersion.Status.FAILED, error=str(exc.message)
+            status=MenuVersion.Status.FAILED, error=str(exc.message) + leftover + put_back
         )
         version.refresh_from_db()
         raise
@@ -774,7 +826,11 @@ def republish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
             compiled=compiled, published_by=user, error=""
         )
     version.compiled, version.published_by, version.error = compiled, user, ""
-    return _send(version, compiled, previous, actor)
+    version = _send(version, compiled, previous, actor)
+    if leftover:
+        version.error = (version.error + leftover).strip()
+        MenuVersion.objects.filter(pk=version.pk).update(error=version.error)
+    return version
 
 
 def restore_menu_version(version: MenuVersion, *, actor: Any) -> MenuVersion:

@@ -553,6 +553,7 @@ def test_an_interrupted_publish_is_finished_leaving_exactly_the_new_conditional_
     assert [str(m) for m in r.context["messages"]] == ["版本 2 已重新发布。"]
     assert recorder.take() == [
         "menu/delconditional",  # the interrupted publish's menu
+        "menu/get",  # and any it added without recording
         "menu/create",
         "menu/addconditional",
         "menu/addconditional",
@@ -605,3 +606,98 @@ def test_the_follower_tags_are_read_from_wechat_after_a_post(
     assert state["tags"] == [{"id": tag["id"], "name": "退休人员", "count": 0}]
     assert state["error"] == ""
     assert state["read_at"] >= r.json()["requested_at"]
+
+
+def test_a_conditional_menu_added_without_an_answer_is_found_and_deleted(
+    site: str, recorder: Recorder, city_account: Account, operator: Any
+) -> None:
+    retired, openid = a_retired_follower(site, city_account)
+    first = publish_menu(
+        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
+        actor=operator,
+    )
+    before, before_retired = seen_by(site, city_account), seen_by(site, city_account, openid)
+    recorder.take()
+    changed = {**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+    draft = save_menu_draft(city_account, ONE, [changed], actor=operator)
+    recorder.drop["menu/addconditional"] = 1  # WeChat adds it, the menuid never arrives
+    with pytest.raises(MenuPublishFailed) as info:
+        publish_menu(draft, actor=operator)
+    assert recorder.take() == [
+        "menu/create",
+        "menu/addconditional",
+        "menu/get",  # which conditional menus WeChat has now
+        "menu/delconditional",  # the one added without an answer
+        "menu/create",
+    ]
+    assert str(info.value).endswith("WeChat did not answer; the previous menu was published again")
+    assert conditional_menuids(city_account) == sorted(first.menuids)
+    assert seen_by(site, city_account) == before
+    assert seen_by(site, city_account, openid) == before_retired
+    assert current_version(city_account) == first
+
+
+def test_an_interrupted_publish_leaves_no_conditional_menu_it_did_not_record(
+    site: str, recorder: Recorder, city_account: Account, operator: Any
+) -> None:
+    retired, openid = a_retired_follower(site, city_account)
+    first = publish_menu(
+        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
+        actor=operator,
+    )
+    changed = {**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+    second = save_menu_draft(city_account, ONE, [changed], actor=operator)
+    # The process died after WeChat added the conditional menu, before its menuid was
+    # stored: the version records none.
+    compiled = menu.compile_menu(city_account, second.tree, second.conditional)
+    menu._claim(second, compiled, operator)
+    client = WeChatClient(city_account)
+    client.create_menu(compiled["menu"])
+    unrecorded = client.add_conditional_menu(compiled["conditional"][0])
+    MenuVersion.objects.filter(pk=second.pk).update(
+        publish_started_at=timezone.now() - timedelta(minutes=3)
+    )
+    recorder.take()
+
+    republished = republish_menu(second, actor=operator)
+    assert recorder.take() == [
+        "menu/get",
+        "menu/delconditional",  # the unrecorded one
+        "menu/create",
+        "menu/addconditional",
+        "menu/delconditional",  # version 1's
+    ]
+    assert republished.status == MenuVersion.Status.PUBLISHED
+    assert republished.error == ""
+    assert unrecorded not in republished.menuids
+    assert conditional_menuids(city_account) == sorted(republished.menuids)
+    assert seen_by(site, city_account, openid)["menuid"] == republished.menuids[0]
+    assert not set(first.menuids) & set(conditional_menuids(city_account))
+
+
+def test_an_interrupted_publish_no_longer_valid_puts_the_published_menu_back(
+    site: str, recorder: Recorder, city_account: Account, operator: Any, shebao: Service
+) -> None:
+    first = publish_menu(save_menu_draft(city_account, ONE, [], actor=operator), actor=operator)
+    before = seen_by(site, city_account)
+    second = save_menu_draft(city_account, TREE, [], actor=operator)
+    compiled = menu.compile_menu(city_account, second.tree, second.conditional)
+    menu._claim(second, compiled, operator)
+    WeChatClient(city_account).create_menu(compiled["menu"])  # then the process died
+    assert seen_by(site, city_account) != before
+    MenuVersion.objects.filter(pk=second.pk).update(
+        publish_started_at=timezone.now() - timedelta(minutes=3)
+    )
+    # Meanwhile the service its menu opens left the catalogue.
+    Service.objects.filter(pk=shebao.pk).update(withdrawn=True)
+    recorder.take()
+
+    with pytest.raises(MenuInvalid) as info:
+        republish_menu(second, actor=operator)
+    assert "「SB001」不在本公众号的服务目录中" in info.value.message
+    assert recorder.take() == ["menu/get", "menu/create"]
+    second.refresh_from_db()
+    assert second.status == MenuVersion.Status.FAILED
+    assert second.error.endswith("\n已恢复原菜单 / the previous menu was put back")
+    assert seen_by(site, city_account) == before
+    assert current_version(city_account) == first
