@@ -452,6 +452,11 @@ def on_duty(rota: Rota, at: datetime, layer: str = Layer.OPERATOR) -> list[Any]:
 class Gap:
     starts_at: datetime
     ends_at: datetime
+    layer: str = Layer.OPERATOR
+
+    @property
+    def layer_label(self) -> str:
+        return str(Layer(self.layer).label)
 
 
 def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR) -> list[Gap]:
@@ -466,13 +471,34 @@ def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR
     cursor = start
     for s, e in covered:
         if s > cursor:
-            found.append(Gap(cursor, min(s, end)))
+            found.append(Gap(cursor, min(s, end), layer))
         cursor = max(cursor, e)
         if cursor >= end:
             break
     if cursor < end:
-        found.append(Gap(cursor, end))
+        found.append(Gap(cursor, end, layer))
     return found
+
+
+def upcoming_gaps(rota: Rota, now: datetime) -> list[Gap]:
+    """The gaps of the next 30 days in both layers, in order."""
+    end = now + GAP_HORIZON
+    return sorted(
+        gaps(rota, now, end) + gaps(rota, now, end, Layer.LEADER),
+        key=lambda g: (g.starts_at, g.layer != Layer.OPERATOR),
+    )
+
+
+def unconfirmed_years(found: Sequence[Gap]) -> list[int]:
+    """The years those gaps reach whose holiday arrangement the calendar does not have
+    yet: no shift can be planned there until an admin confirms the year."""
+    known = calendar().years
+    years: set[int] = set()
+    for gap in found:
+        first = gap.starts_at.astimezone(_tz()).year
+        last = (gap.ends_at - timedelta(microseconds=1)).astimezone(_tz()).year
+        years.update(y for y in range(first, last + 1) if y not in known)
+    return sorted(years)
 
 
 @dataclass(frozen=True)
@@ -481,25 +507,26 @@ class DutyNow:
     operators: list[Any]
     leaders: list[Any]
     gaps: list[Gap]  # the next 30 days, both layers
+    unconfirmed: list[int]  # years those gaps reach that the calendar does not know
 
 
 def duty_board(account: Any, now: datetime | None = None) -> list[DutyNow]:
     """For the dashboard: each rota of the account, who is on duty now, and the gaps of
     the next 30 days."""
     now = now or timezone.now()
-    end = now + GAP_HORIZON
-    return [
-        DutyNow(
-            rota,
-            on_duty(rota, now),
-            on_duty(rota, now, Layer.LEADER),
-            sorted(
-                gaps(rota, now, end) + gaps(rota, now, end, Layer.LEADER),
-                key=lambda g: g.starts_at,
-            ),
+    board = []
+    for rota in Rota.objects.filter(accounts=account):
+        found = upcoming_gaps(rota, now)
+        board.append(
+            DutyNow(
+                rota,
+                on_duty(rota, now),
+                on_duty(rota, now, Layer.LEADER),
+                found,
+                unconfirmed_years(found),
+            )
         )
-        for rota in Rota.objects.filter(accounts=account)
-    ]
+    return board
 
 
 # ------------------------------------------------------------------ alerts

@@ -94,6 +94,7 @@ def rota_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
         messages.error(request, str(exc))
         month = None
     manage = can(request.user, account, "rota.manage")
+    upcoming = services.upcoming_gaps(rota, now)
     return render(
         request,
         "team/rota_detail.html",
@@ -105,8 +106,8 @@ def rota_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
             "next": sheets.next_month(first).strftime("%Y-%m"),
             "on_duty": services.on_duty(rota, now),
             "leaders": services.on_duty(rota, now, Layer.LEADER),
-            "upcoming_gaps": services.gaps(rota, now, now + services.GAP_HORIZON)
-            + services.gaps(rota, now, now + services.GAP_HORIZON, Layer.LEADER),
+            "upcoming_gaps": upcoming,
+            "unconfirmed_years": services.unconfirmed_years(upcoming),
             "uncovered": services.uncovered_hours(rota),
             "handoffs": rota.handoffs.select_related("author", "shift")[:20],
             "manage": manage,

@@ -339,6 +339,32 @@ def test_the_dashboard_shows_who_is_on_duty_and_the_gaps(
     assert 'data-gaps="2"' in page
 
 
+def test_gaps_name_their_layer_and_a_year_the_calendar_does_not_know(
+    client: Client, rota: Rota, crew: Any
+) -> None:
+    client.force_login(crew["boss"])
+    page = client.get(f"/team/rotas/{rota.pk}/").content.decode()
+    listed = page[page.index('id="upcoming-gaps"') :].split("</div>")[0]
+    assert '<li data-layer="operator">值班员：11-01 12:00 – 11-02 00:00</li>' in listed
+    assert '<li data-layer="leader">带班领导：11-01 12:00 – 11-02 08:00</li>' in listed
+    assert "尚未确认" not in page
+    # Near the end of the year the next 30 days reach 2027, which the calendar does not
+    # know yet: the gap says why no duty can be planned there.
+    with time_machine.travel(datetime(2026, 12, 20, 9, tzinfo=SH), tick=False):
+        client.force_login(crew["boss"])
+        page = client.get(f"/team/rotas/{rota.pk}/").content.decode()
+        home = client.get("/").content.decode()
+    assert page.count('class="unconfirmed-year"') == 1
+    assert "2027 年的节假日安排尚未确认，这段时间还不能排班" in page
+    assert "2027 年的节假日安排尚未确认，不能排班" in home
+    assert "最近 值班员 12-20 09:00" in home
+    with time_machine.travel(datetime(2026, 12, 20, 9, tzinfo=SH), tick=False):
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        home = client.get("/").content.decode()
+        client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "the holiday arrangement for 2027 is not confirmed yet" in home
+
+
 def test_a_shift_page_shows_its_history(client: Client, rota: Rota, crew: Any) -> None:
     a, b = shift(rota, 4, 0), shift(rota, 4, 8)
     services.swap(a, b, actor=crew["zhang"])
