@@ -182,6 +182,8 @@ def test_suggest_members_reports_skills_nobody_has(account: Account, staff: dict
 def test_the_team_page_shows_members_matrix_and_gaps(
     client: Client, account: Account, staff: dict[str, Any], django_assert_num_queries: Any
 ) -> None:
+    staff["photo"].first_name = "小周"
+    staff["photo"].save()
     client.force_login(staff["admin"])
     r = client.get("/team/")
     assert r.status_code == 200
@@ -192,7 +194,7 @@ def test_the_team_page_shows_members_matrix_and_gaps(
     single = body[
         body.index('id="gaps-single"') : body.index("</ul>", body.index('id="gaps-single"'))
     ]
-    assert single.count("tag tag-warn") == 4 and "摄影 · photo" in single
+    assert single.count("tag tag-warn") == 4 and "摄影 · 小周" in single  # the name, not the login
     members = body[body.index('id="members"') : body.index('id="skill-matrix"')]
     assert "市水利局" in members and "部门联络员" in members and "设计/H5" in members
     assert [row.user.username for row in r.context["rows"]] == [
