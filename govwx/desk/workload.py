@@ -26,9 +26,10 @@ the account in the period (someone who has left, an editor, a superuser):
   first-response time limit (`response_breached_at`), whenever that happened. An
   extension lifts a resolution breach, and then it is not counted;
 - **alerts acknowledged**: the account's alerts the person acknowledged in the period;
-- **shifts**: the person's shifts that overlap the period.
+- **shifts**: the person's shifts that overlap the period and have begun.
 
-Per shift — every shift of the account's rotas that overlaps the period, with figures
+Per shift — every shift of the account's rotas that overlaps the period and has begun (a
+shift still to come has done nothing yet, so a month's page stops at today), with figures
 over the whole shift [starts_at, ends_at), even where it runs past the period's edge:
 
 - **cases opened** in the shift; **first responses** made in it, by anyone, and by the
@@ -324,7 +325,7 @@ def _grain(found: list[Shift]) -> str:
 
 
 def shifts(account: Account, period: Period) -> list[ShiftRow]:
-    start, end = period.start, period.end
+    start, end = period.start, min(period.end, timezone.now())
     found = list(
         Shift.objects.filter(rota__accounts=account, starts_at__lt=end, ends_at__gt=start)
         .select_related("person", "pattern", "rota")

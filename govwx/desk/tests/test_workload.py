@@ -273,6 +273,24 @@ def test_a_period_counts_its_own_days_and_whole_shifts(scene: Scene) -> None:
     assert workload(scene.account, Period(date(2025, 12, 1), date(2025, 12, 31))).shifts == []
 
 
+def test_a_shift_still_to_come_is_not_listed(scene: Scene) -> None:
+    # 4 November 09:00: the day shift and the leader's have begun, the night has not
+    with clock(at(4, 9)):
+        data = workload(scene.account, NOVEMBER)
+    assert [(r[0], r[3]) for r in shifts_table(data.shifts)] == [
+        ("alice", "03 08:00"),
+        ("lead", "03 08:00"),
+        ("bob", "03 20:00"),
+        ("alice", "04 08:00"),
+        ("lead", "04 08:00"),
+    ]
+    assert {r.name: r.shifts for r in data.people if r.shifts} == {
+        "alice": 2,
+        "lead": 2,
+        "bob": 1,
+    }
+
+
 def test_shifts_off_the_hour_and_vacant_shifts(scene: Scene) -> None:
     rota = Rota.objects.get(name="新媒体值班")
     # a stand-in for 20 minutes, and a shift whose person has left (a gap)
