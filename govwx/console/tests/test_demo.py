@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,3 +87,32 @@ def test_every_demo_service_keyword_reaches_its_guide_card(calendar: None) -> No
             decision = pipeline.decide(rt, msg)
             assert decision.handled_by == "service", (s.code, keyword, decision)
             assert decision.replies[0].data["articles"][0]["title"] == s.name, (s.code, keyword)
+
+
+def test_the_county_answers_a_follow_its_menu_clicks_and_what_nothing_answers(
+    calendar: None,
+) -> None:
+    from govwx.accounts.models import Account
+    from govwx.inbox import pipeline, runtime
+    from govwx.services.menu import click_answers
+    from govwx.wechat.protocol import SubscribeEvent, TextMessage
+
+    demo.seed()
+    county = Account.objects.get(appid=demo.COUNTY_APPID)
+    rt = runtime.get(county.appid)
+    assert rt is not None
+    follow = pipeline.decide(rt, SubscribeEvent("gh", "o1", 0, "event", None, {}, name="subscribe"))
+    assert follow.replies[0].data["content"].startswith("感谢关注示例县发布")
+    unanswered = pipeline.decide(rt, TextMessage("gh", "o1", 0, "text", 1, {}, content="路灯坏了"))
+    assert unanswered.handled_by == "desk"
+    assert unanswered.replies[0].data["content"].startswith("您的留言已收到")
+    # every CLICK key of the demo menu the county publishes has its answer there
+    with open(demo.DEMO / "menu.json", encoding="utf-8") as f:
+        tree = json.load(f)
+    keys = {
+        leaf["key"]
+        for top in tree["button"]
+        for leaf in top.get("sub_button", [top])
+        if leaf.get("kind") == "click"
+    }
+    assert keys and keys <= set(click_answers(county))

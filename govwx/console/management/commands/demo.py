@@ -84,7 +84,8 @@ COUNTY_APPID = "wx7c1e0d2b4a6f8e35"
 def seed_county(city: Organisation) -> Account:
     """A county of the matrix: its account reuses the city's catalogue, overrides the
     social security card with its own counter, withdraws what the county does not
-    offer and adds a service of its own."""
+    offer and adds a service of its own; its follow, default and menu-click replies
+    answer the demo menu it publishes too."""
     from govwx.services.io import import_catalogue
 
     county = Organisation.objects.create(
@@ -104,6 +105,8 @@ def seed_county(city: Organisation) -> Account:
             positioning="示例县人民政府官方账号：县内政务信息与办事服务。",
         )
     )
+    with open(DEMO / "county_ruleset.json", encoding="utf-8") as f:
+        import_ruleset(account, json.load(f))
     for name in ("county_offices.csv", "county_services.csv"):
         import_catalogue(county, name, _demo_file(name), account=account)
     return account
