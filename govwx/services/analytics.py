@@ -28,6 +28,7 @@ from govwx.lib import periods
 from govwx.lib.periods import Period
 from govwx.wechat.models import InboundMessage
 
+from .menutree import leaves
 from .models import MenuVersion
 from .reach import normalise
 
@@ -90,27 +91,6 @@ def item_key(kind: str, value: str) -> tuple[str, str]:
     return ("key", value)
 
 
-def _leaves(menu: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(name as words, button) for every leaf of a WeChat menu, in menu order."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    buttons = menu.get("button") if isinstance(menu, dict) else None
-    for top in buttons or []:
-        if not isinstance(top, dict):
-            continue
-        subs = top.get("sub_button")
-        if isinstance(subs, dict):
-            subs = subs.get("list")
-        if subs:
-            found += [
-                (f"{top.get('name', '')} › {s.get('name', '')}", s)
-                for s in subs
-                if isinstance(s, dict)
-            ]
-        else:
-            found.append((str(top.get("name", "")), top))
-    return found
-
-
 def _button_value(button: dict[str, Any]) -> tuple[str, str] | None:
     kind = button.get("type")
     if kind == "view" and button.get("url"):
@@ -154,7 +134,7 @@ def menu_names(account: Account) -> dict[tuple[str, str], Named]:
         compiled = version.compiled or {}
         menus = [compiled.get("menu"), *(compiled.get("conditional") or [])]
         for menu in menus:
-            for words, button in _leaves(menu):
+            for words, button in leaves(menu):
                 value = _button_value(button)
                 if value is None:
                     continue

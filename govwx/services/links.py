@@ -47,6 +47,7 @@ from govwx.accounts.services import record
 
 from . import catalogue
 from .menu import current_version
+from .menutree import leaves
 from .models import Category, LinkCheck, MenuVersion
 
 EVERY = timedelta(hours=6)  # after a good check
@@ -76,19 +77,11 @@ def url_hash(url: str) -> str:
 
 
 def _menu_urls(menu: Any, label: str) -> list[LinkUse]:
-    found: list[LinkUse] = []
-    buttons = menu.get("button") if isinstance(menu, dict) else None
-    for button in buttons if isinstance(buttons, list) else []:
-        if not isinstance(button, dict):
-            continue
-        subs = button.get("sub_button")
-        leaves = [(f"{button.get('name', '')} › ", s) for s in subs] if subs else [("", button)]
-        for prefix, leaf in leaves:
-            if isinstance(leaf, dict) and isinstance(leaf.get("url"), str) and leaf["url"]:
-                item = f"{prefix}{leaf.get('name', '')}"
-                where = _("%(menu)s：%(item)s") % {"menu": label, "item": item}
-                found.append(LinkUse(leaf["url"], where, "menu"))
-    return found
+    return [
+        LinkUse(leaf["url"], _("%(menu)s：%(item)s") % {"menu": label, "item": item}, "menu")
+        for item, leaf in leaves(menu)
+        if isinstance(leaf.get("url"), str) and leaf["url"]
+    ]
 
 
 def _tag_label(version: MenuVersion, i: int, cond: dict[str, Any]) -> str:

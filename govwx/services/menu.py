@@ -35,6 +35,7 @@ from govwx.replies.models import MenuHandoff, Reply
 from govwx.wechat.client import MenuNotFound, TransportError, WeChatAPIError, WeChatClient
 
 from . import catalogue
+from .menutree import leaves
 from .models import Category, MenuVersion
 from .services import url_error
 
@@ -268,12 +269,9 @@ def validate_menu(account: Account, tree: Any, conditional: Any) -> None:
 
 
 def _domains(compiled: Tree) -> set[str]:
-    found: set[str] = set()
-    for button in compiled["button"]:
-        for leaf in button.get("sub_button", [button]):
-            if leaf.get("url"):
-                found.add(urlsplit(leaf["url"]).hostname or "")
-    return found
+    return {
+        urlsplit(leaf["url"]).hostname or "" for _w, leaf in leaves(compiled) if leaf.get("url")
+    }
 
 
 # ------------------------------------------------------------------ compiling

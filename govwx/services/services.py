@@ -38,6 +38,7 @@ from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
 
 from . import catalogue
+from .menutree import leaves
 from .models import Category, MenuVersion, Office, Service
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -645,25 +646,11 @@ def override_service(
 
 def _menu_paths(tree: Any, code: str) -> list[str]:
     """The items of a builder tree (default or conditional) that open the service."""
-
-    def opens(item: Any) -> bool:
-        return (
-            isinstance(item, dict) and item.get("kind") == "service" and item.get("service") == code
-        )
-
-    found: list[str] = []
-    buttons = tree.get("button", []) if isinstance(tree, dict) else []
-    for button in buttons if isinstance(buttons, list) else []:
-        if not isinstance(button, dict):
-            continue
-        subs = button.get("sub_button")
-        if isinstance(subs, list) and subs:
-            found += [
-                f"{button.get('name', '')} › {leaf.get('name', '')}" for leaf in subs if opens(leaf)
-            ]
-        elif opens(button):
-            found.append(str(button.get("name", "")))
-    return found
+    return [
+        words
+        for words, item in leaves(tree)
+        if item.get("kind") == "service" and item.get("service") == code
+    ]
 
 
 def _still_offered(account: Account, code: str, org: Organisation, change: str) -> bool:
