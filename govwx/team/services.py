@@ -293,19 +293,35 @@ def swap(a: Shift, b: Shift, *, actor: Any = None) -> tuple[Shift, Shift]:
     return a, b
 
 
-def _flag_gap(rota: Rota, shift: Shift, why: str) -> None:
-    """Alert the people on duty now that a shift has nobody: a gap is flagged at once,
-    not only at the next sweep (the subject is the one `check_gaps` uses)."""
-    local = shift.starts_at.astimezone(_tz())
-    hours = (shift.ends_at - shift.starts_at).total_seconds() / 3600
+def _gap_alert(rota: Rota, gap: Gap, why: str = "", at: datetime | None = None) -> int:
+    """Alert the accounts of the rota about a gap, once per gap (its layer and start are
+    the subject); returns how many alerts were raised."""
+    local = gap.starts_at.astimezone(_tz())
+    hours = (gap.ends_at - gap.starts_at).total_seconds() / 3600
+    if gap.layer == Layer.OPERATOR:
+        subject = f"gap:{rota.pk}:{gap.starts_at.isoformat()}"
+        text = f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班"
+    else:
+        subject = f"gap:{rota.pk}:{gap.layer}:{gap.starts_at.isoformat()}"
+        text = f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无带班领导"
+    years = unconfirmed_years([gap])
+    if years:
+        why = why or f"{'、'.join(map(str, years))} 年节假日安排尚未确认，无法排班"
+    if why:
+        text += f"（{why}）"
+    raised = 0
     for account in rota.accounts.all():
-        raise_alert(
-            account,
-            Alert.Kind.GAP,
-            f"gap:{rota.pk}:{shift.starts_at.isoformat()}",
-            f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班（{why}）",
-            link=f"/team/rotas/{rota.pk}/",
-        )
+        if raise_alert(
+            account, Alert.Kind.GAP, subject, text, link=f"/team/rotas/{rota.pk}/", at=at
+        ):
+            raised += 1
+    return raised
+
+
+def _flag_gap(rota: Rota, shift: Shift, why: str) -> None:
+    """A shift has nobody: the gap is alerted at once, not only at the next sweep (with
+    the subject `check_gaps` uses)."""
+    _gap_alert(rota, Gap(shift.starts_at, shift.ends_at, shift.layer), why)
 
 
 def release(shift: Shift, reason: str, *, actor: Any = None) -> Shift:
@@ -696,25 +712,16 @@ GAP_HORIZON = timedelta(days=30)
 
 
 def check_gaps(now: datetime | None = None) -> int:
-    """Alert the people on duty about every stretch of the next 30 days with no operator
-    on duty, on each rota that has shifts planned; once per gap (idempotent)."""
+    """Alert the people on duty about every stretch of the next 30 days with nobody on
+    duty (no operator, or no leader on duty), on each rota that has shifts planned; once
+    per gap (idempotent). A gap in a year the calendar has not confirmed says so."""
     now = now or timezone.now()
     raised = 0
     for rota in (
         Rota.objects.filter(shifts__ends_at__gt=now).distinct().prefetch_related("accounts")
     ):
-        for gap in gaps(rota, now, now + GAP_HORIZON):
-            local = gap.starts_at.astimezone(_tz())
-            hours = (gap.ends_at - gap.starts_at).total_seconds() / 3600
-            for account in rota.accounts.all():
-                if raise_alert(
-                    account,
-                    Alert.Kind.GAP,
-                    f"gap:{rota.pk}:{gap.starts_at.isoformat()}",
-                    f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班",
-                    at=now,
-                ):
-                    raised += 1
+        for gap in upcoming_gaps(rota, now):
+            raised += _gap_alert(rota, gap, at=now)
     return raised
 
 

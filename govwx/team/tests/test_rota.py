@@ -136,7 +136,25 @@ def test_gaps_in_the_next_30_days_are_alerted_once(
 
     services.generate(rota, date(2026, 11, 2), 2, people)  # Monday and Tuesday only
     now = datetime(2026, 11, 2, 9, tzinfo=SH)
-    assert services.check_gaps(now) == 1  # from Wednesday 08:00 to the horizon
+    # from Wednesday 08:00 to the horizon: no operator, and no leader on duty
+    assert services.check_gaps(now) == 2
     assert services.check_gaps(now) == 0  # once
-    alert = Alert.objects.get(kind="gap")
-    assert alert.text.startswith("新媒体值班：11-04 08:00 起") and alert.account == account
+    operator, leader = Alert.objects.filter(kind="gap").order_by("pk")
+    assert operator.text.startswith("新媒体值班：11-04 08:00 起") and operator.account == account
+    assert operator.text.endswith("小时无人值班")
+    assert leader.text.startswith("新媒体值班：11-04 08:00 起") and "无带班领导" in leader.text
+
+
+def test_a_gap_in_a_year_the_calendar_does_not_know_says_so(
+    rota: Rota, people: Any, account: Account
+) -> None:
+    from govwx.team.models import Alert
+
+    services.generate(rota, date(2026, 12, 28), 4, people)  # to 1 January 08:00
+    now = datetime(2026, 12, 28, 9, tzinfo=SH)
+    assert services.check_gaps(now) == 2
+    texts = sorted(Alert.objects.filter(kind="gap").values_list("text", flat=True))
+    assert texts == [
+        "新媒体值班：01-01 08:00 起 625 小时无人值班（2027 年节假日安排尚未确认，无法排班）",
+        "新媒体值班：01-01 08:00 起 625 小时无带班领导（2027 年节假日安排尚未确认，无法排班）",
+    ]

@@ -169,6 +169,13 @@ def test_a_released_shift_is_a_gap_alerted_at_once(rota: Rota, crew: Any, accoun
     # the sweep sees the same gap and does not alert it twice
     services.check_gaps()
     assert Alert.objects.filter(kind="gap", subject=alert.subject).count() == 1
+    # the leader on duty's shift released: a gap of that layer, said as such, once
+    lead = shift(rota, 4, 8, "leader")
+    services.release(lead, "外出开会", actor=lead.person)
+    alert = Alert.objects.get(kind="gap", subject__endswith=f":leader:{lead.starts_at.isoformat()}")
+    assert "11-04 08:00 起 24 小时无带班领导（外出开会）" in alert.text
+    services.check_gaps()
+    assert Alert.objects.filter(kind="gap", subject=alert.subject).count() == 1
 
 
 def test_a_removed_staff_members_future_shifts_become_flagged_gaps(
