@@ -116,3 +116,19 @@ def test_the_county_answers_a_follow_its_menu_clicks_and_what_nothing_answers(
         if leaf.get("kind") == "click"
     }
     assert keys and keys <= set(click_answers(county))
+
+
+def test_the_operators_take_days_and_nights_in_turn(calendar: None) -> None:
+    with time_machine.travel(datetime(2026, 11, 10, 10, tzinfo=SH), tick=False):
+        account = demo.seed()
+        demo.seed_rota(account)
+    day = datetime(2026, 11, 2, tzinfo=SH)
+    week = Shift.objects.filter(
+        layer="operator", starts_at__gte=day, starts_at__lt=day.replace(day=5)
+    ).order_by("starts_at")
+    names = [(s.pattern.name, s.person.username) for s in week]
+    assert len(names) == 6 and len({who for _, who in names}) == 3
+    # nobody works two shifts in a row, and each works days and nights
+    assert all(a[1] != b[1] for a, b in zip(names, names[1:], strict=False))
+    for who in ("operator", "zhiban2", "zhiban3"):
+        assert {kind for kind, w in names if w == who} == {"白班", "夜班"}

@@ -145,13 +145,14 @@ LEADER = ("daiban", "govwx-demo")
 STAFF = [  # username, name, role, title, skills
     (LEADER[0], "带班领导", Membership.Role.SUPERVISOR, "新闻办副主任", ["policy", "writing"]),
     ("zhiban2", "值班员二", Membership.Role.OPERATOR, "网评员", ["community", "data"]),
+    ("zhiban3", "值班员三", Membership.Role.OPERATOR, "值班员", ["community", "proofreading"]),
     ("bianji", "编辑", Membership.Role.EDITOR, "编辑", ["writing", "proofreading", "photography"]),
     ("shenhe", "审核", Membership.Role.REVIEWER, "审核", ["proofreading", "policy"]),
 ]
 
 
 def seed_team(account: Account, operator: Any) -> None:
-    """The office's team: a leader on duty, a second operator, an editor and a
+    """The office's team: a leader on duty, two more operators, an editor and a
     reviewer, with their skills (video and design are left missing on purpose)."""
     from govwx.team.models import StaffProfile
 
@@ -172,7 +173,9 @@ def seed_team(account: Account, operator: Any) -> None:
 
 def seed_rota(account: Account) -> None:
     """A 24-hour rota for the demo account from the first of this month, two months
-    long: day and night shifts, and a leader on duty, following the holiday calendar."""
+    long: day and night shifts taken in turn by three operators (each works days and
+    nights by turns, two shifts in three days), and a leader on duty, following the
+    holiday calendar."""
     from govwx.lib.workdays import CalendarMissing
     from govwx.team import services as team
 
@@ -183,7 +186,9 @@ def seed_rota(account: Account) -> None:
     team.add_pattern(rota, name="带班", start=clock(8), hours=24, layer="leader")
     first = timezone.localdate().replace(day=1) - timedelta(days=1)
     people = {
-        "operator": list(User.objects.filter(username__in=[OPERATOR[0], "zhiban2"])),
+        "operator": [
+            User.objects.get(username=name) for name in (OPERATOR[0], "zhiban2", "zhiban3")
+        ],
         "leader": list(User.objects.filter(username=LEADER[0])),
     }
     try:
