@@ -116,6 +116,16 @@ def test_the_county_answers_a_follow_its_menu_clicks_and_what_nothing_answers(
         if leaf.get("kind") == "click"
     }
     assert keys and keys <= set(click_answers(county))
+    # the keywords its welcome suggests find their guides
+    for keyword, name in (
+        ("社保卡", "社会保障卡申领（县内办理）"),
+        ("宅基地", "农村宅基地申请"),
+        ("公积金", "住房公积金提取"),
+    ):
+        assert keyword in follow.replies[0].data["content"]
+        found = pipeline.decide(rt, TextMessage("gh", "o1", 0, "text", 2, {}, content=keyword))
+        assert found.handled_by == "service", keyword
+        assert found.replies[0].data["articles"][0]["title"] == name
 
 
 def test_the_operators_take_days_and_nights_in_turn(calendar: None) -> None:
@@ -132,3 +142,20 @@ def test_the_operators_take_days_and_nights_in_turn(calendar: None) -> None:
     assert all(a[1] != b[1] for a, b in zip(names, names[1:], strict=False))
     for who in ("operator", "zhiban2", "zhiban3"):
         assert {kind for kind, w in names if w == who} == {"白班", "夜班"}
+
+
+def test_every_keyword_the_welcome_suggests_is_answered(calendar: None) -> None:
+    """A follower who types what the city's welcome suggests is never left to the desk."""
+    from govwx.inbox import pipeline, runtime
+    from govwx.wechat.protocol import TextMessage
+
+    account = demo.seed()
+    rt = runtime.get(account.appid)
+    assert rt is not None
+    with open(demo.DEMO / "ruleset.json", encoding="utf-8") as f:
+        welcome = json.load(f)["welcome"]
+    suggested = welcome.split("：", 1)[1].split("……")[0].split("、")
+    assert suggested == ["社保", "公积金", "户籍", "疫苗", "入学", "交通违法", "天气"]
+    for keyword in suggested:
+        msg = TextMessage("gh", "o1", 0, "text", 1, {}, content=keyword)
+        assert pipeline.decide(rt, msg).handled_by in {"rule", "service"}, keyword
