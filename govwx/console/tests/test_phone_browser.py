@@ -194,3 +194,31 @@ def test_a_tagged_follower_sees_the_conditional_menu_and_its_view_carries_the_me
     expect(page.locator("#messages .note").last).to_contain_text("/sandbox/web/qiye")
     view = InboundMessage.objects.get(openid=tagged, event="VIEW").payload
     assert (view["EventKey"], view["MenuId"]) == (f"{demo_site}/sandbox/web/qiye", menuid)
+
+
+def test_the_buttons_wait_for_the_account_and_the_follower(demo_site: str, page: Page) -> None:
+    """Until the accounts and the followers are loaded nothing can be created or followed
+    (a tap there would go nowhere, or to a follower that is not chosen yet)."""
+    held: list[Route] = []
+    page.route("**/sandbox/api/accounts", lambda route: held.append(route))
+    page.goto(demo_site + "/sandbox/")
+    expect(page.locator("#new-follower")).to_be_disabled()
+    expect(page.locator("#follow")).to_be_disabled()
+    expect(page.locator("#unfollow")).to_be_disabled()
+    assert len(held) == 1
+    page.route("**/followers", lambda route: held.append(route))
+    held[0].continue_()
+    page.unroute("**/sandbox/api/accounts")
+    expect(page.locator("#new-follower")).to_be_enabled()
+    # a follower is created while the account's followers are still being asked for
+    page.click("#new-follower")
+    expect(page.locator("#follower option")).to_have_count(0)
+    expect(page.locator("#follow")).to_be_disabled()
+    for route in held[1:]:
+        route.continue_()
+    page.unroute("**/followers")
+    expect(page.locator("#follower option")).to_have_count(1)
+    expect(page.locator("#follow")).to_be_enabled()
+    page.click("#follow")
+    expect(page.locator("#messages .bubble.out").last).to_contain_text("感谢关注")
+    expect(page.locator("#unfollow")).to_be_enabled()

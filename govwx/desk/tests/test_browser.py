@@ -5,9 +5,10 @@ replies → the citizen sees the reply, rates it → the summary counts it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from govwx.console.management.commands import demo
 from govwx.desk.services import take_in_pending
@@ -23,7 +24,9 @@ def login(page: Page, base: str, username: str, password: str) -> None:
     expect(page.locator("#logout")).to_be_visible()
 
 
-def test_the_whole_round(demo_site: str, page: Page) -> None:
+def test_the_whole_round(
+    demo_site: str, page: Page, new_context: Callable[..., BrowserContext]
+) -> None:
     phone = page
     phone.goto(demo_site + "/sandbox/")
     phone.click("#new-follower")
@@ -36,7 +39,7 @@ def test_the_whole_round(demo_site: str, page: Page) -> None:
 
     assert take_in_pending() == (1, 0)  # what `govwx desk run` does every second
 
-    office = phone.context.browser.new_context(locale="zh-CN").new_page()
+    office = new_context().new_page()
     login(office, demo_site, *demo.OPERATOR)
     office.goto(demo_site + "/desk/cases/")
     office.get_by_role("link", name=re.compile("路灯坏了")).click()
@@ -45,7 +48,7 @@ def test_the_whole_round(demo_site: str, page: Page) -> None:
     office.click("#do-assign")
     expect(office.locator("#case-department")).to_have_text("市城市管理局")
 
-    dept = phone.context.browser.new_context(locale="zh-CN").new_page()
+    dept = new_context().new_page()
     login(dept, demo_site, *demo.LIAISON)
     dept.goto(demo_site + "/desk/cases/")
     dept.get_by_role("link", name=re.compile("路灯坏了")).click()

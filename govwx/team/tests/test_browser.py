@@ -4,13 +4,14 @@ acknowledge it; 15 minutes later the leader on duty (带班领导) has it too.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from govwx.console.management.commands import demo
 from govwx.desk.services import take_in_pending
@@ -30,7 +31,7 @@ def login(page: Page, base: str, username: str, password: str) -> None:
 
 
 def test_a_case_at_three_in_the_night_reaches_the_leader_on_duty(
-    demo_site: str, page: Page, settings: Any
+    demo_site: str, page: Page, new_context: Callable[..., BrowserContext], settings: Any
 ) -> None:
     # the browser's clock is not travelled: no cookie may expire by the server's clock
     settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -61,7 +62,7 @@ def test_a_case_at_three_in_the_night_reaches_the_leader_on_duty(
         admin.screenshot(path="test-results/screenshots/rota.png", full_page=True)
 
         clock.move_to(datetime(2026, 11, 10, 3, 0, tzinfo=SH))
-        phone = admin.context.browser.new_context(locale="zh-CN").new_page()
+        phone = new_context().new_page()
         phone.goto(demo_site + "/sandbox/")
         phone.click("#new-follower")
         phone.click("#follow")
@@ -71,7 +72,7 @@ def test_a_case_at_three_in_the_night_reaches_the_leader_on_duty(
         expect(phone.locator("#messages .bubble.out").last).to_contain_text("您的留言已收到")
         assert take_in_pending() == (1, 0)  # what `govwx desk run` does every second
 
-        operator = admin.context.browser.new_context(locale="zh-CN").new_page()
+        operator = new_context().new_page()
         login(operator, demo_site, *demo.OPERATOR)
         expect(operator.locator("#bell-count")).to_have_text("1")
         operator.click("#bell")
@@ -82,7 +83,7 @@ def test_a_case_at_three_in_the_night_reaches_the_leader_on_duty(
 
         clock.shift(timedelta(minutes=16))
         assert escalate() == 1  # `govwx desk run` checks every second
-        leader = admin.context.browser.new_context(locale="zh-CN").new_page()
+        leader = new_context().new_page()
         login(leader, demo_site, *demo.LEADER)
         expect(leader.locator("#bell-count")).to_have_text("1")
         leader.click("#bell")

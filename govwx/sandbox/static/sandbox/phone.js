@@ -33,7 +33,9 @@
       init.body = JSON.stringify(body);
     }
     return fetch(API + path, init).then(function (response) {
-      return response.json().then(function (data) {
+      return response.text().then(function (text) {
+        var data;
+        try { data = JSON.parse(text); } catch (e) { throw new Error(response.status + " " + response.statusText); }
         if (!response.ok) { throw new Error(data.error || response.status); }
         return data;
       });
@@ -413,6 +415,7 @@
   }
 
   function followAction(which) {
+    if (!state.openid) { return Promise.resolve(); }
     status("");
     return api("POST", followerPath("/" + which), {})
       .catch(function (err) { status(fmt(S.failed, err.message)); })
@@ -459,6 +462,8 @@
 
   function selectAccount(appid) {
     state.appid = appid;
+    // a follower is created for an account: not before the accounts are loaded
+    $("new-follower").disabled = !appid;
     state.openid = "";
     list.textContent = "";
     localStorage.setItem("sandbox.account", appid);
