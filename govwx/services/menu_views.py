@@ -185,7 +185,9 @@ def menu_republish(request: HttpRequest, account: Account, pk: int) -> HttpRespo
     try:
         menu.republish_menu(version, actor=request.user)
     except menu.MenuInvalid as exc:
-        messages.error(request, str(exc.message))
+        # no longer valid: the version says too what became of the menu followers see
+        failed = version.status == MenuVersion.Status.FAILED and version.error
+        messages.error(request, version.error if failed else str(exc.message))
     except menu.MenuPublishFailed as exc:
         messages.error(request, _("重新发布失败：%(e)s") % {"e": exc.version.error})
     else:
