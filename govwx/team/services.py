@@ -5,7 +5,7 @@ one working-day calendar, so holiday duty follows the State Council's arrangemen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -295,20 +295,27 @@ def swap(a: Shift, b: Shift, *, actor: Any = None) -> tuple[Shift, Shift]:
 
 def _gap_alert(rota: Rota, gap: Gap, why: str = "", at: datetime | None = None) -> int:
     """Alert the accounts of the rota about a gap, once per gap (its layer and start are
-    the subject); returns how many alerts were raised."""
+    the subject); returns how many alerts were raised. An open-ended gap (nothing is
+    planned after it in the days looked at) is given no length."""
     local = gap.starts_at.astimezone(_tz())
     hours = (gap.ends_at - gap.starts_at).total_seconds() / 3600
+    nobody = "无人值班" if gap.layer == Layer.OPERATOR else "无带班领导"
+    if gap.open_ended:
+        text = f"{rota.name}：{local:%m-%d %H:%M} 起{nobody}"
+    else:
+        text = f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时{nobody}"
     if gap.layer == Layer.OPERATOR:
         subject = f"gap:{rota.pk}:{gap.starts_at.isoformat()}"
-        text = f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无人值班"
     else:
         subject = f"gap:{rota.pk}:{gap.layer}:{gap.starts_at.isoformat()}"
-        text = f"{rota.name}：{local:%m-%d %H:%M} 起 {hours:.0f} 小时无带班领导"
+    notes = [why] if why else []
+    if gap.open_ended:
+        notes.append("之后没有排班")
     years = unconfirmed_years([gap])
     if years:
-        why = why or f"{'、'.join(map(str, years))} 年节假日安排尚未确认，无法排班"
-    if why:
-        text += f"（{why}）"
+        notes.append(f"{'、'.join(map(str, years))} 年节假日安排尚未确认，无法排班")
+    if notes:
+        text += f"（{'；'.join(notes)}）"
     raised = 0
     for account in rota.accounts.all():
         if raise_alert(
@@ -469,6 +476,7 @@ class Gap:
     starts_at: datetime
     ends_at: datetime
     layer: str = Layer.OPERATOR
+    open_ended: bool = False  # runs to the end of the days looked at: nothing planned after
 
     @property
     def layer_label(self) -> str:
@@ -499,10 +507,11 @@ def gaps(rota: Rota, start: datetime, end: datetime, layer: str = Layer.OPERATOR
 def upcoming_gaps(rota: Rota, now: datetime) -> list[Gap]:
     """The gaps of the next 30 days in both layers, in order."""
     end = now + GAP_HORIZON
-    return sorted(
-        gaps(rota, now, end) + gaps(rota, now, end, Layer.LEADER),
-        key=lambda g: (g.starts_at, g.layer != Layer.OPERATOR),
-    )
+    found = [
+        replace(g, open_ended=g.ends_at >= end)
+        for g in gaps(rota, now, end) + gaps(rota, now, end, Layer.LEADER)
+    ]
+    return sorted(found, key=lambda g: (g.starts_at, g.layer != Layer.OPERATOR))
 
 
 def unconfirmed_years(found: Sequence[Gap]) -> list[int]:

@@ -140,9 +140,21 @@ def test_gaps_in_the_next_30_days_are_alerted_once(
     assert services.check_gaps(now) == 2
     assert services.check_gaps(now) == 0  # once
     operator, leader = Alert.objects.filter(kind="gap").order_by("pk")
-    assert operator.text.startswith("新媒体值班：11-04 08:00 起") and operator.account == account
-    assert operator.text.endswith("小时无人值班")
-    assert leader.text.startswith("新媒体值班：11-04 08:00 起") and "无带班领导" in leader.text
+    assert operator.account == account
+    # the gaps run to the end of the 30 days looked at: no length is made up for them
+    assert operator.text == "新媒体值班：11-04 08:00 起无人值班（之后没有排班）"
+    assert leader.text == "新媒体值班：11-04 08:00 起无带班领导（之后没有排班）"
+
+
+def test_a_gap_between_planned_shifts_has_its_length(rota: Rota, people: Any) -> None:
+    from govwx.team.models import Alert
+
+    services.generate(rota, date(2026, 11, 2), 2, people)  # Monday and Tuesday
+    services.generate(rota, date(2026, 11, 6), 2, people)  # Friday and Saturday
+    services.check_gaps(datetime(2026, 11, 2, 9, tzinfo=SH))
+    texts = set(Alert.objects.filter(kind="gap").values_list("text", flat=True))
+    assert "新媒体值班：11-04 08:00 起 48 小时无人值班" in texts
+    assert "新媒体值班：11-04 08:00 起 48 小时无带班领导" in texts
 
 
 def test_a_gap_in_a_year_the_calendar_does_not_know_says_so(
@@ -155,6 +167,6 @@ def test_a_gap_in_a_year_the_calendar_does_not_know_says_so(
     assert services.check_gaps(now) == 2
     texts = sorted(Alert.objects.filter(kind="gap").values_list("text", flat=True))
     assert texts == [
-        "新媒体值班：01-01 08:00 起 625 小时无人值班（2027 年节假日安排尚未确认，无法排班）",
-        "新媒体值班：01-01 08:00 起 625 小时无带班领导（2027 年节假日安排尚未确认，无法排班）",
+        "新媒体值班：01-01 08:00 起无人值班（之后没有排班；2027 年节假日安排尚未确认，无法排班）",
+        "新媒体值班：01-01 08:00 起无带班领导（之后没有排班；2027 年节假日安排尚未确认，无法排班）",
     ]
