@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -133,8 +134,6 @@ MAX_DAYS = 366
 def staff_of(rota: Rota) -> Any:
     """The people who may be on this rota: active users with a role on one of its
     accounts."""
-    from django.contrib.auth import get_user_model
-
     return (
         get_user_model()
         .objects.filter(is_active=True, memberships__account__in=rota.accounts.all())
@@ -565,7 +564,8 @@ MIN_ESCALATE = 1
 def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
     """Who an alert of that level goes to now: the operators on duty (level 1), the
     leader on duty (2), the account's supervisors (3). A level with nobody falls through
-    to the next, and past the last to the account's operators."""
+    to the next, past the last to the account's operators, and for an account with no
+    one at all to the installation's superusers: an alert always reaches someone."""
     for lvl in range(level, 4):
         if lvl == 3:
             people = [
@@ -580,12 +580,16 @@ def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
         if people:
             return people
     # no rota and no supervisor: the account's operators, so that someone sees it
-    return [
+    operators = [
         m.user
         for m in Membership.objects.filter(
             account=account, role=Membership.Role.OPERATOR
         ).select_related("user")
     ]
+    if operators:
+        return operators
+    User = get_user_model()
+    return list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
 
 
 def raise_alert(

@@ -141,3 +141,13 @@ def test_the_sweep_alerts_once_per_account_not_per_case(
 def test_without_rota_or_supervisor_the_operators_get_it(account: Account, operator: Any) -> None:
     new_case_at(account, datetime(2026, 11, 3, 3, tzinfo=SH))
     assert list(Alert.objects.get().recipients.all()) == [operator]
+
+
+def test_an_account_with_nobody_alerts_the_superusers(
+    account: Account, django_user_model: Any
+) -> None:
+    root = django_user_model.objects.create_superuser("root", "root@example.gov.cn", "pw-root-1")
+    django_user_model.objects.create_superuser("gone", "gone@example.gov.cn", "pw", is_active=False)
+    django_user_model.objects.create_user("stranger", password="pw-stranger-1")
+    new_case_at(account, datetime(2026, 11, 3, 3, tzinfo=SH))
+    assert list(Alert.objects.get().recipients.all()) == [root]
