@@ -186,6 +186,23 @@ def a_retired_follower(site: str, account: Account) -> tuple[int, str]:
     return int(tag["id"]), str(follower["openid"])
 
 
+def published_for_the_retired(
+    site: str, account: Account, operator: Any, tree: dict[str, Any]
+) -> tuple[MenuVersion, int, str]:
+    """Version 1 published: `tree`, and a conditional menu for a retired follower
+    (returned with the tag and the follower's openid)."""
+    tag_id, openid = a_retired_follower(site, account)
+    first = publish_menu(
+        save_menu_draft(account, tree, [retired_menu(tag_id)], actor=operator), actor=operator
+    )
+    return first, tag_id, openid
+
+
+def retired_pay_menu(tag_id: int) -> dict[str, Any]:
+    """The retired follower's conditional menu changed."""
+    return {**retired_menu(tag_id), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+
+
 def test_it_publishes_the_menu_and_its_conditional_menus(
     site: str, recorder: Recorder, city_account: Account, operator: Any, shebao: Service
 ) -> None:
@@ -232,13 +249,9 @@ def test_it_publishes_the_menu_and_its_conditional_menus(
 def test_the_next_publish_deletes_the_previous_conditional_menus(
     site: str, recorder: Recorder, city_account: Account, operator: Any, shebao: Service
 ) -> None:
-    tag_id, openid = a_retired_follower(site, city_account)
-    first = publish_menu(
-        save_menu_draft(city_account, TREE, [retired_menu(tag_id)], actor=operator),
-        actor=operator,
-    )
+    first, tag_id, openid = published_for_the_retired(site, city_account, operator, TREE)
     recorder.take()
-    menu = {**retired_menu(tag_id), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+    menu = retired_pay_menu(tag_id)
     second = publish_menu(
         save_menu_draft(city_account, TREE, [menu], actor=operator), actor=operator
     )
@@ -270,11 +283,7 @@ def test_a_refused_menu_makes_no_call_and_changes_nothing(
 def test_a_wechat_refusal_puts_the_previous_menu_back(
     site: str, recorder: Recorder, city_account: Account, operator: Any, shebao: Service
 ) -> None:
-    tag_id, openid = a_retired_follower(site, city_account)
-    first = publish_menu(
-        save_menu_draft(city_account, TREE, [retired_menu(tag_id)], actor=operator),
-        actor=operator,
-    )
+    first, tag_id, openid = published_for_the_retired(site, city_account, operator, TREE)
     before, before_retired = seen_by(site, city_account), seen_by(site, city_account, openid)
     recorder.take()
     other = {"button": [{"name": "新菜单", "kind": "click", "key": "NEW"}]}
@@ -571,15 +580,11 @@ def test_an_interrupted_publish_is_finished_leaving_exactly_the_new_conditional_
 def test_each_conditional_menuid_is_stored_as_wechat_gives_it(
     site: str, recorder: Recorder, city_account: Account, operator: Any
 ) -> None:
-    retired, openid = a_retired_follower(site, city_account)
-    first = publish_menu(
-        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
-        actor=operator,
-    )
+    first, retired, openid = published_for_the_retired(site, city_account, operator, ONE)
     draft = save_menu_draft(
         city_account,
         ONE,
-        [{**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}],
+        [retired_pay_menu(retired)],
         actor=operator,
     )
     # Held as it deletes version 1's conditional menu: version 2's is on WeChat already.
@@ -611,14 +616,10 @@ def test_the_follower_tags_are_read_from_wechat_after_a_post(
 def test_a_conditional_menu_added_without_an_answer_is_found_and_deleted(
     site: str, recorder: Recorder, city_account: Account, operator: Any
 ) -> None:
-    retired, openid = a_retired_follower(site, city_account)
-    first = publish_menu(
-        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
-        actor=operator,
-    )
+    first, retired, openid = published_for_the_retired(site, city_account, operator, ONE)
     before, before_retired = seen_by(site, city_account), seen_by(site, city_account, openid)
     recorder.take()
-    changed = {**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+    changed = retired_pay_menu(retired)
     draft = save_menu_draft(city_account, ONE, [changed], actor=operator)
     recorder.drop["menu/addconditional"] = 1  # WeChat adds it, the menuid never arrives
     with pytest.raises(MenuPublishFailed) as info:
@@ -640,12 +641,8 @@ def test_a_conditional_menu_added_without_an_answer_is_found_and_deleted(
 def test_an_interrupted_publish_leaves_no_conditional_menu_it_did_not_record(
     site: str, recorder: Recorder, city_account: Account, operator: Any
 ) -> None:
-    retired, openid = a_retired_follower(site, city_account)
-    first = publish_menu(
-        save_menu_draft(city_account, ONE, [retired_menu(retired)], actor=operator),
-        actor=operator,
-    )
-    changed = {**retired_menu(retired), "button": [{"name": "待遇", "kind": "click", "key": "PAY"}]}
+    first, retired, openid = published_for_the_retired(site, city_account, operator, ONE)
+    changed = retired_pay_menu(retired)
     second = save_menu_draft(city_account, ONE, [changed], actor=operator)
     # The process died after WeChat added the conditional menu, before its menuid was
     # stored: the version records none.
