@@ -818,13 +818,9 @@ def republish_menu(version: MenuVersion, *, actor: Any) -> MenuVersion:
         raise
     compiled = compile_menu(account, version.tree, version.conditional)
     user = _user(actor)
-    with transaction.atomic():
-        previous = current_version(account)
-        MenuVersion.objects.filter(pk=version.pk).update(
-            compiled=compiled, published_by=user, error=""
-        )
+    MenuVersion.objects.filter(pk=version.pk).update(compiled=compiled, published_by=user, error="")
     version.compiled, version.published_by, version.error = compiled, user, ""
-    version = _send(version, compiled, previous, actor)
+    version = _send(version, compiled, published, actor)
     if leftover:
         version.error = (version.error + leftover).strip()
         MenuVersion.objects.filter(pk=version.pk).update(error=version.error)
