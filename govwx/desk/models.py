@@ -89,6 +89,19 @@ class Case(models.Model):
     project = models.ForeignKey(
         "team.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
+    # What the deadlines were computed from, so that they can be computed again when a
+    # year they assumed is confirmed: {"first_response": [start, n, unit],
+    # "resolution": [start, n, unit], "extensions": [n, …]} (start in ISO 8601, UTC).
+    deadline_basis = models.JSONField(default=dict, blank=True)
+    # The first year the deadlines assumed without a confirmed holiday arrangement
+    # (weekends off, no holidays): they are provisional (暂定) until it is confirmed.
+    provisional_year = models.PositiveSmallIntegerField(_("暂定年份"), null=True, blank=True)
+    # Opened and not yet in a new-case alert: the desk's loop announces such cases to the
+    # people on duty, one alert per account and window (services.announce_new_cases).
+    announce_pending = models.BooleanField(default=False)
+    announced_in = models.ForeignKey(
+        "team.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
 
     class Meta:
         verbose_name = _("诉求")
@@ -123,6 +136,17 @@ class Case(models.Model):
                 fields=["account", "response_breached_at"],
                 condition=Q(response_breached_at__isnull=False),
                 name="case_response_breached_idx",
+            ),
+            # only the few rows waiting for their new-case alert, or for their year
+            models.Index(
+                fields=["account", "id"],
+                condition=Q(announce_pending=True),
+                name="case_announce_pending_idx",
+            ),
+            models.Index(
+                fields=["provisional_year"],
+                condition=Q(provisional_year__isnull=False),
+                name="case_provisional_idx",
             ),
         ]
 
@@ -312,3 +336,27 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TopicCount(models.Model):
+    """How many of an account's citizens' messages taken in by the desk mentioned a word,
+    per 10-minute bucket: the usual rate that a surge of concern (舆情异动) stands out
+    against. Written by the batch, one upsert per word and bucket."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=16)
+    bucket = models.DateTimeField()  # start of the 10-minute bucket (UTC)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("话题计数")
+        verbose_name_plural = _("话题计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "word", "bucket"], name="topic_count_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "bucket"], name="topic_count_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.word} {self.bucket:%Y-%m-%d %H:%M} {self.count}"

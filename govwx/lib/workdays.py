@@ -4,6 +4,10 @@ make-up working days (调休) that move weekends around them.
 Pure: a `WorkCalendar` is built from the special days of the years it knows (see the
 `workcalendar` app, which stores them and lets an admin add a new year). Any question
 about a year it does not know raises `CalendarMissing`: a deadline is never a guess.
+Where an answer cannot wait (a citizen's case must open), `provisional()` gives a
+calendar that also answers for the years it does not know — weekends as days off, no
+holidays — and records which of them it assumed, so that the caller can flag the result
+as provisional (暂定) and compute it again once the year is confirmed.
 
 Conventions (documented for the people who read deadlines):
 - "within N working days" counts from the day after the start, and ends at the end of
@@ -15,7 +19,7 @@ Conventions (documented for the people who read deadlines):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 # A deadline never looks further than this for the next working day (the longest run of
@@ -49,6 +53,11 @@ class WorkCalendar:
     def _check(self, day: date) -> None:
         if day.year not in self.years:
             raise CalendarMissing(day.year)
+
+    def provisional(self) -> ProvisionalCalendar:
+        """This calendar, answering for unconfirmed years as plain weeks (weekends off, no
+        holidays, special days entered there ignored); `assumed` names those years."""
+        return ProvisionalCalendar(self.years, self.holidays, self.workdays)
 
     def is_working_day(self, day: date) -> bool:
         self._check(day)
@@ -96,3 +105,21 @@ class WorkCalendar:
         local = (start + timedelta(hours=hours)).astimezone(tz)
         day = self.next_working_day(local.date(), include=True)
         return datetime.combine(day, local.timetz().replace(tzinfo=None), tz)
+
+
+@dataclass(frozen=True)
+class ProvisionalCalendar(WorkCalendar):
+    """A `WorkCalendar` that never raises `CalendarMissing`: a year it does not know is
+    taken as plain weeks, and added to `assumed`. One instance per computation."""
+
+    assumed: set[int] = field(default_factory=set, compare=False)
+
+    def is_working_day(self, day: date) -> bool:
+        if day.year in self.years:
+            return super().is_working_day(day)
+        self.assumed.add(day.year)
+        return day.weekday() < 5
+
+    @property
+    def first_assumed(self) -> int | None:
+        return min(self.assumed) if self.assumed else None

@@ -82,6 +82,9 @@ class Shift(models.Model):
     ends_at = models.DateTimeField()
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # Planned on a day of a year whose holiday arrangement is not confirmed yet (weekends
+    # off, no holidays): checked again when that year is confirmed.
+    provisional_year = models.PositiveSmallIntegerField(_("暂定年份"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("值班")
@@ -106,6 +109,8 @@ class Alert(models.Model):
         WARNING = "warning", _("即将超时")
         BREACH = "breach", _("已超时")
         GAP = "gap", _("值班空档")
+        SURGE = "surge", _("舆情异动")
+        CALENDAR = "calendar", _("节假日安排缺失")
 
     class Level(models.IntegerChoices):
         OPERATOR = 1, _("值班员")
@@ -115,6 +120,8 @@ class Alert(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     text = models.CharField(max_length=200)
+    # the longer story: a burst's most frequent words and examples, a surge's trend
+    detail = models.TextField(blank=True)
     link = models.CharField(max_length=200, blank=True)
     # what the alert is about, e.g. "case:42": one alert per subject and kind
     subject = models.CharField(max_length=60)

@@ -593,10 +593,19 @@ def _recipients(account: Any, level: int, at: datetime) -> list[Any]:
 
 
 def raise_alert(
-    account: Any, kind: str, subject: str, text: str, *, link: str = "", at: datetime | None = None
+    account: Any,
+    kind: str,
+    subject: str,
+    text: str,
+    *,
+    link: str = "",
+    at: datetime | None = None,
+    detail: str = "",
+    to: Sequence[Any] | None = None,
 ) -> Alert | None:
-    """Tell whoever is on duty. Once per (account, kind, subject): raising it again does
-    nothing, so the sweeps that call this may run any number of times."""
+    """Tell whoever is on duty (or the people `to` names). Once per (account, kind,
+    subject): raising it again does nothing, so the sweeps that call this may run any
+    number of times."""
     at = at or timezone.now()
     try:
         with transaction.atomic():
@@ -605,10 +614,11 @@ def raise_alert(
                 kind=kind,
                 subject=subject,
                 text=text[:200],
+                detail=detail,
                 link=link,
                 created_at=at,
             )
-            people = _recipients(account, Alert.Level.OPERATOR, at)
+            people = list(to) if to else _recipients(account, Alert.Level.OPERATOR, at)
             alert.recipients.set(people)
             _notify_channels(alert, Alert.Level.OPERATOR, people)
     except IntegrityError:
@@ -750,7 +760,7 @@ def _notify_channels(alert: Alert, level: int, people: Sequence[Any]) -> None:
         alert.account,
         f"alert:{alert.pk}:{level}",
         title,
-        alert.text,
+        f"{alert.text}\n{alert.detail}" if alert.detail else alert.text,
         link=alert.link,
         mentions=list(phones.order_by("user_id").values_list("phone", flat=True)),
     )

@@ -19,6 +19,7 @@ from django.db import transaction
 from govwx.lib.workdays import WorkCalendar
 
 from .models import CalendarYear, SpecialDay
+from .signals import year_confirmed
 
 CACHE_SECONDS = 60.0
 PACKAGE_SOURCE = "chinesecalendar 1.11.0（国务院办公厅节假日安排通知）"
@@ -138,5 +139,7 @@ def confirm_year(year: int, source: str, *, actor: Any = None) -> CalendarYear:
             year=year, defaults={"source": source.strip(), "confirmed": True}
         )
         _record("calendar.year_confirmed", actor, year=year, source=source)
+        forget()
+        year_confirmed.send(sender=CalendarYear, year=year, actor=actor)
     forget()
     return row
