@@ -5,6 +5,8 @@ revision (a stale revision is a `Conflict`) and appends to the case's history.""
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -23,6 +25,8 @@ from django.utils import timezone
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import role_for
+from govwx.lib.dblock import serialized_writes
+from govwx.lib.workdays import WorkCalendar
 from govwx.team.models import Alert
 from govwx.team.services import raise_alert
 from govwx.wechat.models import InboundMessage, OutboundMessage
@@ -111,12 +115,115 @@ def limits_for(account_id: int, case_type: str) -> Limits:
     )
 
 
+@dataclass(frozen=True)
+class Due:
+    """A deadline, and the first year it assumed without a confirmed holiday
+    arrangement (None: computed on confirmed years only)."""
+
+    at: datetime
+    provisional_year: int | None = None
+
+
+def due_on(cal: WorkCalendar, start: datetime, value: int, unit: str) -> Due:
+    """A deadline on `cal`; a year it has not confirmed is taken as plain weeks (weekends
+    off, no holidays) and named, so that the deadline is shown as provisional (暂定) and
+    computed again when the year is confirmed. A citizen's case never waits for a year."""
+    guess = cal.provisional()
+    if unit == Unit.HOURS:
+        at = guess.deadline_in_hours(start, value, _tz())
+    else:
+        at = guess.deadline_in_working_days(start, value, _tz())
+    return Due(at, guess.first_assumed)
+
+
 def due(start: datetime, value: int, unit: str) -> datetime:
-    """A deadline on the one working-day calendar (CalendarMissing for unknown years)."""
+    """A deadline on the one working-day calendar (CalendarMissing for unknown years):
+    for the office's own moves (an extension), which may wait for the calendar."""
     cal = calendar()
     if unit == Unit.HOURS:
         return cal.deadline_in_hours(start, value, _tz())
     return cal.deadline_in_working_days(start, value, _tz())
+
+
+def _earliest(*years: int | None) -> int | None:
+    known = [y for y in years if y is not None]
+    return min(known) if known else None
+
+
+def deadlines(
+    cal: WorkCalendar, start: datetime, limits: Limits, extensions: Sequence[int] = ()
+) -> tuple[Due, Due, dict[str, Any]]:
+    """The first-response and resolution deadlines from `start`, and the basis they were
+    computed from (kept on the case, so that they can be computed again)."""
+    first = due_on(cal, start, limits.first_response, limits.first_response_unit)
+    resolve = due_on(cal, start, limits.resolution, limits.resolution_unit)
+    year = resolve.provisional_year
+    for n in extensions:
+        resolve = due_on(cal, resolve.at, n, Unit.WORKING_DAYS)
+        year = _earliest(year, resolve.provisional_year)
+    basis = {
+        "first_response": [start.isoformat(), limits.first_response, limits.first_response_unit],
+        "resolution": [start.isoformat(), limits.resolution, limits.resolution_unit],
+        "extensions": list(extensions),
+    }
+    return first, Due(resolve.at, year), basis
+
+
+def recompute_deadlines(case: Case, cal: WorkCalendar) -> dict[str, Any] | None:
+    """The changes that bring a case's deadlines up to `cal` (None: no basis kept)."""
+    basis = case.deadline_basis or {}
+    try:
+        f_start, f_n, f_unit = basis["first_response"]
+        r_start, r_n, r_unit = basis["resolution"]
+        extensions = [int(n) for n in basis.get("extensions", [])]
+    except (KeyError, TypeError, ValueError):
+        return None
+    first = due_on(cal, datetime.fromisoformat(f_start), int(f_n), f_unit)
+    resolve = due_on(cal, datetime.fromisoformat(r_start), int(r_n), r_unit)
+    year = _earliest(first.provisional_year, resolve.provisional_year)
+    for n in extensions:
+        resolve = due_on(cal, resolve.at, n, Unit.WORKING_DAYS)
+        year = _earliest(year, resolve.provisional_year)
+    return {
+        "first_response_due": first.at,
+        "resolve_due": resolve.at,
+        "provisional_year": year,
+    }
+
+
+def recompute_provisional(year: int, *, actor: Any = None, **_: Any) -> int:
+    """A year was confirmed: compute again every provisional deadline (of any year: the
+    calendar may now cover more than one), record the change on each case, and clear the
+    sweep's marks a later deadline no longer justifies. Runs inside the confirming
+    transaction (`workcalendar.signals.year_confirmed`). Returns the cases changed."""
+    cal = calendar()
+    now = timezone.now()
+    changed = 0
+    for case in Case.objects.filter(provisional_year__isnull=False).order_by("pk"):
+        changes = recompute_deadlines(case, cal)
+        if changes is None:
+            continue
+        if changes["resolve_due"] > now:
+            changes.update(warned_at=None, breached_at=None)
+        if changes["first_response_due"] > now:
+            changes["response_breached_at"] = None
+        Case.objects.filter(pk=case.pk).update(revision=F("revision") + 1, **changes)
+        _event(
+            case,
+            "case.deadline_confirmed",
+            actor,
+            year=year,
+            first_response_due=[case.first_response_due.isoformat(),
+                                changes["first_response_due"].isoformat()],
+            resolve_due=[case.resolve_due.isoformat(), changes["resolve_due"].isoformat()],
+            still_provisional=changes["provisional_year"],
+        )  # fmt: skip
+        changed += 1
+    if changed:
+        from govwx.accounts.services import record
+
+        record("desk.deadlines_recomputed", actor=actor, year=year, cases=changed)
+    return changed
 
 
 # ------------------------------------------------------------------ intake
@@ -132,7 +239,15 @@ def message_text(msg: InboundMessage) -> str:
 
 def suggest(account_id: int, text: str) -> tuple[str, Department | None]:
     """A case type and department from the account's routing rules, else from words."""
-    for rule in RoutingRule.objects.filter(account_id=account_id).select_related("department"):
+    return _suggest(list(_rules(account_id)), text)
+
+
+def _rules(account_id: int) -> Any:
+    return RoutingRule.objects.filter(account_id=account_id).select_related("department")
+
+
+def _suggest(rules: Sequence[RoutingRule], text: str) -> tuple[str, Department | None]:
+    for rule in rules:
         if rule.keyword and rule.keyword in text:
             kind = rule.case_type or _type_from_words(text)
             return kind, rule.department
@@ -156,117 +271,340 @@ def _event(
     )
 
 
-def _open(msg: InboundMessage, text: str, now: datetime) -> Case:
-    kind, department = suggest(msg.account_id, text)
-    limits = limits_for(msg.account_id, kind)
-    case = Case.objects.create(
-        account_id=msg.account_id,
-        openid=msg.openid,
-        case_type=kind,
-        subject=(text.strip() or "（无文字）")[:120],
-        status=Status.NEW,
-        suggested_department=department,
-        opened_at=now,
-        first_response_due=due(now, limits.first_response, limits.first_response_unit),
-        resolve_due=due(now, limits.resolution, limits.resolution_unit),
+class _Batch:
+    """What one batch of intake looks up once: the calendar, each account's routing rules
+    and time limits."""
+
+    def __init__(self) -> None:
+        self.cal = calendar()
+        self.rules: dict[int, list[RoutingRule]] = {}
+        self.limits: dict[tuple[int, str], Limits] = {}
+
+    def suggest(self, account_id: int, text: str) -> tuple[str, Department | None]:
+        if account_id not in self.rules:
+            self.rules[account_id] = list(_rules(account_id))
+        return _suggest(self.rules[account_id], text)
+
+    def limits_for(self, account_id: int, kind: str) -> Limits:
+        key = (account_id, kind)
+        if key not in self.limits:
+            self.limits[key] = limits_for(account_id, kind)
+        return self.limits[key]
+
+    def new_case(self, msg: InboundMessage, text: str) -> Case:
+        kind, department = self.suggest(msg.account_id, text)
+        opened = msg.received_at
+        first, resolve, basis = deadlines(self.cal, opened, self.limits_for(msg.account_id, kind))
+        return Case(
+            account_id=msg.account_id,
+            openid=msg.openid,
+            case_type=kind,
+            subject=(text.strip() or "（无文字）")[:120],
+            status=Status.NEW,
+            suggested_department=department,
+            opened_at=opened,
+            first_response_due=first.at,
+            resolve_due=resolve.at,
+            deadline_basis=basis,
+            provisional_year=_earliest(first.provisional_year, resolve.provisional_year),
+            announce_pending=True,
+        )
+
+
+def _opened_event(case: Case) -> CaseEvent:
+    return CaseEvent(
+        case=case,
+        name="case.opened",
+        created_at=case.opened_at,
+        data={
+            "case_type": case.case_type,
+            "suggested_department": case.suggested_department_id,
+            **({"provisional_year": case.provisional_year} if case.provisional_year else {}),
+        },
     )
-    _event(
-        case,
-        "case.opened",
-        when=now,
-        case_type=kind,
-        suggested_department=getattr(department, "pk", None),
-    )
-    raise_alert(
-        case.account,
-        Alert.Kind.NEW_CASE,
-        f"case:{case.pk}",
-        f"新诉求 #{case.pk}：{case.subject[:60]}",
-        link=f"/desk/cases/{case.pk}/",
-        at=now,
-    )
-    return case
 
 
 def intake(inbound_id: int) -> Case:
-    """Turn a stored message into a case, or add it to the follower's open case.
+    """Turn one stored message into a case, or add it to the follower's open case (the
+    batch's way for one message: retries of failures, tests).
 
     Idempotent: a message joins one case once (a unique link), and a follower has one
     open case per account (a partial unique index), so retries, repeated runs and
     several processes at once all end in the same single case.
     """
     msg = InboundMessage.objects.get(pk=inbound_id)
-    text = message_text(msg)
     for _ in range(3):
         linked = CaseMessage.objects.filter(inbound_id=inbound_id).select_related("case").first()
         if linked is not None:
             return linked.case
         try:
-            with transaction.atomic():
-                now = timezone.now()
-                case = (
-                    Case.objects.select_for_update()
-                    .filter(account_id=msg.account_id, openid=msg.openid, status__in=OPEN_STATUSES)
-                    .first()
-                )
-                if case is None:
-                    case = _open(msg, text, now)
-                elif case.status in (Status.ANSWERED, Status.WAITING):
-                    Case.objects.filter(pk=case.pk).update(
-                        status=Status.IN_PROGRESS, revision=F("revision") + 1
-                    )
-                    _event(case, "case.citizen_wrote", when=now, previous=case.status)
-                CaseMessage.objects.create(
-                    case=case,
-                    direction=CaseMessage.Direction.IN,
-                    inbound=msg,
-                    text=text,
-                    created_at=msg.received_at,
-                )
-                return case
+            with serialized_writes(connection), transaction.atomic():
+                case = _take_in([msg], _Batch())[0]
+            announce_new_cases(account_id=msg.account_id)
+            return case
         except IntegrityError:
             continue  # another process opened the case or linked the message first
     raise RuntimeError(f"could not take in message {inbound_id}")
 
 
-def take_in_pending(limit: int = 500) -> tuple[int, int]:
-    """Take in the messages the pipeline gave the desk since the last run, then retry
-    earlier failures. Returns (taken in, failed). Safe to run in several processes at
-    once: `intake` is idempotent and the cursor only moves forward."""
-    cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
-    ids = list(
-        InboundMessage.objects.filter(pk__gt=cursor.last_inbound_id, handled_by="desk")
+def _take_in(messages: Sequence[InboundMessage], batch: _Batch) -> list[Case]:
+    """Take in messages not yet linked to a case, inside the caller's transaction, with a
+    handful of statements whatever their number: the followers' open cases in one query,
+    the new cases, their opening events and every message's link in one INSERT each.
+    Returns each message's case, in order."""
+    now = timezone.now()
+    followers = {(m.account_id, m.openid) for m in messages}
+    open_cases: dict[tuple[int, str], Case] = {}
+    for case in (
+        Case.objects.select_for_update()
+        .filter(
+            account_id__in={a for a, _ in followers},
+            openid__in={o for _, o in followers},
+            status__in=OPEN_STATUSES,
+        )
         .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+    ):
+        open_cases[(case.account_id, case.openid)] = case
+    texts = [message_text(m) for m in messages]
+    new: list[Case] = []
+    for msg, text in zip(messages, texts, strict=True):
+        key = (msg.account_id, msg.openid)
+        if key not in open_cases:
+            open_cases[key] = batch.new_case(msg, text)
+            new.append(open_cases[key])
+    Case.objects.bulk_create(new)
+    CaseEvent.objects.bulk_create([_opened_event(c) for c in new])
+    fresh = {id(c) for c in new}
+    woken: set[int] = set()
+    for case in open_cases.values():
+        if id(case) not in fresh and case.status in (Status.ANSWERED, Status.WAITING):
+            # the citizen wrote again: the case is back in the department's hands
+            Case.objects.filter(pk=case.pk).update(
+                status=Status.IN_PROGRESS, revision=F("revision") + 1
+            )
+            _event(case, "case.citizen_wrote", when=now, previous=case.status)
+            woken.add(case.pk)
+    cases = [open_cases[(m.account_id, m.openid)] for m in messages]
+    CaseMessage.objects.bulk_create(
+        [
+            CaseMessage(
+                case=case,
+                direction=CaseMessage.Direction.IN,
+                inbound=msg,
+                text=text,
+                created_at=msg.received_at,
+            )
+            for msg, text, case in zip(messages, texts, cases, strict=True)
+        ]
     )
-    # earlier failures, at most once a minute each
+    return cases
+
+
+# How long a message may take between its id being drawn and its row being visible to
+# others. SQLite has one writer, so ids become visible in order; PostgreSQL draws ids
+# from a sequence before commit, so a lower id may appear a moment after a higher one:
+# the cursor stays this far behind, and rows behind it that are not linked yet are
+# found by the anti-join below.
+SETTLE = {"sqlite": timedelta(0)}
+SETTLE_DEFAULT = timedelta(seconds=10)
+BATCH_SIZE = 200
+
+
+def _pending(after: int, limit: int) -> list[InboundMessage]:
+    return list(
+        InboundMessage.objects.filter(pk__gt=after, handled_by="desk")
+        .exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
+        .exclude(Exists(IntakeFailure.objects.filter(inbound_id=OuterRef("pk"))))
+        .order_by("pk")
+        .only("pk", "account_id", "openid", "msg_type", "content", "payload", "received_at")[:limit]
+    )
+
+
+def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
+    """Take in the messages the pipeline gave the desk since the last run, a batch in
+    one transaction, then retry earlier failures, and announce the new cases to the
+    people on duty (`announce_new_cases`). Returns (taken in, failed). Safe to
+    run in several processes at once: the batch locks the cursor row, skips what another
+    process linked meanwhile, and the cursor only moves forward."""
+    cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
+    batch = _pending(cursor.last_inbound_id, limit)
+    done = failed = 0
+    if batch:
+        try:
+            done = _take_in_batch(batch)
+        except Exception:  # one bad message must not hold up the others: one by one
+            log.exception("desk intake of a batch of %s messages failed", len(batch))
+            for msg in batch:
+                ok = _intake_or_record(msg.pk)
+                done, failed = done + ok, failed + (not ok)
+    _advance_cursor(cursor.last_inbound_id)
     retry = list(
         IntakeFailure.objects.filter(updated_at__lt=timezone.now() - RETRY_AFTER)
         .order_by("updated_at")
         .values_list("inbound_id", flat=True)[:100]
     )
-    done = failed = 0
-    for inbound_id in [*retry, *ids]:
-        try:
-            intake(inbound_id)
-        except Exception as exc:  # recorded and retried; never blocks the messages after it
-            log.exception("desk intake of message %s failed", inbound_id)
-            failed += 1
-            row, created = IntakeFailure.objects.get_or_create(
-                inbound_id=inbound_id, defaults={"error": str(exc)[:2000]}
-            )
-            if not created:
-                IntakeFailure.objects.filter(pk=row.pk).update(
-                    error=str(exc)[:2000], attempts=F("attempts") + 1, updated_at=timezone.now()
-                )
-        else:
-            done += 1
-            IntakeFailure.objects.filter(inbound_id=inbound_id).delete()
-    if ids:
-        IntakeCursor.objects.filter(pk=1, last_inbound_id__lt=ids[-1]).update(
-            last_inbound_id=ids[-1]
-        )
+    for inbound_id in retry:
+        ok = _intake_or_record(inbound_id)
+        done, failed = done + ok, failed + (not ok)
+    if done:
+        announce_new_cases()
     return done, failed
+
+
+def _take_in_batch(batch: list[InboundMessage]) -> int:
+    with serialized_writes(connection), transaction.atomic():
+        # Two loops at once queue here (the row lock; SQLite's single writer), and the
+        # second skips what the first linked.
+        IntakeCursor.objects.select_for_update().filter(pk=1).first()
+        linked = set(
+            CaseMessage.objects.filter(inbound_id__in=[m.pk for m in batch]).values_list(
+                "inbound_id", flat=True
+            )
+        )
+        todo = [m for m in batch if m.pk not in linked]
+        if todo:
+            _take_in(todo, _Batch())
+            _after_take_in(todo)
+    return len(todo)
+
+
+def _after_take_in(messages: Sequence[InboundMessage]) -> None:
+    """Hooks of the batch's transaction (the topics' counts)."""
+    try:
+        from . import topics
+    except ImportError:  # pragma: no cover - while topics is not there
+        return
+    count = getattr(topics, "count", None)
+    if count is not None:
+        count([(m.account_id, m.received_at, message_text(m)) for m in messages])
+
+
+def _intake_or_record(inbound_id: int) -> bool:
+    try:
+        intake(inbound_id)
+    except Exception as exc:  # recorded and retried; never blocks the messages after it
+        log.exception("desk intake of message %s failed", inbound_id)
+        row, created = IntakeFailure.objects.get_or_create(
+            inbound_id=inbound_id, defaults={"error": str(exc)[:2000]}
+        )
+        if not created:
+            IntakeFailure.objects.filter(pk=row.pk).update(
+                error=str(exc)[:2000], attempts=F("attempts") + 1, updated_at=timezone.now()
+            )
+        return False
+    IntakeFailure.objects.filter(inbound_id=inbound_id).delete()
+    return True
+
+
+def _advance_cursor(last: int) -> None:
+    """Move the cursor past every desk message that is settled and linked (or failed,
+    which the retry takes care of): the next pass starts there."""
+    settle = SETTLE.get(connection.vendor, SETTLE_DEFAULT)
+    settled = InboundMessage.objects.filter(
+        pk__gt=last, handled_by="desk", received_at__lt=timezone.now() - settle
+    )
+    waiting = (
+        settled.exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
+        .exclude(Exists(IntakeFailure.objects.filter(inbound_id=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        upto = waiting - 1
+    else:
+        upto = settled.order_by("-pk").values_list("pk", flat=True).first() or last
+    if upto > last:
+        IntakeCursor.objects.filter(pk=1, last_inbound_id__lt=upto).update(last_inbound_id=upto)
+
+
+# ------------------------------------------------------------------ new-case alerts
+
+# New cases of one account are announced at most once per window: the first case after a
+# quiet window at once (「新诉求 #42：…」), the rest of a burst together when the window
+# has passed (「5 分钟内新诉求 312 件」, with what they are about).
+ANNOUNCE_WINDOW = timedelta(minutes=5)
+EXAMPLES = 3
+
+
+def announce_new_cases(now: datetime | None = None, *, account_id: int | None = None) -> int:
+    """Announce the cases opened and not yet announced, per account: one alert each
+    window, to whoever is on duty. Returns the alerts raised. Idempotent and safe in
+    several processes (the cases are claimed under a lock, each announced once)."""
+    now = now or timezone.now()
+    waiting = Case.objects.filter(announce_pending=True)
+    if account_id is not None:
+        waiting = waiting.filter(account_id=account_id)
+    raised = 0
+    for account in waiting.values_list("account_id", flat=True).distinct().order_by():
+        last = (
+            Alert.objects.filter(account_id=account, kind=Alert.Kind.NEW_CASE)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None and last > now - ANNOUNCE_WINDOW:
+            continue  # within the window: the next alert sums up
+        raised += _announce(account, now, since=last)
+    return raised
+
+
+def _announce(account_id: int, now: datetime, since: datetime | None) -> int:
+    with serialized_writes(connection), transaction.atomic():
+        cases = list(
+            Case.objects.select_for_update()
+            .filter(account_id=account_id, announce_pending=True)
+            .order_by("pk")
+            .values_list("pk", "subject", "opened_at")
+        )
+        if not cases:
+            return 0
+        account = Account.objects.get(pk=account_id)
+        if len(cases) == 1:
+            pk, subject, _ = cases[0]
+            alert = raise_alert(
+                account,
+                Alert.Kind.NEW_CASE,
+                f"case:{pk}",
+                f"新诉求 #{pk}：{subject[:60]}",
+                link=f"/desk/cases/{pk}/",
+                at=now,
+            )
+        else:
+            first = min(opened for _, _, opened in cases)
+            minutes = max(1, math.ceil((now - min(first, since or first)).total_seconds() / 60))
+            alert = raise_alert(
+                account,
+                Alert.Kind.NEW_CASE,
+                f"cases:{cases[0][0]}-{cases[-1][0]}",
+                f"{minutes} 分钟内新诉求 {len(cases)} 件",
+                detail=_what_about([subject for _, subject, _ in cases]),
+                link="/desk/cases/?alert={alert}",
+                at=now,
+            )
+        if alert is None:
+            return 0  # announced by another process meanwhile
+        ids = [pk for pk, _, _ in cases]
+        for i in range(0, len(ids), 500):
+            Case.objects.filter(pk__in=ids[i : i + 500]).update(
+                announce_pending=False, announced_in=alert
+            )
+    return 1
+
+
+def _what_about(texts: Sequence[str]) -> str:
+    """「主要涉及：停水（120）、水压（35）…」 and a few examples."""
+    try:
+        from .topics import summary
+    except ImportError:  # pragma: no cover - while topics is not there
+        return "例：" + "；".join(t[:40] for t in texts[:EXAMPLES])
+    found = summary(texts, top=5, examples=EXAMPLES)
+    lines = []
+    if found.words:
+        lines.append("主要涉及：" + "、".join(f"{w}（{n}）" for w, n in found.words))
+    if found.examples:
+        lines.append("例：" + "；".join(f"“{e}”" for e in found.examples))
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ access
@@ -353,10 +691,12 @@ def assign_case(
     limits = limits_for(case.account_id, case_type or case.case_type)
     moved = CaseEvent.objects.filter(case=case, name="case.assigned").exists()
     if moved and limits.restart_on_transfer:
-        now = timezone.now()
+        first, resolve, basis = deadlines(calendar(), timezone.now(), limits)
         changes.update(
-            first_response_due=due(now, limits.first_response, limits.first_response_unit),
-            resolve_due=due(now, limits.resolution, limits.resolution_unit),
+            first_response_due=first.at,
+            resolve_due=resolve.at,
+            deadline_basis=basis,
+            provisional_year=_earliest(first.provisional_year, resolve.provisional_year),
             warned_at=None,
             breached_at=None,
             response_breached_at=None,
@@ -608,7 +948,11 @@ def extend_case(case: Case, working_days: int, reason: str, *, revision: int, ac
         raise ValidationError("延期必须说明理由 / an extension needs a reason")
     if case.status not in UNRESOLVED:
         raise ValidationError(f"当前状态不能延期 / cannot extend a case that is {case.status}")
-    new_due = due(case.resolve_due, working_days, Unit.WORKING_DAYS)
+    extended = due_on(calendar(), case.resolve_due, working_days, Unit.WORKING_DAYS)
+    new_due = extended.at
+    basis = dict(case.deadline_basis or {})
+    if basis:
+        basis["extensions"] = [*basis.get("extensions", []), working_days]
     return _move(
         case,
         revision,
@@ -621,6 +965,8 @@ def extend_case(case: Case, working_days: int, reason: str, *, revision: int, ac
             "to": new_due.isoformat(),
         },
         resolve_due=new_due,
+        deadline_basis=basis,
+        provisional_year=_earliest(case.provisional_year, extended.provisional_year),
         extensions=F("extensions") + 1,
         warned_at=None,
         breached_at=None,

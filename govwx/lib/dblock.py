@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-_thread_lock = threading.Lock()
+_thread_lock = threading.RLock()
 _fds: dict[tuple[str, int], int] = {}
+_depth = threading.local()
 
 
 def _fd(path: str) -> int:
@@ -34,6 +35,8 @@ def _fd(path: str) -> int:
 
 @contextlib.contextmanager
 def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Hold the database's write lock for the block. Re-entrant in one thread (a batch
+    that takes it may call code that takes it again)."""
     if connection.vendor != "sqlite":
         yield
         return
@@ -44,9 +47,14 @@ def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
     # flock is held per open file description, so threads of one process that share
     # the descriptor need the thread lock as well.
     with _thread_lock:
+        depth = getattr(_depth, "n", 0)
         fd = _fd(name)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if depth == 0:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _depth.n = depth + 1
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _depth.n = depth
+            if depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_UN)

@@ -4,13 +4,14 @@ takes it in from the stored rows."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from govwx.accounts.models import Account
 from govwx.desk.models import Case, CaseMessage, IntakeCursor, IntakeFailure
@@ -25,7 +26,6 @@ from govwx.replies.services import (
     set_trigger_replies,
 )
 from govwx.wechat.models import InboundMessage
-from govwx.workcalendar.services import confirm_year
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -71,19 +71,46 @@ def test_retries_of_the_callback_never_open_two_cases(client: Any, account: Acco
 
 
 def test_a_failure_is_recorded_retried_and_never_blocks_the_rest(
-    client: Any, account: Account
+    client: Any, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from govwx.desk import services
+
     peer = Peer(client)
     peer.post(text_xml("第一位市民的问题", msg_id=1, openid="oA"))
     peer.post(text_xml("第二位市民的问题", msg_id=2, openid="oB"))
-    with time_machine.travel(datetime(2027, 2, 1, 10, tzinfo=SH), tick=False):
-        # 2027 has no confirmed calendar yet: both fail loudly, neither is lost
-        assert take_in_pending() == (0, 2)
-        assert IntakeFailure.objects.count() == 2 and not Case.objects.exists()
-        confirm_year(2027, "国办发明电（示例）")
-    with time_machine.travel(datetime(2027, 2, 1, 10, 2, tzinfo=SH), tick=False):
-        assert take_in_pending() == (2, 0)
+    real = services._Batch.new_case
+
+    def broken(self: Any, msg: Any, text: str) -> Any:
+        if text.startswith("第一位"):
+            raise RuntimeError("路由规则读取失败")
+        return real(self, msg, text)
+
+    monkeypatch.setattr(services._Batch, "new_case", broken)
+    # the batch fails as a whole, then goes one by one: the bad one is recorded, the
+    # other taken in
+    assert take_in_pending() == (1, 1)
+    failure = IntakeFailure.objects.get()
+    assert "路由规则读取失败" in failure.error
+    assert Case.objects.get().subject == "第二位市民的问题"
+    # nothing new, and the failure is not retried before its minute
+    assert take_in_pending() == (0, 0)
+    monkeypatch.setattr(services._Batch, "new_case", real)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
+        assert take_in_pending() == (1, 0)
     assert Case.objects.count() == 2 and not IntakeFailure.objects.exists()
+    last = InboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert IntakeCursor.objects.get().last_inbound_id == last
+
+
+def test_a_year_not_confirmed_never_holds_a_message(client: Any, account: Account) -> None:
+    """30 December 2026, with 2027's holidays not published yet: the case opens at once
+    with provisional deadlines naming the year."""
+    with time_machine.travel(datetime(2026, 12, 30, 10, tzinfo=SH), tick=False):
+        Peer(client).post(text_xml("请问元旦期间社保大厅开门吗", msg_id=9))
+        assert take_in_pending() == (1, 0)
+    case = Case.objects.get()
+    assert case.provisional_year == 2027
+    assert not IntakeFailure.objects.exists()
 
 
 def test_the_command_runs_one_pass(client: Any, account: Account) -> None:

@@ -17,7 +17,6 @@ from govwx.accounts.models import Account, Department, Membership, Organisation
 from govwx.accounts.services import add_member
 from govwx.desk import services
 from govwx.desk.models import Case, CaseEvent, CaseMessage, RoutingRule, Status
-from govwx.lib.workdays import CalendarMissing
 from govwx.wechat.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
@@ -113,16 +112,6 @@ def test_deadlines_on_the_eve_of_national_day(account: Account) -> None:
     assert help_case.case_type == "help"
     # 4 hours from 20:00 is midnight into 1 October, a holiday: the same time on the 9th
     assert help_case.first_response_due.astimezone(SH) == datetime(2025, 10, 9, 0, 0, tzinfo=SH)
-
-
-def test_no_calendar_for_the_year_is_a_loud_error_and_nothing_is_opened(
-    account: Account,
-) -> None:
-    msg = inbound(account, "咨询")
-    with time_machine.travel(datetime(2027, 3, 1, 10, 0, tzinfo=SH), tick=False):
-        with pytest.raises(CalendarMissing):
-            services.intake(msg.pk)
-    assert not Case.objects.exists() and not CaseMessage.objects.exists()
 
 
 def test_routing_rules_suggest_type_and_department(

@@ -11,7 +11,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from govwx.desk.services import notify_held_replies, sweep, take_in_pending
+from govwx.desk.services import (
+    announce_new_cases,
+    notify_held_replies,
+    sweep,
+    take_in_pending,
+)
 from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
 from govwx.wechat.services import release_held
@@ -32,6 +37,7 @@ class Command(BaseCommand):
         last_sweep = 0.0
         while True:
             done, failed = take_in_pending()
+            announce_new_cases()  # the digest of a window that has passed
             done += release_held() + notify_held_replies()
             escalate()
             deliver_due()  # alerts through the notification channels, retries when due
