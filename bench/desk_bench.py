@@ -30,8 +30,9 @@ def main() -> None:
     ap.add_argument("--overdue", type=int, default=100_000)
     ap.add_argument("--reuse", action="store_true", help="keep an already filled database")
     a = ap.parse_args()
-    url = os.environ.get("GOVWX_BENCH_DATABASE_URL",
-                         "postgres://postgres@127.0.0.1:5432/govwx_deskbench")
+    url = os.environ.get(
+        "GOVWX_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/govwx_deskbench"
+    )
     os.environ["GOVWX_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govwx.settings")
     import psycopg
@@ -57,10 +58,20 @@ def main() -> None:
     if not a.reuse:
         t0 = time.perf_counter()
         org = Organisation.objects.create(name="示例市人民政府", level="city")
-        account = create_account(AccountInput(
-            name="示例市发布", appid="wx00000000000de5c0", app_secret="s", token="token123",
-            aes_key="a" * 43, mode="safe", organisation=org))
-        depts = [Department.objects.create(organisation=org, name=f"部门{i:02d}") for i in range(20)]
+        account = create_account(
+            AccountInput(
+                name="示例市发布",
+                appid="wx00000000000de5c0",
+                app_secret="s",
+                token="token123",
+                aes_key="a" * 43,
+                mode="safe",
+                organisation=org,
+            )
+        )
+        depts = [
+            Department.objects.create(organisation=org, name=f"部门{i:02d}") for i in range(20)
+        ]
         user = get_user_model().objects.create_user("operator", password="x")
         add_member(account, user, Membership.Role.OPERATOR)
         first_dept = depts[0].pk
@@ -108,28 +119,46 @@ def main() -> None:
 
     def stats(samples: list[float]) -> dict[str, Any]:
         samples = sorted(samples)
-        return {"median_ms": round(statistics.median(samples), 1),
-                "p90_ms": round(samples[int(0.9 * len(samples)) - 1], 1), "n": len(samples)}
+        return {
+            "median_ms": round(statistics.median(samples), 1),
+            "p90_ms": round(samples[int(0.9 * len(samples)) - 1], 1),
+            "n": len(samples),
+        }
 
     timed("/desk/cases/")  # warm
     inbox = stats([timed("/desk/cases/") for _ in range(REQUESTS)])
-    ids = list(Case.objects.filter(account=account).order_by("?").values_list("pk", flat=True)[:REQUESTS])
+    ids = list(
+        Case.objects.filter(account=account).order_by("?").values_list("pk", flat=True)[:REQUESTS]
+    )
     page = stats([timed(f"/desk/cases/{pk}/") for pk in ids])
     # a sweep that finds everything to mark (also when --reuse keeps an already swept one)
     with connection.cursor() as cur:
-        cur.execute("UPDATE desk_case SET warned_at = NULL, breached_at = NULL, "
-                    "response_breached_at = NULL WHERE status = 'in_progress'")
-        cur.execute("DELETE FROM desk_caseevent WHERE name IN "
-                    "('case.warning', 'case.breached', 'case.response_breached')")
+        cur.execute(
+            "UPDATE desk_case SET warned_at = NULL, breached_at = NULL, "
+            "response_breached_at = NULL WHERE status = 'in_progress'"
+        )
+        cur.execute(
+            "DELETE FROM desk_caseevent WHERE name IN "
+            "('case.warning', 'case.breached', 'case.response_breached')"
+        )
         cur.execute("VACUUM ANALYZE desk_case")
     t = time.perf_counter()
     found = sweep()
     sweep_s = time.perf_counter() - t
-    print(json.dumps({
-        "cases": Case.objects.count(), "messages": a.messages,
-        "inbox_first_page": inbox, "case_page": page,
-        "sweep_s": round(sweep_s, 2), "sweep_found": found,
-    }, ensure_ascii=False), flush=True)
+    print(
+        json.dumps(
+            {
+                "cases": Case.objects.count(),
+                "messages": a.messages,
+                "inbox_first_page": inbox,
+                "case_page": page,
+                "sweep_s": round(sweep_s, 2),
+                "sweep_found": found,
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ urlpatterns = [
     path("desk/", include("govwx.desk.urls")),
     path("team/channels/", include("govwx.notify.urls")),
     path("team/", include("govwx.team.urls")),
+    path("calendar/", include("govwx.desk.calendar_watch.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("rules/", include("govwx.replies.urls")),

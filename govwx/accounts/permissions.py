@@ -56,6 +56,8 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "menu.view": (_("自定义菜单：查看菜单与历史版本"), STAFF),
     "menu.edit": (_("自定义菜单：编辑菜单草稿"), frozenset({R.ADMIN, R.OPERATOR, R.EDITOR})),
     "menu.publish": (_("自定义菜单：发布菜单、恢复历史版本"), frozenset({R.ADMIN, R.OPERATOR})),
+    "calendar.view": (_("节假日安排：查看各年份的节假日安排和暂定的诉求、班次"), frozenset({R.ADMIN, R.SUPERVISOR})),
+    "calendar.manage": (_("节假日安排：录入并确认新一年的国务院办公厅通知（全平台共用）"), frozenset({R.ADMIN})),
 }  # fmt: skip
 
 # Roles whose case permissions reach only their own department's cases.
@@ -75,6 +77,7 @@ AREAS: dict[str, Any] = {
     "workload": _("工作量"),
     "services": _("服务大厅"),
     "menu": _("自定义菜单"),
+    "calendar": _("节假日安排"),
 }
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from govwx.accounts.models import Account, Membership
 from govwx.lib.privacy import mask as mask
 
-from .models import UNRESOLVED, Case
+from .models import UNRESOLVED, Case, CaseMessage
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]
@@ -35,8 +35,40 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
         return self.count > self.COUNT_CAP
 
 
+def parse_since(value: str | None) -> datetime | None:
+    """`since` of the inbox's topic filter: an ISO 8601 moment (a surge alert's link
+    gives UTC, `2026-12-05T10:00Z`); without a zone, the console's (Asia/Shanghai)."""
+    try:
+        when = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_current_timezone())
+    return when
+
+
+def topic_of(params: Any) -> str:
+    """The word of the inbox's topic filter (at most as long as a counted word)."""
+    return str(params.get("topic") or "").strip()[:16]
+
+
 def filtered(qs: QuerySet[Case], params: Any, user: Any, account: Account) -> QuerySet[Case]:
     now = timezone.now()
+    if params.get("alert", "").isdigit():
+        qs = qs.filter(announced_in_id=int(params["alert"]))
+    topic = topic_of(params)
+    if topic:
+        # the citizens' messages of the account, through the stored message's
+        # (account, received_at) index: a surge's hour is a short range of it
+        said = CaseMessage.objects.filter(
+            direction=CaseMessage.Direction.IN,
+            inbound__account_id=account.pk,
+            text__contains=topic,
+        )
+        since = parse_since(params.get("since"))
+        if since is not None:
+            said = said.filter(inbound__received_at__gte=since)
+        qs = qs.filter(pk__in=said.values("case_id"))
     if params.get("status"):
         qs = qs.filter(status=params["status"])
     if params.get("type"):
@@ -57,6 +89,14 @@ def filtered(qs: QuerySet[Case], params: Any, user: Any, account: Account) -> Qu
             qs = qs.filter(events__actor=user)
         qs = qs.distinct()
     return qs
+
+
+def deadline_nature(provisional_year: int | None) -> str:
+    """The export's 截止时间性质: provisional while the holiday arrangement of a year the
+    deadlines assumed is not confirmed (the case's `provisional_year`)."""
+    if provisional_year:
+        return _("暂定（%(year)s 年节假日安排未确认）") % {"year": provisional_year}
+    return _("确定")
 
 
 @dataclass(frozen=True)

@@ -352,9 +352,7 @@ class TopicCount(models.Model):
         verbose_name = _("话题计数")
         verbose_name_plural = _("话题计数")
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "word", "bucket"], name="topic_count_unique"
-            )
+            models.UniqueConstraint(fields=["account", "word", "bucket"], name="topic_count_unique")
         ]
         indexes = [models.Index(fields=["account", "bucket"], name="topic_count_bucket")]
 

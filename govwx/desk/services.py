@@ -498,22 +498,31 @@ def _intake_or_record(inbound_id: int) -> bool:
 
 def _advance_cursor(last: int) -> None:
     """Move the cursor past every desk message that is settled and linked (or failed,
-    which the retry takes care of): the next pass starts there."""
+    which the retry takes care of): the next pass starts there.
+
+    The end is read first and the messages still waiting only up to it: each statement
+    sees its own snapshot, and a message stored between the two must not be passed over.
+    """
     settle = SETTLE.get(connection.vendor, SETTLE_DEFAULT)
-    settled = InboundMessage.objects.filter(
-        pk__gt=last, handled_by="desk", received_at__lt=timezone.now() - settle
+    end = (
+        InboundMessage.objects.filter(
+            pk__gt=last, handled_by="desk", received_at__lt=timezone.now() - settle
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     )
+    if end is None:
+        return
     waiting = (
-        settled.exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
+        InboundMessage.objects.filter(pk__gt=last, pk__lte=end, handled_by="desk")
+        .exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
         .exclude(Exists(IntakeFailure.objects.filter(inbound_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)
         .first()
     )
-    if waiting is not None:
-        upto = waiting - 1
-    else:
-        upto = settled.order_by("-pk").values_list("pk", flat=True).first() or last
+    upto = end if waiting is None else waiting - 1
     if upto > last:
         IntakeCursor.objects.filter(pk=1, last_inbound_id__lt=upto).update(last_inbound_id=upto)
 
@@ -898,14 +907,35 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         ("warned_at", Alert.Kind.WARNING, "即将超时", "soon"),
         ("breached_at", Alert.Kind.BREACH, "已超时", "breached"),
     ):
-        counts = Case.objects.filter(**{field: now}).values("account").annotate(n=Count("id"))
+        counts = (
+            Case.objects.filter(**{field: now})
+            .values("account")
+            .annotate(
+                n=Count("id"), provisional=Count("id", filter=Q(provisional_year__isnull=False))
+            )
+        )
         for row in counts:
             account = Account.objects.get(pk=row["account"])
+            years = sorted(
+                set(
+                    Case.objects.filter(
+                        **{field: now}, account=account, provisional_year__isnull=False
+                    ).values_list("provisional_year", flat=True)
+                )
+            )
+            detail = (
+                f"其中 {row['provisional']} 件的截止时间为暂定（"
+                + "、".join(f"{y} 年" for y in years)
+                + "节假日安排尚未确认）"
+                if row["provisional"]
+                else ""
+            )
             raise_alert(
                 account,
                 kind,
                 f"sweep:{now.isoformat()}",
                 f"{row['n']} 件诉求{label}",
+                detail=detail,
                 link=f"/desk/cases/?due={due}",
                 at=now,
             )

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import project_views, views, workload_views
+from . import failure_views, project_views, views, workload_views
 
 app_name = "desk"
 urlpatterns = [
     path("rate/<str:token>/", views.rate, name="rate"),
     path("cases/", views.case_list, name="cases"),
     path("summary/", views.case_summary, name="summary"),
+    path("intake-failures/", failure_views.intake_failures, name="intake_failures"),
     path("cases/export.csv", views.case_export, name="export"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/act/", views.case_action, name="act"),

@@ -19,10 +19,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from govwx.accounts.models import Account, Department
 from govwx.accounts.permissions import console_view
+from govwx.team.models import Alert
 from govwx.workcalendar.services import calendar
 
 from . import services
-from .console import EVENT_LABELS, CappedPaginator, filtered, mask, summary
+from .console import (
+    EVENT_LABELS,
+    CappedPaginator,
+    deadline_nature,
+    filtered,
+    mask,
+    parse_since,
+    summary,
+    topic_of,
+)
 from .models import CannedReply, Case, CaseType, Rating, Status
 
 PAGE_SIZE = 50
@@ -63,15 +73,31 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _announced_by(request: HttpRequest, account: Account, seen: Any) -> dict[str, Any] | None:
+    """`?alert=<id>`: the alert (of this account) and how many of the cases it announced
+    this person may see (`seen`), for the inbox's header."""
+    value = request.GET.get("alert", "")
+    if not value.isdigit():
+        return None
+    pk = int(value)
+    return {
+        "pk": pk,
+        "alert": Alert.objects.filter(pk=pk, account=account).first(),
+        "count": seen.filter(announced_in_id=pk).count(),
+    }
+
+
 @console_view("cases.view")
 def case_list(request: HttpRequest, account: Account) -> HttpResponse:
-    qs = filtered(
-        services.cases_for_user(request.user, account), request.GET, request.user, account
-    )
+    seen = services.cases_for_user(request.user, account)
+    qs = filtered(seen, request.GET, request.user, account)
     page = CappedPaginator(
         qs.select_related("department").order_by("-opened_at", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     rows = [{"case": c, "subject": mask(c.subject)} for c in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    topic = topic_of(request.GET)
     return render(
         request,
         "desk/case_list.html",
@@ -84,6 +110,10 @@ def case_list(request: HttpRequest, account: Account) -> HttpResponse:
             "types": CaseType.choices,
             "departments": departments_of(account),
             "params": request.GET,
+            "query": query.urlencode(),
+            "announced": _announced_by(request, account, seen),
+            "topic": topic,
+            "since": parse_since(request.GET.get("since")) if topic else None,
         },
     )
 
@@ -121,6 +151,7 @@ def case_export(request: HttpRequest, account: Account) -> StreamingHttpResponse
                 _("首次响应"),
                 _("办结时间"),
                 _("评价"),
+                _("截止时间性质"),
             ]
         )  # a BOM, so that spreadsheet programs read the UTF-8
         for c in qs.iterator(chunk_size=2000):
@@ -138,6 +169,7 @@ def case_export(request: HttpRequest, account: Account) -> StreamingHttpResponse
                     when(c.first_responded_at),
                     when(c.resolved_at),
                     rating.get_score_display() if rating else "",
+                    deadline_nature(c.provisional_year),
                 ]
             )
 

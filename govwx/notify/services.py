@@ -1,10 +1,14 @@
 """Writes on notification channels, and the sending of notifications through them.
 
 `enqueue` stores one `Delivery` per enabled channel (idempotent by key) and schedules the
-`deliver` task after commit. A send is claimed by a conditional UPDATE (pending →
-sending), so it happens at most once per attempt; a retryable failure is tried again
-after 1, 5, 15 and 60 minutes, five attempts in all, then the delivery is `failed` and
-the channel shows the error. `deliver_due`, run by `govwx desk run`, sends what is due.
+`deliver` task after commit. Every send goes through `sending.claim`: with the channel's
+row locked, its rate window checked, the due pending rows claimed together (pending →
+sending in one conditional UPDATE, oldest first) and sent as one merged message, as many
+as fit, so a burst costs few messages and none is sent twice. A rate answer (HTTP 429,
+WeCom 45009) puts them back to wait without counting the attempt; a channel that is down
+is tried again after 1, 5, 15 and 60 minutes, five attempts in all, then the deliveries
+are `failed` and the channel shows the error. `deliver_due`, run by `govwx desk run`,
+sends what is due.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -30,12 +34,11 @@ from govwx.accounts.models import Account
 from govwx.accounts.permissions import require
 from govwx.accounts.services import record
 
-from . import senders
-from .models import Channel, Delivery
+from . import sending
+from .models import Batch, Channel, Delivery
 
-MAX_ATTEMPTS = 5
-# Wait before attempt n + 1 after attempt n failed.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+# Rows one call of attempt / deliver_due sends at most (in as few messages as fit).
+DRAIN_BUDGET = 200
 # A delivery left `sending` this long was cut off mid-send (a crash): shown, never resent.
 STUCK_AFTER = timedelta(minutes=5)
 MAX_ADDRESSES = 20
@@ -244,108 +247,83 @@ def enqueue(
     return pending
 
 
-def _schedule(delivery_id: int, run_after: datetime | None = None) -> None:
+def _schedule(delivery_id: int) -> None:
     from .tasks import deliver
 
-    def go() -> None:
-        if run_after is None:
-            deliver.enqueue(delivery_id)
-        else:
-            deliver.using(run_after=run_after).enqueue(delivery_id)
-
-    transaction.on_commit(go)
-
-
-def _message(delivery: Delivery) -> senders.Message:
-    account = delivery.channel.account
-    return senders.Message(
-        key=delivery.key,
-        title=delivery.title,
-        text=delivery.text,
-        link=delivery.link,
-        account=account.name,
-        appid=account.appid,
-        mentions=list(delivery.mentions or []),
-    )
-
-
-def send_through(channel: Channel, message: senders.Message) -> None:
-    """One send through the channel's kind of sender, with the per-attempt timeout."""
-    timeout = float(settings.GOVWX_NOTIFY_TIMEOUT)
-    if channel.kind == Channel.Kind.EMAIL:
-        senders.send_email(
-            [a.strip() for a in channel.target.split(",") if a.strip()], message, timeout=timeout
-        )
-    elif channel.kind == Channel.Kind.WEBHOOK:
-        senders.send_webhook(channel.target, channel.secret, message, timeout=timeout)
-    elif channel.kind == Channel.Kind.WECOM:
-        senders.send_wecom(channel.target, message, timeout=timeout)
-    else:
-        raise senders.SendError(f"未知的渠道类型 / unknown kind {channel.kind}", retryable=False)
+    transaction.on_commit(lambda: deliver.enqueue(delivery_id))
 
 
 def attempt(delivery_id: int, now: datetime | None = None) -> str:
-    """Claim one due delivery and send it: "sent", "retry", "failed" or "skipped" (not
-    due, not pending, or its channel is disabled)."""
+    """Send what is due on the delivery's channel, this delivery among it: merged with the
+    channel's other due rows, oldest first, in as many messages as its size and rate
+    allow. For this delivery: "sent", "retry" (pending again, tried later), "failed",
+    "held" (pending: the channel's rate window or a wait does not allow a send now, or
+    another send on it is in flight, which takes it next) or "skipped" (not pending, not
+    due, or its channel is disabled)."""
     now = now or timezone.now()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id,
-        status=Delivery.Status.PENDING,
-        next_attempt_at__lte=now,
-        channel__enabled=True,
-    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now)
-    if not claimed:
-        return "skipped"
-    delivery = Delivery.objects.select_related("channel__account").get(pk=delivery_id)
-    channel = delivery.channel
-    try:
-        send_through(channel, _message(delivery))
-    except senders.SendError as exc:
-        error = str(exc)[:500]
-        again = exc.retryable and delivery.attempts < MAX_ATTEMPTS
-        next_at = now + BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
-        Delivery.objects.filter(pk=delivery_id).update(
-            status=Delivery.Status.PENDING if again else Delivery.Status.FAILED,
-            next_attempt_at=next_at if again else delivery.next_attempt_at,
-            last_error=error,
-        )
-        Channel.objects.filter(pk=channel.pk).update(
-            last_error=error, last_error_at=now, failing_since=Coalesce("failing_since", Value(now))
-        )
-        if not again:
-            return "failed"
-        from django_tasks import task_backends
-
-        from .tasks import deliver
-
-        # Backends that cannot defer (the immediate one in tests) leave it to deliver_due.
-        if task_backends[deliver.backend].supports_defer:
-            _schedule(delivery_id, next_at)
-        return "retry"
-    Delivery.objects.filter(pk=delivery_id).update(
-        status=Delivery.Status.SENT, sent_at=now, last_error=""
-    )
-    Channel.objects.filter(pk=channel.pk).update(last_ok_at=now, failing_since=None)
-    return "sent"
-
-
-def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
-    """Send every pending delivery whose time has come (oldest first, at most `limit`);
-    the number attempted. Safe beside the task worker: each row is claimed once."""
-    now = now or timezone.now()
-    due = list(
+    channel_id = (
         Delivery.objects.filter(
-            status=Delivery.Status.PENDING, next_attempt_at__lte=now, channel__enabled=True
+            pk=delivery_id,
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            channel__enabled=True,
         )
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("channel_id", flat=True)
+        .first()
     )
-    return sum(attempt(pk, now) != "skipped" for pk in due)
+    if channel_id is None:
+        return "skipped"
+    results: dict[int, str] = {}
+    sending.drain(channel_id, now, budget=DRAIN_BUDGET, results=results)
+    if delivery_id in results:
+        return results[delivery_id]
+    pending = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).exists()
+    return "held" if pending else "skipped"
+
+
+def deliver_channel(channel_id: int, now: datetime | None = None) -> int:
+    """Send what is due on one channel (the deferred task when its wait ends); the number
+    of deliveries attempted."""
+    results: dict[int, str] = {}
+    sending.drain(channel_id, now or timezone.now(), budget=DRAIN_BUDGET, results=results)
+    return len(results)
+
+
+def deliver_due(now: datetime | None = None, limit: int = DRAIN_BUDGET) -> int:
+    """Send what is due on every channel that may send now (the channel with the oldest
+    due row first), merged per channel; the number of deliveries attempted (at most about
+    `limit`). Safe beside the task worker and other processes: rows are claimed once, the
+    rate window is kept in the database."""
+    now = now or timezone.now()
+    may_send = (Q(channel__held_until__isnull=True) | Q(channel__held_until__lte=now)) & (
+        Q(channel__sending_until__isnull=True) | Q(channel__sending_until__lte=now)
+    )
+    channel_ids = list(
+        Delivery.objects.filter(
+            may_send,
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            channel__enabled=True,
+        )
+        .values("channel_id")
+        .annotate(oldest=Min("created_at"))
+        .order_by("oldest", "channel_id")
+        .values_list("channel_id", flat=True)[:limit]
+    )
+    results: dict[int, str] = {}
+    for channel_id in channel_ids:
+        if len(results) >= limit:
+            break
+        sending.drain(channel_id, now, budget=limit - len(results), results=results)
+    return len(results)
 
 
 def send_test(channel: Channel, *, actor: Any) -> Delivery:
-    """A test message through one channel, sent now (the admin waits for the answer); a
-    retryable failure is retried like any delivery."""
+    """A test message through one channel, sent now and alone (the admin waits for the
+    answer). It counts in the channel's rate window: while the window is full it waits
+    (pending) and goes out with the next send. It is sent even while the channel waits
+    after being down, to say whether it is back (then what waited goes out). A retryable
+    failure is retried like any delivery."""
     require(actor, channel.account, "channels.manage")
     if not channel.enabled:
         raise ValidationError("渠道已停用，请先启用 / the channel is disabled: enable it first")
@@ -361,8 +339,11 @@ def send_test(channel: Channel, *, actor: Any) -> Delivery:
             created_at=now,
         )
         record("channel.tested", account=channel.account, actor=actor, channel=channel.pk)
-    attempt(delivery.pk, now)
+    claimed = sending.claim(channel.pk, now, only=delivery.pk)
+    if isinstance(claimed, sending.Claim):
+        sending.send(claimed, now)
     delivery.refresh_from_db()
+    channel.refresh_from_db()
     return delivery
 
 
@@ -386,9 +367,17 @@ def failing(account: Account) -> list[Channel]:
 
 
 def channels_with_state(account: Account) -> list[Channel]:
-    """The account's channels, each with `failed_count`, `pending_count` and
-    `stuck_count` (one query)."""
+    """The account's channels, each with `failed_count`, `pending_count`, `stuck_count`
+    and `window_count` (messages sent in the last 60 seconds, against its rate limit)
+    (one query)."""
     now = timezone.now()
+    in_window = (
+        Batch.objects.filter(channel=OuterRef("pk"), at__gt=now - sending.WINDOW)
+        .order_by()
+        .values("channel")
+        .annotate(n=models.Count("id"))
+        .values("n")
+    )
     return list(
         Channel.objects.filter(account=account)
         .annotate(
@@ -405,15 +394,47 @@ def channels_with_state(account: Account) -> list[Channel]:
                     deliveries__last_attempt_at__lt=now - STUCK_AFTER,
                 ),
             ),
+            window_count=Coalesce(
+                models.Subquery(in_window, output_field=models.IntegerField()), Value(0)
+            ),
         )
         .order_by("id")
     )
 
 
+@dataclass(frozen=True)
+class ChannelRow:
+    """A channel as the channels page shows it."""
+
+    channel: Channel
+    target: str
+    failing: bool
+    # why nothing goes out now: "rate" (its rate limit, or the far end asked to wait),
+    # "down" (waiting to try again), "" (nothing holds it)
+    held: str
+    per_minute: int
+
+
+def channel_rows(account: Account) -> list[ChannelRow]:
+    """The account's channels with their state (two queries)."""
+    now = timezone.now()
+    failing_ids = {c.pk for c in failing(account)}
+    return [
+        ChannelRow(
+            channel=c,
+            target=display_target(c),
+            failing=c.pk in failing_ids,
+            held=c.held_for if c.enabled and c.held_until and c.held_until > now else "",
+            per_minute=sending.limits(c.kind).per_minute,
+        )
+        for c in channels_with_state(account)
+    ]
+
+
 def recent_deliveries(account: Account, limit: int = 50) -> Sequence[Delivery]:
     return list(
         Delivery.objects.filter(channel__account=account)
-        .select_related("channel")
+        .select_related("channel", "batch")
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -3,6 +3,7 @@ send a test, recent deliveries. Thin: forms shape the input, services decide."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,19 +35,21 @@ def _refused(form: Form, exc: ValidationError) -> None:
 def _page(
     request: HttpRequest, account: Account, form: ChannelForm, status: int = 200
 ) -> HttpResponse:
-    channels = services.channels_with_state(account)
-    failing = {c.pk for c in services.failing(account)}
     return render(
         request,
         "notify/channels.html",
         {
-            "rows": [(c, services.display_target(c), c.pk in failing) for c in channels],
+            "rows": services.channel_rows(account),
             "deliveries": services.recent_deliveries(account),
             "form": form,
             "Status": Delivery.Status,
         },
         status=status,
     )
+
+
+def _local_time(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%H:%M:%S") if moment else "—"
 
 
 @console_view("channels.manage")
@@ -115,6 +119,12 @@ def channel_test(request: HttpRequest, account: Account, pk: int) -> HttpRespons
         return redirect("notify:channels")
     if delivery.status == Delivery.Status.SENT:
         messages.success(request, _("测试消息已发出：%s") % channel.name)
+    elif delivery.status == Delivery.Status.PENDING and not delivery.attempts:
+        messages.info(
+            request,
+            _("渠道「%(name)s」已达发送频率上限，测试消息将于 %(time)s 随下一条消息发出")
+            % {"name": channel.name, "time": _local_time(channel.held_until)},
+        )
     elif delivery.status == Delivery.Status.PENDING:
         messages.error(
             request,

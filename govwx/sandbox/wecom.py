@@ -4,9 +4,11 @@ robot's group, as the real one at https://qyapi.weixin.qq.com does.
 The protocol (群机器人配置说明, https://developer.work.weixin.qq.com/document/path/91770):
 msgtype text / markdown / markdown_v2 / image / news / file / voice / template_card, in
 lower case; text is {"content", "mentioned_list"?, "mentioned_mobile_list"?}; at most 20
-messages a minute per robot. Errors as the platform answers them: 93000 "invalid webhook
-url" (wrong or deleted key), 40008 "invalid message type", 44004 empty content, 45009 over
-the rate, 44002 / 47001 an empty or unreadable body, 43002 not a POST.
+messages a minute per robot; text content at most 2048 bytes of UTF-8, markdown 4096.
+Errors as the platform answers them: 93000 "invalid webhook url" (wrong or deleted key),
+40008 "invalid message type", 44004 empty content, 40058 "text.content exceed max length
+2048" (github.com/dromara/domain-admin/issues/82 quotes the markdown one), 45009 over the
+rate, 44002 / 47001 an empty or unreadable body, 43002 not a POST.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .services import InvalidInput
 
 MSG_TYPES = {"text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card"}
 RATE_LIMIT = 20  # messages per robot per minute
+CONTENT_BYTES = {"text": 2048, "markdown": 4096, "markdown_v2": 4096}
 KEY_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 
@@ -96,6 +99,9 @@ def send(key: str | None, raw: bytes) -> RobotMessage:
             raise ApiError(47001)
         if not content.strip():
             raise ApiError(44004)
+        limit = CONTENT_BYTES[msgtype]
+        if len(content.encode()) > limit:
+            raise ApiError(40058, f"{msgtype}.content exceed max length {limit}")
     mentioned = inner.get("mentioned_list") or []
     mobiles = inner.get("mentioned_mobile_list") or []
     if not isinstance(mentioned, list) or not isinstance(mobiles, list):

@@ -7,4 +7,4 @@ class TeamConfig(AppConfig):
     verbose_name = _("团队与值班")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import receivers, signals  # noqa: F401  (connects the receivers)

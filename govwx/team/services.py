@@ -17,10 +17,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
-from govwx.accounts.models import Membership
+from govwx.accounts.models import AuditEvent, Membership
 from govwx.accounts.permissions import can
 from govwx.accounts.services import record
+from govwx.lib.workdays import WorkCalendar
 from govwx.notify.services import enqueue
+from govwx.workcalendar.models import SpecialDay
 from govwx.workcalendar.services import calendar
 
 from .models import Alert, HandoffNote, Layer, Rota, Shift, ShiftPattern, StaffProfile
@@ -53,14 +55,25 @@ def _refuse_overlap(
         )
 
 
+def _applies(pattern: ShiftPattern, working: bool) -> bool:
+    """Whether a pattern runs on a day of that kind."""
+    if pattern.days == ShiftPattern.Days.ALL:
+        return True
+    return (pattern.days == ShiftPattern.Days.WORKING) == working
+
+
 def generate(
     rota: Rota, first: date, days: int, people: Mapping[str, Sequence[Any]], *, actor: Any = None
 ) -> list[Shift]:
     """Shifts for `days` days from `first`: each pattern runs on the days its kind names
     (a day off is a weekend or statutory holiday, a make-up working day is a working
     day), and the people of its layer take turns. All or nothing: an overlap for anyone
-    refuses the whole plan."""
-    cal = calendar()
+    refuses the whole plan.
+
+    A day of a year the calendar has not confirmed is planned on the provisional
+    calendar (weekends off, no holidays) and its shifts carry `provisional_year`: when
+    the year is confirmed, `recheck_provisional` settles them (receivers.py)."""
+    cal = calendar().provisional()
     tz = _tz()
     patterns = list(rota.patterns.all())
     turn = {layer: 0 for layer in Layer.values}
@@ -68,10 +81,9 @@ def generate(
     for offset in range(days):
         day = first + timedelta(days=offset)
         working = cal.is_working_day(day)
+        provisional = day.year if day.year not in cal.years else None
         for p in patterns:
-            if (p.days == ShiftPattern.Days.WORKING and not working) or (
-                p.days == ShiftPattern.Days.OFF and working
-            ):
+            if not _applies(p, working):
                 continue
             crew = people.get(p.layer) or []
             if not crew:
@@ -87,6 +99,7 @@ def generate(
                     person=person,
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=p.hours),
+                    provisional_year=provisional,
                 )
             )
     with transaction.atomic():
@@ -108,6 +121,7 @@ def generate(
             first=first.isoformat(),
             days=days,
             shifts=len(planned),
+            provisional=sorted(cal.assumed),
         )
     return planned
 
@@ -311,8 +325,10 @@ def _gap_alert(rota: Rota, gap: Gap, why: str = "", at: datetime | None = None) 
     if gap.open_ended:
         notes.append("之后没有排班")
     years = unconfirmed_years([gap])
-    if years:
-        notes.append(f"{'、'.join(map(str, years))} 年节假日安排尚未确认，无法排班")
+    if years and not _planned_in(rota, gap):
+        # nothing at all is planned there (not even a vacant shift): say what may be
+        # holding the planner back, and that it need not
+        notes.append(f"{'、'.join(map(str, years))} 年节假日安排尚未确认，可按暂定日历排班")
     if notes:
         text += f"（{'；'.join(notes)}）"
     raised = 0
@@ -322,6 +338,13 @@ def _gap_alert(rota: Rota, gap: Gap, why: str = "", at: datetime | None = None) 
         ):
             raised += 1
     return raised
+
+
+def _planned_in(rota: Rota, gap: Gap) -> bool:
+    """Whether any shift of the gap's layer, even one with nobody on it, falls in it."""
+    return Shift.objects.filter(
+        rota=rota, layer=gap.layer, starts_at__lt=gap.ends_at, ends_at__gt=gap.starts_at
+    ).exists()
 
 
 def _flag_gap(rota: Rota, shift: Shift, why: str) -> None:
@@ -411,19 +434,220 @@ def vacate(user: Any, rotas: Sequence[Rota] | None = None, *, why: str = "人员
     return len(shifts)
 
 
+# ------------------------------------------------------------ a year confirmed
+
+
+def _provisional_days(rota: Rota, year: int, shifts: Sequence[Shift]) -> set[date]:
+    """The days of `year` the rota was planned for on the provisional calendar: those of
+    its provisional shifts, and every day of the generations that assumed the year (a
+    weekend of a rota with only working-day patterns was planned too, with no shift)."""
+    tz = _tz()
+    days = {s.starts_at.astimezone(tz).date() for s in shifts}
+    for data in AuditEvent.objects.filter(name="rota.generated", data__rota=rota.pk).values_list(
+        "data", flat=True
+    ):
+        if year not in (data.get("provisional") or []):
+            continue
+        first = date.fromisoformat(data["first"])
+        span = (first + timedelta(days=n) for n in range(int(data["days"])))
+        days.update(d for d in span if d.year == year)
+    return days
+
+
+def _crews(rota: Rota, days: set[date]) -> dict[str, list[Any]]:
+    """Per layer, the rota's people in the order they take turns over those days (first
+    appearance), as `generate` was given them; people who left are not in it."""
+    tz = _tz()
+    start = datetime.combine(min(days), datetime.min.time(), tz)
+    end = datetime.combine(max(days) + timedelta(days=1), datetime.min.time(), tz)
+    staff = set(staff_of(rota).values_list("pk", flat=True))
+    crews: dict[str, list[Any]] = {layer: [] for layer in Layer.values}
+    for s in Shift.objects.filter(
+        rota=rota, person__isnull=False, starts_at__gte=start, starts_at__lt=end
+    ).select_related("person"):
+        crew = crews[s.layer]
+        if s.person_id in staff and s.person not in crew:
+            crew.append(s.person)
+    return crews
+
+
+def _next_in_turn(
+    rota: Rota, layer: str, crew: Sequence[Any], starts_at: datetime, ends_at: datetime
+) -> Any | None:
+    """Who takes a new shift: the person after the one on the layer's previous shift,
+    round-robin, skipping anyone it would overlap; None when nobody can."""
+    before = (
+        Shift.objects.filter(rota=rota, layer=layer, person__isnull=False, starts_at__lt=starts_at)
+        .order_by("-starts_at", "-id")
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    ids = [p.pk for p in crew]
+    k = ids.index(before) + 1 if before in ids else 0
+    for i in range(len(crew)):
+        person = crew[(k + i) % len(crew)]
+        if _overlapping(person, starts_at, ends_at) is None:
+            return person
+    return None
+
+
+def _day_label(day: date, cal: WorkCalendar) -> str:
+    special = SpecialDay.objects.filter(date=day).first()
+    if cal.is_working_day(day):
+        return "调休上班"
+    return (special.name if special and special.name else "") or "节假日"
+
+
+def recheck_provisional(year: int, *, actor: Any = None) -> int:
+    """`year`'s holiday arrangement has been confirmed (called inside that transaction,
+    by receivers.py): every shift planned for it on the provisional calendar is checked
+    against the confirmed one. A shift whose pattern still runs on its day only loses
+    its flag. On a day whose kind changed (a weekday that is a holiday, a weekend that
+    is a make-up working day) the shifts of patterns that no longer run there are
+    removed, and the patterns that now do get a shift, the layer's people taking turns
+    as in `generate` (a shift nobody can take stays vacant, alerted as a gap). A shift
+    that has begun is left as it is. Audited per rota; a rota whose shifts changed gets
+    one alert naming the days. Returns how many provisional shifts were settled."""
+    cal = calendar()
+    if year not in cal.years:
+        return 0
+    now = timezone.now()
+    settled = 0
+    with transaction.atomic():
+        rota_ids = set(
+            Shift.objects.filter(provisional_year=year).values_list("rota_id", flat=True)
+        )
+        for rota in Rota.objects.filter(pk__in=rota_ids).order_by("pk"):
+            settled += _recheck_rota(rota, year, cal, now, actor)
+    return settled
+
+
+def _recheck_rota(rota: Rota, year: int, cal: WorkCalendar, now: datetime, actor: Any) -> int:
+    tz = _tz()
+    shifts = list(
+        Shift.objects.select_for_update(of=("self",))
+        .filter(rota=rota, provisional_year=year)
+        .select_related("pattern", "person")
+        .order_by("starts_at", "id")
+    )
+
+    def day_of(s: Shift) -> date:
+        return s.starts_at.astimezone(tz).date()
+
+    days = _provisional_days(rota, year, shifts)
+    changed = sorted(d for d in days if cal.is_working_day(d) != (d.weekday() < 5))
+    removed = [
+        s
+        for s in shifts
+        if day_of(s) in changed
+        and s.starts_at > now
+        and s.pattern is not None
+        and not _applies(s.pattern, cal.is_working_day(day_of(s)))
+    ]
+    gone = {s.pk for s in removed}
+    Shift.objects.filter(pk__in=[s.pk for s in shifts if s.pk not in gone]).update(
+        provisional_year=None
+    )
+    crews = _crews(rota, days) if days else {}
+    Shift.objects.filter(pk__in=gone).delete()
+    added: list[Shift] = []
+    patterns = [p for p in rota.patterns.all() if p.days != ShiftPattern.Days.ALL]
+    for day in changed:
+        working = cal.is_working_day(day)
+        for p in patterns:
+            starts = datetime.combine(day, p.start, tz)
+            if not _applies(p, working) or starts <= now:
+                continue
+            if Shift.objects.filter(rota=rota, pattern=p, starts_at=starts).exists():
+                continue
+            ends = starts + timedelta(hours=p.hours)
+            person = _next_in_turn(rota, p.layer, crews.get(p.layer, []), starts, ends)
+            added.append(
+                Shift.objects.create(
+                    rota=rota,
+                    pattern=p,
+                    layer=p.layer,
+                    person=person,
+                    starts_at=starts,
+                    ends_at=ends,
+                    note="" if person else "空缺：节假日安排确认后无人可排",
+                )  # fmt: skip
+            )
+    record(
+        "rota.rechecked",
+        actor=actor,
+        rota=rota.pk,
+        year=year,
+        settled=len(shifts) - len(removed),
+        days=[d.isoformat() for d in changed],
+        removed=[
+            {"shift": s.pk, "pattern": s.pattern.name if s.pattern else "", "person": s.person_id,
+             "starts_at": s.starts_at.isoformat()}
+            for s in removed
+        ],
+        shifts=[s.pk for s in added],
+    )  # fmt: skip
+    if removed or added:
+        _recheck_alert(rota, year, cal, removed, added)
+    return len(shifts)
+
+
+def _recheck_alert(
+    rota: Rota, year: int, cal: WorkCalendar, removed: Sequence[Shift], added: Sequence[Shift]
+) -> None:
+    """One alert per rota (and account) naming the days whose shifts changed."""
+    tz = _tz()
+    touched = sorted({s.starts_at.astimezone(tz).date() for s in [*removed, *added]})
+    labels = {d: _day_label(d, cal) for d in touched}
+
+    def what(s: Shift) -> str:
+        name = s.pattern.name if s.pattern else s.get_layer_display()
+        who = (s.person.get_full_name() or s.person.get_username()) if s.person else "空缺"
+        return f"{name} {who}"
+
+    lines = []
+    for d in touched:
+        parts = []
+        gone = [what(s) for s in removed if s.starts_at.astimezone(tz).date() == d]
+        new = [what(s) for s in added if s.starts_at.astimezone(tz).date() == d]
+        if gone:
+            parts.append("撤销 " + "、".join(gone))
+        if new:
+            parts.append("新增 " + "、".join(new))
+        lines.append(f"{d:%m-%d} {labels[d]}：{'；'.join(parts)}")
+    text = (
+        f"{rota.name}：{year} 年节假日安排已确认，"
+        f"{'、'.join(f'{d:%m-%d}（{labels[d]}）' for d in touched)} 的排班已按正式日历调整"
+    )
+    vacant = sum(1 for s in added if s.person is None)
+    if vacant:
+        text += f"，{vacant} 个班次无人可排"
+    for s in added:
+        if s.person is None:
+            _flag_gap(rota, s, "节假日安排确认后无人可排")
+    for account in rota.accounts.all():
+        raise_alert(
+            account,
+            Alert.Kind.GAP,
+            f"calendar-recheck:{rota.pk}:{year}",
+            text,
+            link=f"/team/rotas/{rota.pk}/?month={touched[0]:%Y-%m}",
+            detail="\n".join(lines),
+        )
+
+
 SHIFT_EVENTS = {
     "rota.shift_added": _lazy("手工添加"),
     "rota.override": _lazy("替班"),
     "rota.swapped": _lazy("换班"),
     "rota.released": _lazy("空出"),
     "rota.vacated": _lazy("人员离开，班次空缺"),
+    "rota.rechecked": _lazy("节假日安排确认后按正式日历排入"),
 }
 
 
 def shift_history(shift: Shift) -> list[tuple[Any, Any]]:
     """The audit trail of one shift: (event, what happened), oldest first."""
-    from govwx.accounts.models import AuditEvent
-
     events = (
         AuditEvent.objects.filter(name__in=SHIFT_EVENTS, data__rota=shift.rota_id)
         .select_related("actor")
@@ -515,7 +739,8 @@ def upcoming_gaps(rota: Rota, now: datetime) -> list[Gap]:
 
 def unconfirmed_years(found: Sequence[Gap]) -> list[int]:
     """The years those gaps reach whose holiday arrangement the calendar does not have
-    yet: no shift can be planned there until an admin confirms the year."""
+    yet: shifts there are planned on the provisional calendar until an admin confirms
+    the year."""
     known = calendar().years
     years: set[int] = set()
     for gap in found:
@@ -605,7 +830,7 @@ def raise_alert(
 ) -> Alert | None:
     """Tell whoever is on duty (or the people `to` names). Once per (account, kind,
     subject): raising it again does nothing, so the sweeps that call this may run any
-    number of times."""
+    number of times. `{alert}` in the link stands for the alert's id."""
     at = at or timezone.now()
     try:
         with transaction.atomic():
@@ -618,6 +843,9 @@ def raise_alert(
                 link=link,
                 created_at=at,
             )
+            if "{alert}" in link:  # a link to the alert's own page of the inbox
+                alert.link = link.replace("{alert}", str(alert.pk))
+                Alert.objects.filter(pk=alert.pk).update(link=alert.link)
             people = list(to) if to else _recipients(account, Alert.Level.OPERATOR, at)
             alert.recipients.set(people)
             _notify_channels(alert, Alert.Level.OPERATOR, people)
@@ -704,6 +932,11 @@ def alerts_for(user: Any) -> Any:
     return Alert.objects.filter(recipients=user, acknowledged_at__isnull=True)
 
 
+def provisional_note(year: int) -> str:
+    """What a provisional shift or day says, wherever the rota is read."""
+    return f"{year} 年节假日安排尚未确认，按暂定日历排班"
+
+
 def rota_ics(rota: Rota, start: datetime, end: datetime) -> bytes:
     """The rota's shifts in [start, end) as an iCalendar file, for calendars and phones."""
     from icalendar import Calendar, Event
@@ -723,7 +956,11 @@ def rota_ics(rota: Rota, start: datetime, end: datetime) -> bytes:
         )
         what = shift.pattern.name if shift.pattern else shift.get_layer_display()
         event.add("uid", f"shift-{shift.pk}@govwx")
-        event.add("summary", f"{what} · {shift.get_layer_display()} · {who}")
+        summary = f"{what} · {shift.get_layer_display()} · {who}"
+        if shift.provisional_year:
+            summary += "（暂定）"
+            event.add("description", provisional_note(shift.provisional_year))
+        event.add("summary", summary)
         event.add("dtstart", shift.starts_at)
         event.add("dtend", shift.ends_at)
         event.add("dtstamp", shift.starts_at)

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from govwx.lib.workdays import CalendarMissing
 from govwx.workcalendar.models import SpecialDay
 from govwx.workcalendar.services import calendar
 
@@ -33,8 +32,11 @@ WEEKDAYS = [
 @dataclass
 class Day:
     day: date
-    working: bool | None  # None: the calendar does not know the year
+    working: bool
     special: str  # 国庆节, 调休上班 …
+    # the year's holiday arrangement is not confirmed: `working` is the provisional
+    # calendar's answer (weekends off, no holidays)
+    provisional: bool = False
     cells: dict[str, list[Shift]] = field(default_factory=dict)  # column -> shifts
     gaps: list[Gap] = field(default_factory=list)
     row: list[list[Shift]] = field(default_factory=list)  # cells in column order
@@ -45,8 +47,8 @@ class Day:
 
     @property
     def kind(self) -> str:
-        if self.working is None:
-            return str(_("未知"))
+        if self.provisional:
+            return str(_("工作日（暂定）") if self.working else _("休息日（暂定）"))
         if self.special:
             return self.special
         return str(_("工作日") if self.working else _("休息日"))
@@ -62,6 +64,24 @@ class Month:
     @property
     def gap_count(self) -> int:
         return sum(len(d.gaps) for d in self.days)
+
+    @property
+    def provisional_years(self) -> list[int]:
+        """The years of the month's days, or of the shifts shown, planned provisionally."""
+        years = {d.day.year for d in self.days if d.provisional}
+        years.update(
+            s.provisional_year for d in self.days for ss in d.cells.values() for s in ss
+            if s.provisional_year
+        )  # fmt: skip
+        return sorted(years)
+
+    @property
+    def provisional_notes(self) -> list[str]:
+        return [provisional_note(y) for y in self.provisional_years]
+
+
+def provisional_note(year: int) -> str:
+    return str(_("%(year)s 年节假日安排尚未确认，按暂定日历排班") % {"year": year})
 
 
 def month_start(value: str | None, today: date) -> date:
@@ -88,7 +108,7 @@ def month(rota: Rota, first: date) -> Month:
     end = next_month(first)
     start_at = datetime.combine(first, datetime.min.time(), tz)
     end_at = datetime.combine(end, datetime.min.time(), tz)
-    cal = calendar()
+    cal = calendar().provisional()
     specials = {
         s.date: (s.name or s.get_kind_display())
         if s.kind == SpecialDay.Kind.HOLIDAY
@@ -98,11 +118,11 @@ def month(rota: Rota, first: date) -> Month:
     days = []
     for n in range((end - first).days):
         d = first + timedelta(days=n)
-        try:
-            working: bool | None = cal.is_working_day(d)
-        except CalendarMissing:
-            working = None
-        days.append(Day(d, working, specials.get(d, "")))
+        if d.year in cal.years:
+            days.append(Day(d, cal.is_working_day(d), specials.get(d, "")))
+        else:
+            # special days entered for a year not yet confirmed are not used yet
+            days.append(Day(d, cal.is_working_day(d), "", provisional=True))
     by_date = {d.day: d for d in days}
     order = {Layer.OPERATOR: 0, Layer.LEADER: 1}
     columns = [
@@ -152,9 +172,13 @@ def xlsx(m: Month) -> bytes:
         [f"{m.rota.name} " + _("%(y)s 年 %(m)s 月值班表") % {"y": m.first.year, "m": m.first.month}]
     )
     ws["A1"].font = Font(bold=True, size=14)
+    for note in m.provisional_notes:
+        ws.append([note])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="B54708")
     header = [_("日期"), _("星期"), _("类型"), *m.columns, _("空档")]
     ws.append(header)
-    for cell in ws[2]:
+    head_row = ws.max_row
+    for cell in ws[head_row]:
         cell.font = Font(bold=True)
     off = PatternFill("solid", fgColor="FDECEA")
     for d in m.days:
@@ -163,6 +187,7 @@ def xlsx(m: Month) -> bytes:
             row.append(
                 "\n".join(
                     f"{who(s)} {s.starts_at.astimezone(tz):%H:%M}–{s.ends_at.astimezone(tz):%H:%M}"
+                    + (str(_("（暂定）")) if s.provisional_year else "")
                     for s in d.cells.get(col, [])
                 )
             )
@@ -176,14 +201,14 @@ def xlsx(m: Month) -> bytes:
         if d.working is False:
             for cell in ws[ws.max_row][:3]:
                 cell.fill = off
-    for row in ws.iter_rows(min_row=3):
+    for row in ws.iter_rows(min_row=head_row + 1):
         row[0].number_format = "yyyy-mm-dd"
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = [12, 6, 12, *[22] * len(m.columns), 18]
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "D3"
+    ws.freeze_panes = f"D{head_row + 1}"
     ws.page_setup.orientation = "landscape"
     out = io.BytesIO()
     wb.save(out)

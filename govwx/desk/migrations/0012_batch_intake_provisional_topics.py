@@ -5,66 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_editor_reviewer_roles'),
-        ('desk', '0011_workload_indexes'),
-        ('team', '0006_alert_detail_surge_provisional_shift'),
+        ("accounts", "0004_editor_reviewer_roles"),
+        ("desk", "0011_workload_indexes"),
+        ("team", "0006_alert_detail_surge_provisional_shift"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TopicCount',
+            name="TopicCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('word', models.CharField(max_length=16)),
-                ('bucket', models.DateTimeField()),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("word", models.CharField(max_length=16)),
+                ("bucket", models.DateTimeField()),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': '话题计数',
-                'verbose_name_plural': '话题计数',
+                "verbose_name": "话题计数",
+                "verbose_name_plural": "话题计数",
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='announce_pending',
+            model_name="case",
+            name="announce_pending",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='case',
-            name='announced_in',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='team.alert'),
+            model_name="case",
+            name="announced_in",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="cases",
+                to="team.alert",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='deadline_basis',
+            model_name="case",
+            name="deadline_basis",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='case',
-            name='provisional_year',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='暂定年份'),
+            model_name="case",
+            name="provisional_year",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="暂定年份"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('announce_pending', True)), fields=['account', 'id'], name='case_announce_pending_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("announce_pending", True)),
+                fields=["account", "id"],
+                name="case_announce_pending_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('provisional_year__isnull', False)), fields=['provisional_year'], name='case_provisional_idx'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("provisional_year__isnull", False)),
+                fields=["provisional_year"],
+                name="case_provisional_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='topiccount',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account'),
+            model_name="topiccount",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='topiccount',
-            index=models.Index(fields=['account', 'bucket'], name='topic_count_bucket'),
+            model_name="topiccount",
+            index=models.Index(fields=["account", "bucket"], name="topic_count_bucket"),
         ),
         migrations.AddConstraint(
-            model_name='topiccount',
-            constraint=models.UniqueConstraint(fields=('account', 'word', 'bucket'), name='topic_count_unique'),
+            model_name="topiccount",
+            constraint=models.UniqueConstraint(
+                fields=("account", "word", "bucket"), name="topic_count_unique"
+            ),
         ),
     ]

@@ -109,3 +109,16 @@ def test_a_failed_confirmation_changes_no_deadline(
     with pytest.raises(ValidationError):
         confirm_year(2027, "   ", actor=account_admin)  # no source: refused
     assert Case.objects.values_list("resolve_due", "provisional_year").get() == before
+
+
+def test_the_sweeps_warning_says_the_deadline_is_provisional(account: Account) -> None:
+    from govwx.team.models import Alert
+
+    with time_machine.travel(datetime(2026, 12, 30, 10, tzinfo=SH), tick=False):
+        message(account, "请问元旦后哪天开始办理居住证", "oE")
+        services.take_in_pending()
+    with time_machine.travel(datetime(2027, 1, 4, 10, tzinfo=SH), tick=False):
+        assert services.sweep()["warning"] == 1
+    alert = Alert.objects.get(kind=Alert.Kind.WARNING)
+    assert alert.text == "1 件诉求即将超时"
+    assert "其中 1 件的截止时间为暂定（2027 年节假日安排尚未确认）" in alert.detail

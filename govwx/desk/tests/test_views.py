@@ -284,3 +284,211 @@ def test_canned_replies_are_offered_on_the_case_page(
     client.force_login(operator)
     body = client.get(f"/desk/cases/{case.pk}/").content.decode()
     assert 'id="canned"' in body and "办理时间" in body and "别的号" not in body
+
+
+# ------------------------------------------------------------------ alerts, topics, 暂定
+
+
+def a_case(
+    account: Account,
+    text: str,
+    openid: str,
+    *,
+    at: datetime | None = None,
+    department: Department | None = None,
+    alert: Any = None,
+    provisional_year: int | None = None,
+) -> Case:
+    """A case with its citizen's message, written with the ORM (as the desk's intake
+    leaves it)."""
+    from datetime import timedelta
+
+    from govwx.desk.models import CaseMessage
+
+    at = at or datetime.now(UTC)
+    case = Case.objects.create(
+        account=account,
+        openid=openid,
+        case_type="complaint",
+        subject=text[:40],
+        opened_at=at,
+        first_response_due=at + timedelta(days=1),
+        resolve_due=at + timedelta(days=5),
+        department=department,
+        announced_in=alert,
+        provisional_year=provisional_year,
+    )
+    msg = InboundMessage.objects.create(
+        account=account,
+        openid=openid,
+        dedup_key=f"m:{openid}",
+        msg_type="text",
+        content=text,
+        sent_at=at,
+        received_at=at,
+        handled_by="desk",
+    )
+    CaseMessage.objects.create(case=case, direction="in", inbound=msg, text=text, created_at=at)
+    return case
+
+
+def listed(client: Client, **params: str) -> list[int]:
+    r = client.get("/desk/cases/", params)
+    assert r.status_code == 200
+    return [row["case"].pk for row in r.context["rows"]]
+
+
+def test_the_cases_an_alert_announced(
+    client: Client,
+    operator: Any,
+    account: Account,
+    other_account: Account,
+    depts: dict[str, Department],
+    django_user_model: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    from govwx.team.models import Alert
+
+    now = datetime.now(UTC)
+    alert = Alert.objects.create(
+        account=account, kind="new_case", subject="cases:1-3", text="5 分钟内新诉求 3 件",
+        created_at=now,
+    )  # fmt: skip
+    theirs = Alert.objects.create(
+        account=other_account, kind="new_case", subject="case:9", text="新诉求", created_at=now
+    )
+    hr, cg = depts["市人社局"], depts["市城管局"]
+    c1 = a_case(account, "社保断缴", "o1", alert=alert, department=hr)
+    c2 = a_case(account, "噪音扰民", "o2", alert=alert, department=cg)
+    c3 = a_case(account, "路灯不亮", "o3", alert=alert)
+    a_case(account, "另一件", "o4")
+    a_case(other_account, "别的号的诉求", "o5", alert=theirs)
+    client.force_login(operator)
+    assert listed(client, alert=str(alert.pk)) == [c3.pk, c2.pk, c1.pk]
+    body = client.get("/desk/cases/", {"alert": alert.pk}).content.decode()
+    assert f"提醒 #{alert.pk} 涉及的 3 件诉求" in body and "5 分钟内新诉求 3 件" in body
+    # with the other filters
+    assert listed(client, alert=str(alert.pk), department=str(hr.pk)) == [c1.pk]
+    # another account's alert: none of its cases, and nothing of it shown
+    assert listed(client, alert=str(theirs.pk)) == []
+    body = client.get("/desk/cases/", {"alert": theirs.pk}).content.decode()
+    assert f"提醒 #{theirs.pk} 涉及的 0 件诉求" in body and "别的号的诉求" not in body
+    # the page's (with the departments of the account's organisation), plus the alert
+    # and the count of its cases
+    with django_assert_num_queries(12):
+        client.get("/desk/cases/", {"alert": alert.pk})
+    # a liaison: the alert's cases of their department only
+    liaison = django_user_model.objects.create_user("hrss")
+    add_member(account, liaison, Membership.Role.LIAISON, department=hr)
+    client.force_login(liaison)
+    assert listed(client, alert=str(alert.pk)) == [c1.pk]
+    body = client.get("/desk/cases/", {"alert": alert.pk}).content.decode()
+    assert f"提醒 #{alert.pk} 涉及的 1 件诉求" in body
+
+
+def test_the_cases_that_mention_a_word_since_a_moment(
+    client: Client,
+    operator: Any,
+    account: Account,
+    other_account: Account,
+    depts: dict[str, Department],
+    django_user_model: Any,
+) -> None:
+    from datetime import timedelta
+
+    from govwx.desk.models import CaseMessage
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    hr = depts["市人社局"]
+    old = a_case(account, "上周幸福小区停水", "o1", at=now - timedelta(hours=2))
+    new = a_case(account, "幸福小区又停水了", "o2", at=now - timedelta(minutes=5), department=hr)
+    a_case(account, "停电了", "o3", at=now)
+    a_case(other_account, "停水", "o4", at=now)
+    # a reply or a note that mentions the word does not count: only what citizens wrote
+    noted = a_case(account, "咨询社保", "o5", at=now)
+    CaseMessage.objects.create(case=noted, direction="note", text="可能与停水有关", created_at=now)
+    # an older case whose citizen wrote about it again lately
+    again = a_case(account, "咨询供水", "o6", at=now - timedelta(days=3))
+    msg = InboundMessage.objects.create(
+        account=account, openid="o6", dedup_key="m:o6:2", msg_type="text", content="还是停水",
+        sent_at=now, received_at=now - timedelta(minutes=1), handled_by="desk",
+    )  # fmt: skip
+    CaseMessage.objects.create(
+        case=again, direction="in", inbound=msg, text="还是停水", created_at=msg.received_at
+    )
+    client.force_login(operator)
+    assert listed(client, topic="停水") == [new.pk, old.pk, again.pk]
+    since = (now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%MZ")
+    assert listed(client, topic="停水", since=since) == [new.pk, again.pk]
+    # a moment without a zone is the console's (Shanghai), as a person types it
+    local = (now + timedelta(hours=8) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    assert listed(client, topic="停水", since=local) == [new.pk, again.pk]
+    assert listed(client, topic="停水", since="not a date") == [new.pk, old.pk, again.pk]
+    assert listed(client, topic="停水", since=since, status="resolved") == []
+    body = client.get("/desk/cases/", {"topic": "停水", "since": since}).content.decode()
+    shown = (now + timedelta(hours=8) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    assert f"{shown} 以来提到“停水”的诉求" in body
+    assert 'name="topic" value="停水"' in body and f'name="since" value="{since}"' in body
+    # the export has the same filter
+    csv_body = b"".join(
+        client.get("/desk/cases/export.csv", {"topic": "停水", "since": since}).streaming_content
+    ).decode("utf-8-sig")
+    assert [line.split(",")[0] for line in csv_body.strip().splitlines()[1:]] == [
+        str(new.pk),
+        str(again.pk),
+    ]
+    # a liaison: their department's only
+    liaison = django_user_model.objects.create_user("hrss")
+    add_member(account, liaison, Membership.Role.LIAISON, department=hr)
+    client.force_login(liaison)
+    assert listed(client, topic="停水") == [new.pk]
+
+
+def test_the_pages_keep_the_filters(client: Client, operator: Any, account: Account) -> None:
+    from govwx.desk import views
+
+    for i in range(views.PAGE_SIZE + 1):
+        a_case(account, f"停水{i}", f"o{i}")
+    client.force_login(operator)
+    body = client.get("/desk/cases/", {"topic": "停水"}).content.decode()
+    assert "?topic=%E5%81%9C%E6%B0%B4&amp;page=2" in body
+    assert len(listed(client, topic="停水", page="2")) == 1
+
+
+def test_provisional_deadlines_are_marked_on_the_list_the_page_and_the_export(
+    client: Client, operator: Any, account: Account
+) -> None:
+    sure = a_case(account, "咨询社保", "o1")
+    unsure = a_case(account, "春节后办理", "o2", provisional_year=2027)
+    client.force_login(operator)
+    why = "2027 年节假日安排尚未确认，截止时间为暂定"
+    body = client.get("/desk/cases/").content.decode()
+    assert body.count('data-provisional-year="2027"') == 1 and f'title="{why}"' in body
+    row = body.split(f'href="/desk/cases/{unsure.pk}/"')[2].split("</tr>")[0]
+    assert ">暂定<" in row
+    row = body.split(f'href="/desk/cases/{sure.pk}/"')[2].split("</tr>")[0]
+    assert "暂定" not in row
+    page = client.get(f"/desk/cases/{unsure.pk}/").content.decode()
+    assert f'title="{why}"' in page and ">暂定<" in page
+    assert "暂定" not in client.get(f"/desk/cases/{sure.pk}/").content.decode()
+    lines = (
+        b"".join(client.get("/desk/cases/export.csv").streaming_content)
+        .decode("utf-8-sig")
+        .strip()
+        .splitlines()
+    )
+    assert lines[0].endswith(",评价,截止时间性质")
+    nature = {line.split(",")[0]: line.split(",")[-1] for line in lines[1:]}
+    assert nature == {str(unsure.pk): "暂定（2027 年节假日安排未确认）", str(sure.pk): "确定"}
+
+
+def test_the_provisional_mark_in_english(client: Client, operator: Any, account: Account) -> None:
+    a_case(account, "春节后办理", "o1", provisional_year=2027)
+    client.force_login(operator)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/desk/cases/").content.decode()
+    assert ">Provisional<" in body and "暂定" not in body
+    assert "The holiday arrangement of 2027 is not confirmed yet" in body
+    lines = b"".join(client.get("/desk/cases/export.csv").streaming_content).decode("utf-8-sig")
+    assert "Deadline status" in lines.splitlines()[0]
+    assert "Provisional (the holiday arrangement of 2027 is not confirmed)" in lines

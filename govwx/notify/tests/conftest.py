@@ -63,41 +63,67 @@ def smtp(settings: Any) -> Iterator[Mailbox]:
 
 @dataclass
 class Hook:
-    """A webhook receiver: records each call; answers the next status of `statuses`
-    (the last one repeats)."""
+    """A webhook receiver: records each call (headers and body; the path in `paths`);
+    answers the next of `statuses`, a status or (status, headers) (the last one repeats).
+    `down()` closes its port (connection refused), `up()` opens it again; while `gate` is
+    an unset Event, answers wait for it."""
 
     url: str = ""
     calls: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=lambda: [204])
+    paths: list[str] = field(default_factory=list)
+    statuses: list[int | tuple[int, dict[str, str]]] = field(default_factory=lambda: [204])
+    gate: threading.Event | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
+    port: int = 0
+    server: ThreadingHTTPServer | None = None
 
-    def answer(self) -> int:
-        return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+    def answer(self) -> tuple[int, dict[str, str]]:
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return status if isinstance(status, tuple) else (status, {})
+
+    def up(self) -> None:
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                state.calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                state.paths.append(self.path)
+                state.arrived.set()
+                if state.gate is not None:
+                    state.gate.wait(timeout=20)
+                status, headers = state.answer()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.port}/hooks/govwx"
+
+    def down(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
 
 @pytest.fixture
 def hook() -> Iterator[Hook]:
     state = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state.calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(state.answer())
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/govwx"
+    state.up()
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        if state.gate is not None:
+            state.gate.set()
+        state.down()
 
 
 class RobotDriver:

@@ -186,3 +186,27 @@ def test_desk_run_sends_what_is_due(
     call_command("desk", "run", "--once", stdout=StringIO())
     assert Delivery.objects.get().status == "sent"
     assert len(hook.calls) == 1
+
+
+def test_what_is_due_together_goes_out_in_one_mail(
+    account: Account, account_admin: Any, smtp: Mailbox, settings: Any
+) -> None:
+    settings.GOVWX_PUBLIC_URL = "https://govwx.example.gov.cn"
+    make_channel(account, account_admin, "email", "duty@example.gov.cn")
+    enqueue(account, "alert:7:1", "【示例市发布】新诉求", "路灯不亮", link="/desk/cases/7/")
+    enqueue(account, "alert:8:1", "【示例市发布】已超时", "1 件诉求已超时")  # no task runs here
+    assert deliver_due() == 2
+    (envelope,) = smtp.received
+    mail = message_from_bytes(envelope.content, policy=policy.default)
+    assert mail["Subject"] == "【示例市发布】提醒 2 条"
+    assert mail.get_content().splitlines() == [
+        "1. 新诉求",
+        "路灯不亮",
+        "https://govwx.example.gov.cn/desk/cases/7/",
+        "",
+        "2. 已超时",
+        "1 件诉求已超时",
+    ]
+    first, second = Delivery.objects.order_by("id")
+    assert first.batch_id == second.batch_id and first.batch is not None
+    assert (first.batch.size, first.batch.outcome) == (2, "sent")

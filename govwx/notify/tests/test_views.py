@@ -3,16 +3,19 @@ account's channel is 404, a role without channels.manage gets 403, nothing chang
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from govwx.accounts.models import Account, Membership
 from govwx.accounts.services import add_member
 from govwx.notify.models import Channel, Delivery
-from govwx.notify.services import enqueue
+from govwx.notify.services import deliver_due, enqueue
 
 from .conftest import Hook, make_channel
 
@@ -188,3 +191,82 @@ def test_the_failing_notice_for_other_pages(
     assert "通知渠道「值班钩子」发送失败" in html and "HTTP 500" in html
     assert "/team/channels/" not in html  # an operator cannot manage channels
     assert 'href="/team/channels/"' in render(account_admin)
+
+
+def test_the_page_shows_what_waits_for_the_rate_and_what_went_out_merged(
+    admin_client: Client,
+    account: Account,
+    account_admin: Any,
+    hook: Hook,
+    django_assert_num_queries: Any,
+) -> None:
+    hook.statuses = [(429, {"Retry-After": "120"}), 204]
+    channel = make_channel(account, account_admin, "webhook", hook.url, name="钩子")
+    at = datetime(2026, 10, 1, 19, 0, tzinfo=UTC)  # 03:00 in Shanghai
+    with time_machine.travel(at, tick=False) as clock:
+        for n in (1, 2, 3):
+            enqueue(account, f"alert:{n}:1", "新诉求", f"第{n}条")  # no task runs here
+        assert deliver_due() == 3
+        with django_assert_num_queries(9):
+            html = admin_client.get(PAGE).content.decode()
+        assert '<span class="tag tag-warn channel-held">限流中</span>' in html
+        assert '<p class="help pending-count">3 条待发送</p>' in html
+        assert "暂缓至 03:02:00：已达发送频率上限（每分钟最多 60 条）或对方要求稍后再发" in html
+        assert (
+            "对方限流（HTTP 429），120 秒后再试 / rate limited (HTTP 429), retry after 120 s"
+            in html
+        )
+        assert '<p class="help window-count">最近一分钟已发 1 / 60 条</p>' in html
+        assert html.count("合并尝试（共 3 条，批次 #") == 3
+        assert "channel-failing" not in html
+        clock.shift(timedelta(minutes=2))
+        assert deliver_due() == 3
+        html = admin_client.get(PAGE).content.decode()
+    assert html.count("合并发送（共 3 条，批次 #") == 3
+    assert "限流中" not in html and "待发送" not in html
+    assert '<p class="help window-count">最近一分钟已发 1 / 60 条</p>' in html
+    assert len(hook.calls) == 2
+    channel.refresh_from_db()
+    assert channel.held_until == at + timedelta(minutes=2)  # past: shown no more
+
+
+def test_a_test_message_waits_for_the_rate_and_finds_a_channel_back(
+    admin_client: Client,
+    account: Account,
+    account_admin: Any,
+    hook: Hook,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    hook.statuses = [(429, {"Retry-After": "300"})]
+    channel = make_channel(account, account_admin, "webhook", hook.url, name="钩子")
+    at = datetime(2026, 10, 1, 19, 0, tzinfo=UTC)
+    with time_machine.travel(at, tick=False) as clock:
+        enqueue(account, "alert:1:1", "新诉求", "第一条")
+        deliver_due()
+        answer = admin_client.post(f"{PAGE}{channel.pk}/test/", follow=True)
+        assert "渠道「钩子」已达发送频率上限，测试消息将于 03:05:00 随下一条消息发出" in (
+            answer.content.decode()
+        )
+        assert len(hook.calls) == 1  # the test did not go out into the wait
+        test = Delivery.objects.get(key__startswith="test:")
+        assert (test.status, test.attempts) == ("pending", 0)
+        # now the receiver is down: the channel waits after each refusal
+        hook.down()
+        clock.shift(timedelta(minutes=5))
+        assert deliver_due() == 2
+        channel.refresh_from_db()
+        assert (channel.held_for, channel.held_until) == ("down", at + timedelta(minutes=6))
+        hook.statuses = [204]
+        hook.up()
+        # the admin's test goes out at once, though the channel waits; it is back, so
+        # what waited goes out after it, merged
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = admin_client.post(f"{PAGE}{channel.pk}/test/", follow=True)
+        assert "测试消息已发出：钩子" in answer.content.decode()
+    assert [json.loads(body)["title"] for _, body in hook.calls[1:]] == [
+        "govwx 测试消息 / test message",
+        "【示例市发布】提醒 2 条",
+    ]
+    channel.refresh_from_db()
+    assert (channel.held_for, channel.held_until) == ("", None)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}

@@ -113,14 +113,31 @@ def test_an_invalid_key_93000_is_not_retried(
     assert failing(account) == [channel]
 
 
-def test_rate_limit_45009_is_retried(
+def test_rate_limit_45009_waits_a_minute_without_using_an_attempt_then_sends_merged(
     account: Account, account_admin: Any, robots: RobotDriver
 ) -> None:
     robot = robots.robot("值班群", errcode=45009)
-    make_channel(account, account_admin, "wecom", robot["webhook_url"])
-    with time_machine.travel(NIGHT, tick=False):
-        enqueue(account, "alert:7:1", "新诉求", "x")
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempts) == ("pending", 1)
-    assert delivery.next_attempt_at == NIGHT + MIN
-    assert "45009" in delivery.last_error
+    channel = make_channel(account, account_admin, "wecom", robot["webhook_url"])
+    with time_machine.travel(NIGHT, tick=False) as clock:
+        enqueue(account, "alert:7:1", "新诉求", "x", mentions=["13800001111"])
+        clock.shift(timedelta(seconds=10))
+        enqueue(account, "alert:8:1", "已超时", "y", mentions=["13900002222", "13800001111"])
+        first, second = Delivery.objects.order_by("id")
+        assert (first.status, first.attempts, first.next_attempt_at) == ("pending", 0, NIGHT + MIN)
+        assert first.last_error == "企业微信返回 45009 / WeCom errcode 45009: api freq out of limit"
+        assert (second.status, second.attempts) == ("pending", 0)  # held: never tried
+        channel.refresh_from_db()
+        assert (channel.held_for, channel.held_until) == ("rate", NIGHT + MIN)
+        assert failing(account) == []  # asked to slow down: not a failure
+        clock.shift(timedelta(seconds=49))
+        assert deliver_due() == 0
+        robots.robot("值班群", key=robot["key"])  # accepts again
+        clock.shift(timedelta(seconds=1))
+        assert deliver_due() == 2
+    (message,) = robots.messages(robot["key"])
+    assert message["content"] == "【示例市发布】提醒 2 条\n1. 新诉求\nx\n\n2. 已超时\ny"
+    assert message["mentioned_mobile_list"] == ["13800001111", "13900002222"]
+    assert [(d.status, d.attempts, d.last_error) for d in Delivery.objects.order_by("id")] == [
+        ("sent", 1, ""),
+        ("sent", 1, ""),
+    ]

@@ -115,6 +115,26 @@ def test_the_webhook_answers_the_platforms_error_codes(
     assert RobotMessage.objects.count() == 0
 
 
+def test_content_over_the_platforms_length_is_refused_with_40058(
+    client: Client, robot: dict[str, Any]
+) -> None:
+    exact = "值" * 682 + "xx"  # 2048 bytes of UTF-8
+    assert post(client, SEND, {"msgtype": "text", "text": {"content": exact}}).json() == {
+        "errcode": 0,
+        "errmsg": "ok",
+    }
+    answer = post(client, SEND, {"msgtype": "text", "text": {"content": exact + "x"}})
+    assert answer.json() == {
+        "errcode": 40058,
+        "errmsg": "text.content exceed max length 2048",
+    }
+    markdown = {"msgtype": "markdown", "markdown": {"content": "值" * 1365 + "x"}}  # 4096
+    assert post(client, SEND, markdown).json()["errcode"] == 0
+    markdown["markdown"]["content"] += "x"
+    assert post(client, SEND, markdown).json()["errcode"] == 40058
+    assert [len(m.content.encode()) for m in RobotMessage.objects.order_by("id")] == [2048, 4096]
+
+
 def test_get_is_refused(client: Client, robot: dict[str, Any]) -> None:
     assert client.get(SEND).json()["errcode"] == 43002
 

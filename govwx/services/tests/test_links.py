@@ -426,8 +426,9 @@ def test_the_home_costs_one_query_when_nothing_is_broken(
 ) -> None:
     client.force_login(operator)
     # session, user, accounts list, account, membership, latest messages, 2 aggregates,
-    # enabled rules, the account's rotas, broken links (none), the bell's alerts
-    with django_assert_num_queries(12):
+    # enabled rules, the account's rotas, broken links (none), failed intakes, the bell's
+    # alerts
+    with django_assert_num_queries(13):
         r = client.get("/")
     assert r.context["broken_links"] == []
     assert 'id="broken-links"' not in r.content.decode()

@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('team', '0005_alert_index'),
+        ("team", "0005_alert_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='detail',
+            model_name="alert",
+            name="detail",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='shift',
-            name='provisional_year',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='暂定年份'),
+            model_name="shift",
+            name="provisional_year",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="暂定年份"),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('new_case', '新诉求'), ('warning', '即将超时'), ('breach', '已超时'), ('gap', '值班空档'), ('surge', '舆情异动'), ('calendar', '节假日安排缺失')], max_length=10),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("new_case", "新诉求"),
+                    ("warning", "即将超时"),
+                    ("breach", "已超时"),
+                    ("gap", "值班空档"),
+                    ("surge", "舆情异动"),
+                    ("calendar", "节假日安排缺失"),
+                ],
+                max_length=10,
+            ),
         ),
     ]

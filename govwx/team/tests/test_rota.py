@@ -167,6 +167,6 @@ def test_a_gap_in_a_year_the_calendar_does_not_know_says_so(
     assert services.check_gaps(now) == 2
     texts = sorted(Alert.objects.filter(kind="gap").values_list("text", flat=True))
     assert texts == [
-        "新媒体值班：01-01 08:00 起无人值班（之后没有排班；2027 年节假日安排尚未确认，无法排班）",
-        "新媒体值班：01-01 08:00 起无带班领导（之后没有排班；2027 年节假日安排尚未确认，无法排班）",
+        "新媒体值班：01-01 08:00 起无人值班（之后没有排班；2027 年节假日安排尚未确认，可按暂定日历排班）",
+        "新媒体值班：01-01 08:00 起无带班领导（之后没有排班；2027 年节假日安排尚未确认，可按暂定日历排班）",
     ]

@@ -114,7 +114,7 @@ def test_bad_edits_are_refused_and_change_nothing() -> None:
 
 def test_seeding_again_keeps_what_an_admin_entered() -> None:
     services.set_special_day(date(2026, 10, 1), "holiday", "本市国庆节")
-    assert services.seed_from_package() == 0
+    assert services.seed_from_package() == services.Seeded([], 0)
     assert SpecialDay.objects.get(date=date(2026, 10, 1)).name == "本市国庆节"
     assert CalendarYear.objects.filter(confirmed=True).count() == 23  # 2004–2026
 

@@ -13,8 +13,8 @@ import os
 import threading
 import time
 import urllib.request
-from datetime import date, timedelta
 from datetime import time as clock
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +172,12 @@ def seed_team(account: Account, operator: Any) -> None:
 
 
 def seed_rota(account: Account) -> None:
-    """A 24-hour rota for the demo account from the first of this month, two months
-    long: day and night shifts taken in turn by three operators (each works days and
-    nights by turns, two shifts in three days), and a leader on duty, following the
-    holiday calendar."""
-    from govwx.lib.workdays import CalendarMissing
+    """A 24-hour rota for the demo account over this month and the next (from the
+    evening before the first): day and night shifts taken in turn by three operators
+    (each works days and nights by turns, two shifts in three days), and a leader on
+    duty, following the holiday calendar. Days of a year whose arrangement is not
+    confirmed yet (in December, the next January) are planned on the provisional
+    calendar and shown as such."""
     from govwx.team import services as team
 
     User = get_user_model()
@@ -184,21 +185,16 @@ def seed_rota(account: Account) -> None:
     team.add_pattern(rota, name="白班", start=clock(8), hours=12)
     team.add_pattern(rota, name="夜班", start=clock(20), hours=12)
     team.add_pattern(rota, name="带班", start=clock(8), hours=24, layer="leader")
-    first = timezone.localdate().replace(day=1) - timedelta(days=1)
+    this_month = timezone.localdate().replace(day=1)
+    first = this_month - timedelta(days=1)
+    after_next = (this_month + timedelta(days=62)).replace(day=1)
     people = {
         "operator": [
             User.objects.get(username=name) for name in (OPERATOR[0], "zhiban2", "zhiban3")
         ],
         "leader": list(User.objects.filter(username=LEADER[0])),
     }
-    try:
-        team.generate(rota, first, 62, people)
-    except CalendarMissing as missing:
-        # The next year's arrangement is not published yet (December): plan up to the
-        # end of the year the calendar knows; the rota page shows the rest as a gap.
-        days = (date(missing.year, 1, 1) - first).days
-        if days > 0:
-            team.generate(rota, first, days, people)
+    team.generate(rota, first, (after_next - first).days, people)
 
 
 DEPARTMENTS = {

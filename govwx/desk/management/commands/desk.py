@@ -1,6 +1,8 @@
 """`govwx desk run [--once]`: the desk's worker loop. It takes in the messages the
-pipeline gave the desk, sends again the replies held for a closed 48-hour window, and
-marks warnings and breaches of time limits; run it beside the web server (`govwx serve` starts one). Any
+pipeline gave the desk (a batch a transaction) and announces the new cases, sends again
+the replies held for a closed 48-hour window, sends the alerts through their channels,
+looks for surges of concern (舆情异动), and marks warnings and breaches of time limits and
+a missing holiday calendar; run it beside the web server (`govwx serve` starts one). Any
 number may run: the work is idempotent and kept in the database."""
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from govwx.desk import topics
+from govwx.desk.calendar_watch import check_calendar
 from govwx.desk.services import (
     announce_new_cases,
     notify_held_replies,
@@ -22,6 +26,8 @@ from govwx.team.services import check_gaps, escalate
 from govwx.wechat.services import release_held
 
 SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
+SURGE_EVERY = 15.0  # seconds between looks for a surge (an alert within a minute)
+PRUNE_EVERY = 3600.0  # seconds between prunings of old topic counts
 
 
 class Command(BaseCommand):
@@ -34,17 +40,24 @@ class Command(BaseCommand):
         run.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        last_sweep = 0.0
+        last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()
             announce_new_cases()  # the digest of a window that has passed
             done += release_held() + notify_held_replies()
             escalate()
             deliver_due()  # alerts through the notification channels, retries when due
+            if time.monotonic() - last_surge >= SURGE_EVERY:
+                topics.detect_surges()
+                last_surge = time.monotonic()
             if time.monotonic() - last_sweep >= SWEEP_EVERY:
                 sweep()
                 check_gaps()
+                check_calendar()
                 last_sweep = time.monotonic()
+            if time.monotonic() - last_prune >= PRUNE_EVERY:
+                topics.prune()
+                last_prune = time.monotonic()
             if opts["once"]:
                 self.stdout.write(
                     f"受理 {done} 条，失败 {failed} 条 / taken in {done}, failed {failed}"
