@@ -186,6 +186,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("GOVWX_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _flag("GOVWX_EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("GOVWX_EMAIL_FROM", "govwx@localhost")
 GOVWX_NOTIFY_TIMEOUT = float(os.environ.get("GOVWX_NOTIFY_TIMEOUT", "5"))
+# New cases of one account are announced at most once per this many seconds: the first
+# after a quiet spell at once, the rest of a burst together (「5 分钟内新诉求 312 件」).
+GOVWX_ALERT_WINDOW = float(os.environ.get("GOVWX_ALERT_WINDOW", "300"))
 
 LOGGING = {
     "version": 1,

@@ -529,10 +529,14 @@ def _advance_cursor(last: int) -> None:
 
 # ------------------------------------------------------------------ new-case alerts
 
+
 # New cases of one account are announced at most once per window: the first case after a
 # quiet window at once (「新诉求 #42：…」), the rest of a burst together when the window
 # has passed (「5 分钟内新诉求 312 件」, with what they are about).
-ANNOUNCE_WINDOW = timedelta(minutes=5)
+def announce_window() -> timedelta:
+    return timedelta(seconds=settings.GOVWX_ALERT_WINDOW)
+
+
 EXAMPLES = 3
 
 
@@ -552,7 +556,7 @@ def announce_new_cases(now: datetime | None = None, *, account_id: int | None = 
             .values_list("created_at", flat=True)
             .first()
         )
-        if last is not None and last > now - ANNOUNCE_WINDOW:
+        if last is not None and last > now - announce_window():
             continue  # within the window: the next alert sums up
         raised += _announce(account, now, since=last)
     return raised

@@ -172,10 +172,12 @@ def summary(texts: Sequence[str], top: int = 5, examples: int = 3) -> Summary:
             continue
         candidates.append((-len(leaders.intersection(found)), len(text), i, text))
     chosen: list[str] = []
-    for *_, text in sorted(candidates):
+    said: set[frozenset[str]] = set()  # one example of each way of saying it
+    for *_, i, text in sorted(candidates):
         example = _example(text)
-        if example and example not in chosen:
+        if example and example not in chosen and frozenset(per_text[i]) not in said:
             chosen.append(example)
+            said.add(frozenset(per_text[i]))
         if len(chosen) == examples:
             break
     return Summary(words=ranked, examples=chosen)
@@ -226,10 +228,33 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
+# A word said mostly together with a surging word (in at least this share of its own
+# messages) is the same topic: it joins that word's alert instead of raising its own.
+SAME_TOPIC = 0.6
+TOPIC_LINE = "话题词："
+
+
+def _today(account_id: int, day: Any) -> dict[str, tuple[int, list[str]]]:
+    """Today's surge alerts of the account: their word → (alert, the topic's words)."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for pk, subject, detail in Alert.objects.filter(
+        account_id=account_id, kind=Alert.Kind.SURGE, subject__endswith=f":{day.isoformat()}"
+    ).values_list("pk", "subject", "detail"):
+        word = subject.split(":")[1]
+        topic = [word]
+        for line in detail.splitlines():
+            if line.startswith(TOPIC_LINE):
+                topic = line.removeprefix(TOPIC_LINE).split("、")
+        found[word] = (pk, topic)
+    return found
+
+
 def detect_surges(now: datetime | None = None) -> int:
-    """Raise a surge alert (舆情异动) for each account and word with at least MIN_SURGE
+    """Raise a surge alert (舆情异动) for each account and topic with at least MIN_SURGE
     messages in the last hour and at least FACTOR times its usual hourly count: once per
-    account, word and local day. Returns the alerts raised."""
+    account, word and local day. The words said mostly together with a surging word join
+    its alert (「话题词」) instead of raising their own, also when they surge later.
+    Returns the alerts raised."""
     now = now or timezone.now()
     current = bucket_of(now)
     start = current - (WINDOW_BUCKETS - 1) * BUCKET
@@ -241,26 +266,25 @@ def detect_surges(now: datetime | None = None) -> int:
         .values("account_id", "word")
         .annotate(n=Sum("count"))
         .filter(n__gte=MIN_SURGE)
-        .order_by("account_id", "word")
+        .order_by("account_id", "-n", "word")
         .values_list("account_id", "word", "n")
     )
     if not candidates:
         return 0
     day = timezone.localdate(now)
-    done = set(
-        Alert.objects.filter(
-            kind=Alert.Kind.SURGE,
-            account_id__in={a for a, _, _ in candidates},
-            subject__in={_subject(w, day) for _, w, _ in candidates},
-        ).values_list("account_id", "subject")
-    )
     raised = 0
-    for account_id, word, n in candidates:
-        if (account_id, _subject(word, day)) in done:
-            continue
-        usual = usual_rate(account_id, word, start)
-        if n >= max(MIN_SURGE, FACTOR * usual):
-            raised += _raise_surge(account_id, word, n, usual, start, current, now)
+    for account_id in dict.fromkeys(a for a, _, _ in candidates):
+        counts = {w: n for a, w, n in candidates if a == account_id}
+        today = _today(account_id, day)
+        covered = {w for _, topic in today.values() for w in topic}
+        for word, n in counts.items():
+            if word in covered:
+                continue
+            usual = usual_rate(account_id, word, start)
+            if n >= max(MIN_SURGE, FACTOR * usual):
+                topic = _raise_surge(account_id, word, n, usual, start, current, now, counts, today)
+                raised += topic is not None and topic[0] == word
+                covered.update(topic or ())
     return raised
 
 
@@ -272,9 +296,13 @@ def _raise_surge(
     start: datetime,
     current: datetime,
     now: datetime,
-) -> int:
-    counts = _history(account_id, word, start, current + BUCKET)
-    trend = [counts.get(start + i * BUCKET, 0) for i in range(WINDOW_BUCKETS)]
+    counts: dict[str, int] | None = None,
+    today: dict[str, tuple[int, list[str]]] | None = None,
+) -> list[str] | None:
+    """Raise the alert, or add the word to the topic of an alert raised today that it is
+    mostly said with; the topic's words (None: raised already)."""
+    history = _history(account_id, word, start, current + BUCKET)
+    trend = [history.get(start + i * BUCKET, 0) for i in range(WINDOW_BUCKETS)]
     texts = list(
         CaseMessage.objects.filter(
             direction=CaseMessage.Direction.IN,
@@ -286,12 +314,33 @@ def _raise_surge(
         .values_list("text", flat=True)[:200]
     )
     about = summary(texts, top=6, examples=3)
+    scale = n / len(texts) if texts else 0.0
+    together = Counter(w for t in texts for w in set(words(t)) if w != word)
+    for main, (pk, words_of_topic) in (today or {}).items():
+        if together[main] * scale >= SAME_TOPIC * n:  # mostly said with an earlier topic
+            joined = [*words_of_topic, word]
+            detail = Alert.objects.filter(pk=pk).values_list("detail", flat=True).get()
+            kept = [line for line in detail.splitlines() if not line.startswith(TOPIC_LINE)]
+            Alert.objects.filter(pk=pk).update(
+                detail="\n".join([*kept, TOPIC_LINE + "、".join(joined)])
+            )
+            (today or {})[main] = (pk, joined)
+            return joined
+    # the other surging words mostly said with this one: the same topic
+    topic = [word]
+    if texts and counts:
+        topic += [
+            w
+            for w, k in together.most_common()
+            if w in counts and k * scale >= SAME_TOPIC * counts[w]
+        ]
     lines = ["10 分钟走势：" + " → ".join(map(str, trend))]
     others = [(w, k) for w, k in about.words if w != word][:5]
     if others:
         lines.append("同时提到：" + "、".join(f"{w}（{k}）" for w, k in others))
     if about.examples:
         lines.append("例：" + "；".join(f"“{e}”" for e in about.examples))
+    lines.append(TOPIC_LINE + "、".join(topic))
     since = start.strftime("%Y-%m-%dT%H:%MZ")
     link = (
         reverse("desk:cases")
@@ -307,7 +356,7 @@ def _raise_surge(
         link=link,
         at=now,
     )
-    return 1 if alert is not None else 0
+    return topic if alert is not None else None
 
 
 def prune(now: datetime | None = None) -> int:

@@ -212,13 +212,37 @@ def test_a_surge_against_a_quiet_week_is_alerted_once_a_day(
             "例：“幸福小区又停水，家里老人等着做饭，电话138****5678”；"
             "“幸福小区停水了，什么时候来水”；“请问人民路停水要停多久”"
         )
-        assert len(lines) == 3
+        assert lines[3] == "话题词：停水"  # 小区 and 幸福 are said without 停水 too
+        assert len(lines) == 4
         assert alert.link == "/desk/cases/?topic=%E5%81%9C%E6%B0%B4&since=2026-12-05T09:40Z"
         # more messages the same day: no second alert, and no history read again
         arrive(account, [0, 0, 0, 0, 0, 5], WATER)
         with django_assert_num_queries(2):  # the window's counts, the alerts of today
             assert topics.detect_surges() == 0
     assert Alert.objects.filter(account=account, kind=Alert.Kind.SURGE).count() == 1
+
+
+def test_words_said_together_are_one_topic_and_one_alert(account: Account) -> None:
+    arrive(account, [5, 5, 5, 5, 10, 10], ["幸福小区停水，什么时候来水", "幸福小区停水三天"])
+    with time_machine.travel(NOW, tick=False):
+        assert topics.detect_surges() == 1
+        assert topics.detect_surges() == 0  # the topic's other words are spoken for
+    alert = Alert.objects.get(account=account, kind=Alert.Kind.SURGE)
+    topic = alert.detail.splitlines()[-1]
+    assert topic.startswith("话题词：")
+    assert set(topic.removeprefix("话题词：").split("、")) >= {"幸福", "小区", "停水"}
+
+
+def test_words_that_surge_later_with_a_topic_join_its_alert(account: Account) -> None:
+    arrive(account, [0, 0, 0, 0, 0, 35], ["停水了"])
+    with time_machine.travel(NOW, tick=False):
+        assert topics.detect_surges() == 1
+        arrive(account, [0, 0, 0, 0, 0, 40], ["幸福小区又停水了", "幸福小区停水"])
+        assert topics.detect_surges() == 0
+    alert = Alert.objects.get(account=account, kind=Alert.Kind.SURGE)
+    assert alert.subject == "surge:停水:2026-12-05"
+    topic = alert.detail.splitlines()[-1].removeprefix("话题词：").split("、")
+    assert topic[0] == "停水" and {"幸福", "小区"} <= set(topic)
 
 
 def test_no_surge_when_the_week_was_as_busy(

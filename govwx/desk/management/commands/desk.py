@@ -38,6 +38,12 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="take in pending messages, in a loop")
         run.add_argument("--once", action="store_true", help="one pass, then exit")
         run.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+        run.add_argument(
+            "--sweep-every", type=float, default=SWEEP_EVERY, help="seconds between sweeps"
+        )
+        run.add_argument(
+            "--surge-every", type=float, default=SURGE_EVERY, help="seconds between surge checks"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         last_sweep = last_surge = last_prune = 0.0
@@ -47,10 +53,10 @@ class Command(BaseCommand):
             done += release_held() + notify_held_replies()
             escalate()
             deliver_due()  # alerts through the notification channels, retries when due
-            if time.monotonic() - last_surge >= SURGE_EVERY:
+            if time.monotonic() - last_surge >= opts["surge_every"]:
                 topics.detect_surges()
                 last_surge = time.monotonic()
-            if time.monotonic() - last_sweep >= SWEEP_EVERY:
+            if time.monotonic() - last_sweep >= opts["sweep_every"]:
                 sweep()
                 check_gaps()
                 check_calendar()
