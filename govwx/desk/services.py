@@ -921,11 +921,13 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         for row in counts:
             account = Account.objects.get(pk=row["account"])
             years = sorted(
-                set(
-                    Case.objects.filter(
+                {
+                    y
+                    for y in Case.objects.filter(
                         **{field: now}, account=account, provisional_year__isnull=False
                     ).values_list("provisional_year", flat=True)
-                )
+                    if y is not None
+                }
             )
             detail = (
                 f"其中 {row['provisional']} 件的截止时间为暂定（"
