@@ -67,10 +67,9 @@ def main() -> None:
     account = create_account(
         AccountInput(
             name="示例市发布", appid="wx1234567890abcdef", app_secret="s" * 32,
-            token="benchtoken", encoding_aes_key="a" * 43, mode="safe",
-            original_id="gh_0123456789ab",
-        ),
-        organisation=org,
+            token="benchtoken", aes_key="a" * 43, mode="safe",
+            original_id="gh_0123456789ab", organisation=org,
+        )
     )  # fmt: skip
     for kw, dept in (("路灯", "市城管局"), ("社保", "市人社局"), ("停水", "市水务局")):
         d = Department.objects.create(organisation=org, name=dept)

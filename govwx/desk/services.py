@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
 from govwx.workcalendar.services import calendar
 
+from . import topics
 from .models import (
     OPEN_STATUSES,
     UNANSWERED,
@@ -229,7 +230,7 @@ def recompute_provisional(year: int, *, actor: Any = None, **_: Any) -> int:
 # ------------------------------------------------------------------ intake
 
 
-def message_text(msg: InboundMessage) -> str:
+def message_text(msg: InboundMessage | _Msg) -> str:
     if msg.msg_type == "text":
         return msg.content
     if msg.msg_type == "event":
@@ -271,14 +272,64 @@ def _event(
     )
 
 
-class _Batch:
-    """What one batch of intake looks up once: the calendar, each account's routing rules
-    and time limits."""
+class _Msg(NamedTuple):
+    """What intake reads of a stored message (no model instance: a batch reads 200)."""
 
-    def __init__(self) -> None:
+    pk: int
+    account_id: int
+    openid: str
+    msg_type: str
+    content: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+MSG_FIELDS = ("pk", "account_id", "openid", "msg_type", "content", "payload", "received_at")
+
+
+@dataclass
+class _NewCase:
+    account_id: int
+    openid: str
+    case_type: str
+    subject: str
+    department_id: int | None
+    opened_at: datetime
+    first: Due
+    resolve: Due
+    basis: dict[str, Any]
+
+    @property
+    def provisional_year(self) -> int | None:
+        return _earliest(self.first.provisional_year, self.resolve.provisional_year)
+
+
+class _Batch:
+    """A batch of messages prepared for intake before the database's write lock is
+    taken: their texts and words, and the case each follower's first message would open
+    (type, department, deadlines: the calendar, routing rules and time limits read once)."""
+
+    def __init__(self, messages: Sequence[_Msg]) -> None:
         self.cal = calendar()
         self.rules: dict[int, list[RoutingRule]] = {}
-        self.limits: dict[tuple[int, str], Limits] = {}
+        self.messages = list(messages)
+        self.limits: dict[tuple[int, str], Limits] = {
+            (row.account_id, row.case_type): Limits(
+                row.first_response, row.first_response_unit, row.resolution,
+                row.resolution_unit, row.restart_on_transfer,
+            )
+            for row in TimeLimit.objects.filter(
+                account_id__in={m.account_id for m in self.messages}
+            )
+        }  # fmt: skip
+        # the deadlines of cases opened on one local day are the same (in working days)
+        self.memo: dict[tuple[Any, ...], tuple[Due, Due, dict[str, Any]]] = {}
+        self.texts = [message_text(m) for m in self.messages]
+        self.words = [topics.words(t) for t in self.texts]
+        self.new: dict[tuple[int, str], _NewCase] = {}
+        for msg, text in zip(self.messages, self.texts, strict=True):
+            if (msg.account_id, msg.openid) not in self.new:
+                self.new[(msg.account_id, msg.openid)] = self.new_case(msg, text)
 
     def suggest(self, account_id: int, text: str) -> tuple[str, Department | None]:
         if account_id not in self.rules:
@@ -286,42 +337,46 @@ class _Batch:
         return _suggest(self.rules[account_id], text)
 
     def limits_for(self, account_id: int, kind: str) -> Limits:
-        key = (account_id, kind)
-        if key not in self.limits:
-            self.limits[key] = limits_for(account_id, kind)
-        return self.limits[key]
+        return self.limits.get((account_id, kind)) or DEFAULT_LIMITS[CaseType(kind)]
 
-    def new_case(self, msg: InboundMessage, text: str) -> Case:
+    def deadlines(self, opened: datetime, limits: Limits) -> tuple[Due, Due, dict[str, Any]]:
+        if Unit.HOURS in (limits.first_response_unit, limits.resolution_unit):
+            return deadlines(self.cal, opened, limits)
+        key = (opened.astimezone(_tz()).date(), limits)
+        if key not in self.memo:
+            self.memo[key] = deadlines(self.cal, opened, limits)
+        first, resolve, basis = self.memo[key]
+        start = opened.isoformat()  # the basis names the case's own start
+        return (
+            first,
+            resolve,
+            {
+                **basis,
+                "first_response": [start, *basis["first_response"][1:]],
+                "resolution": [start, *basis["resolution"][1:]],
+            },
+        )
+
+    def new_case(self, msg: _Msg, text: str) -> _NewCase:
         kind, department = self.suggest(msg.account_id, text)
         opened = msg.received_at
-        first, resolve, basis = deadlines(self.cal, opened, self.limits_for(msg.account_id, kind))
-        return Case(
+        first, resolve, basis = self.deadlines(opened, self.limits_for(msg.account_id, kind))
+        return _NewCase(
             account_id=msg.account_id,
             openid=msg.openid,
             case_type=kind,
             subject=(text.strip() or "（无文字）")[:120],
-            status=Status.NEW,
-            suggested_department=department,
+            department_id=getattr(department, "pk", None),
             opened_at=opened,
-            first_response_due=first.at,
-            resolve_due=resolve.at,
-            deadline_basis=basis,
-            provisional_year=_earliest(first.provisional_year, resolve.provisional_year),
-            announce_pending=True,
+            first=first,
+            resolve=resolve,
+            basis=basis,
         )
 
 
-def _opened_event(case: Case) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        name="case.opened",
-        created_at=case.opened_at,
-        data={
-            "case_type": case.case_type,
-            "suggested_department": case.suggested_department_id,
-            **({"provisional_year": case.provisional_year} if case.provisional_year else {}),
-        },
-    )
+def _read(ids: Sequence[int]) -> list[_Msg]:
+    rows = InboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list(*MSG_FIELDS)
+    return [_Msg(*row) for row in rows]
 
 
 def intake(inbound_id: int) -> Case:
@@ -332,30 +387,84 @@ def intake(inbound_id: int) -> Case:
     open case per account (a partial unique index), so retries, repeated runs and
     several processes at once all end in the same single case.
     """
-    msg = InboundMessage.objects.get(pk=inbound_id)
+    msgs = _read([inbound_id])
+    if not msgs:
+        raise InboundMessage.DoesNotExist(f"no stored message {inbound_id}")
     for _ in range(3):
         linked = CaseMessage.objects.filter(inbound_id=inbound_id).select_related("case").first()
         if linked is not None:
             return linked.case
+        batch = _Batch(msgs)
         try:
             with serialized_writes(connection), transaction.atomic():
-                case = _take_in([msg], _Batch())[0]
-            announce_new_cases(account_id=msg.account_id)
-            return case
+                case_id = _take_in(batch)[0]
+            announce_new_cases(account_id=msgs[0].account_id)
+            return Case.objects.get(pk=case_id)
         except IntegrityError:
             continue  # another process opened the case or linked the message first
     raise RuntimeError(f"could not take in message {inbound_id}")
 
 
-def _take_in(messages: Sequence[InboundMessage], batch: _Batch) -> list[Case]:
-    """Take in messages not yet linked to a case, inside the caller's transaction, with a
-    handful of statements whatever their number: the followers' open cases in one query,
-    the new cases, their opening events and every message's link in one INSERT each.
-    Returns each message's case, in order."""
+# The columns intake writes (the others are NULL, or filled later by the desk's moves).
+CASE_COLUMNS = (
+    "account_id", "openid", "case_type", "type_confirmed", "subject", "status",
+    "suggested_department_id", "opened_at", "first_response_due", "resolve_due",
+    "extensions", "revision", "deadline_basis", "provisional_year", "announce_pending",
+)  # fmt: skip
+EVENT_COLUMNS = ("case_id", "name", "data", "created_at")
+MESSAGE_COLUMNS = ("case_id", "direction", "inbound_id", "text", "created_at")
+
+
+def _insert(model: Any, columns: Sequence[str], rows: list[list[Any]]) -> None:
+    """One prepared INSERT for many rows (Django's bulk_create builds every value of
+    every row in Python first: most of a batch's time)."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
+
+
+def _insert_cases(rows: list[list[Any]]) -> dict[tuple[int, str], int]:
+    """The new cases in as few statements as the database allows: (account, openid) →
+    id, from RETURNING (whose order neither database promises)."""
+    q = connection.ops.quote_name
+    head = f"INSERT INTO {q(Case._meta.db_table)} ({', '.join(q(c) for c in CASE_COLUMNS)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(CASE_COLUMNS)) + ")"
+    per = max(1, (connection.features.max_query_params or 65535) // len(CASE_COLUMNS))
+    ids: dict[tuple[int, str], int] = {}
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            cur.execute(
+                head + ", ".join([one] * len(chunk)) + f" RETURNING {q('id')}, "
+                f"{q('account_id')}, {q('openid')}",
+                [value for row in chunk for value in row],
+            )
+            ids.update({(a, o): pk for pk, a, o in cur.fetchall()})
+    return ids
+
+
+def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
+    """Take in a prepared batch's messages (those in `only`, when given), inside the
+    caller's transaction, with a handful of statements whatever their number: the
+    followers' open cases in one query, the new cases, their opening events, every
+    message's link and the topics' counts in one statement each. Returns each taken
+    message's case id, in order."""
     now = timezone.now()
-    followers = {(m.account_id, m.openid) for m in messages}
-    open_cases: dict[tuple[int, str], Case] = {}
-    for case in (
+    picked = [
+        (msg, text, found)
+        for msg, text, found in zip(batch.messages, batch.texts, batch.words, strict=True)
+        if only is None or msg.pk in only
+    ]
+    followers = dict.fromkeys((m.account_id, m.openid) for m, _, _ in picked)
+    open_cases: dict[tuple[int, str], int] = {}
+    woken: list[tuple[int, str]] = []
+    for pk, account_id, openid, status in (
         Case.objects.select_for_update()
         .filter(
             account_id__in={a for a, _ in followers},
@@ -363,41 +472,66 @@ def _take_in(messages: Sequence[InboundMessage], batch: _Batch) -> list[Case]:
             status__in=OPEN_STATUSES,
         )
         .order_by("pk")
+        .values_list("pk", "account_id", "openid", "status")
     ):
-        open_cases[(case.account_id, case.openid)] = case
-    texts = [message_text(m) for m in messages]
-    new: list[Case] = []
-    for msg, text in zip(messages, texts, strict=True):
-        key = (msg.account_id, msg.openid)
-        if key not in open_cases:
-            open_cases[key] = batch.new_case(msg, text)
-            new.append(open_cases[key])
-    Case.objects.bulk_create(new)
-    CaseEvent.objects.bulk_create([_opened_event(c) for c in new])
-    fresh = {id(c) for c in new}
-    woken: set[int] = set()
-    for case in open_cases.values():
-        if id(case) not in fresh and case.status in (Status.ANSWERED, Status.WAITING):
-            # the citizen wrote again: the case is back in the department's hands
-            Case.objects.filter(pk=case.pk).update(
-                status=Status.IN_PROGRESS, revision=F("revision") + 1
-            )
-            _event(case, "case.citizen_wrote", when=now, previous=case.status)
-            woken.add(case.pk)
-    cases = [open_cases[(m.account_id, m.openid)] for m in messages]
-    CaseMessage.objects.bulk_create(
+        if (account_id, openid) in followers:
+            open_cases[(account_id, openid)] = pk
+            if status in (Status.ANSWERED, Status.WAITING):
+                woken.append((pk, status))
+    stamp = connection.ops.adapt_datetimefield_value
+    basis_field = Case._meta.get_field("deadline_basis")
+    data_field = CaseEvent._meta.get_field("data")
+    new = [batch.new[key] for key in followers if key not in open_cases]
+    open_cases.update(
+        _insert_cases(
+            [
+                [
+                    c.account_id, c.openid, c.case_type, False, c.subject, Status.NEW,
+                    c.department_id, stamp(c.opened_at), stamp(c.first.at),
+                    stamp(c.resolve.at), 0, 1, basis_field.get_db_prep_save(c.basis, connection),
+                    c.provisional_year, True,
+                ]
+                for c in new
+            ]
+        )
+    )  # fmt: skip
+    _insert(
+        CaseEvent,
+        EVENT_COLUMNS,
         [
-            CaseMessage(
-                case=case,
-                direction=CaseMessage.Direction.IN,
-                inbound=msg,
-                text=text,
-                created_at=msg.received_at,
-            )
-            for msg, text, case in zip(messages, texts, cases, strict=True)
-        ]
+            [
+                open_cases[(c.account_id, c.openid)],
+                "case.opened",
+                data_field.get_db_prep_save(
+                    {
+                        "case_type": c.case_type,
+                        "suggested_department": c.department_id,
+                        **({"provisional_year": c.provisional_year} if c.provisional_year else {}),
+                    },
+                    connection,
+                ),
+                stamp(c.opened_at),
+            ]
+            for c in new
+        ],
     )
-    return cases
+    for pk, status in woken:
+        # the citizen wrote again: the case is back in the department's hands
+        Case.objects.filter(pk=pk).update(status=Status.IN_PROGRESS, revision=F("revision") + 1)
+        CaseEvent.objects.create(
+            case_id=pk, name="case.citizen_wrote", data={"previous": status}, created_at=now
+        )
+    case_ids = [open_cases[(m.account_id, m.openid)] for m, _, _ in picked]
+    _insert(
+        CaseMessage,
+        MESSAGE_COLUMNS,
+        [
+            [case_id, CaseMessage.Direction.IN, m.pk, text, stamp(m.received_at)]
+            for (m, text, _), case_id in zip(picked, case_ids, strict=True)
+        ],
+    )
+    topics.add((m.account_id, m.received_at, found) for m, _, found in picked)
+    return case_ids
 
 
 # How long a message may take between its id being drawn and its row being visible to
@@ -410,31 +544,32 @@ SETTLE_DEFAULT = timedelta(seconds=10)
 BATCH_SIZE = 200
 
 
-def _pending(after: int, limit: int) -> list[InboundMessage]:
-    return list(
+def _pending(after: int, limit: int) -> list[_Msg]:
+    rows = (
         InboundMessage.objects.filter(pk__gt=after, handled_by="desk")
         .exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
         .exclude(Exists(IntakeFailure.objects.filter(inbound_id=OuterRef("pk"))))
         .order_by("pk")
-        .only("pk", "account_id", "openid", "msg_type", "content", "payload", "received_at")[:limit]
+        .values_list(*MSG_FIELDS)[:limit]
     )
+    return [_Msg(*row) for row in rows]
 
 
 def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     """Take in the messages the pipeline gave the desk since the last run, a batch in
     one transaction, then retry earlier failures, and announce the new cases to the
-    people on duty (`announce_new_cases`). Returns (taken in, failed). Safe to
-    run in several processes at once: the batch locks the cursor row, skips what another
+    people on duty (`announce_new_cases`). Returns (taken in, failed). Safe to run in
+    several processes at once: the batch locks the cursor row, skips what another
     process linked meanwhile, and the cursor only moves forward."""
     cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
-    batch = _pending(cursor.last_inbound_id, limit)
+    pending = _pending(cursor.last_inbound_id, limit)
     done = failed = 0
-    if batch:
+    if pending:
         try:
-            done = _take_in_batch(batch)
+            done = _take_in_batch(pending)
         except Exception:  # one bad message must not hold up the others: one by one
-            log.exception("desk intake of a batch of %s messages failed", len(batch))
-            for msg in batch:
+            log.exception("desk intake of a batch of %s messages failed", len(pending))
+            for msg in pending:
                 ok = _intake_or_record(msg.pk)
                 done, failed = done + ok, failed + (not ok)
     _advance_cursor(cursor.last_inbound_id)
@@ -451,32 +586,22 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     return done, failed
 
 
-def _take_in_batch(batch: list[InboundMessage]) -> int:
+def _take_in_batch(pending: list[_Msg]) -> int:
+    # the work that needs no lock first: texts, words, the cases they would open
+    batch = _Batch(pending)
     with serialized_writes(connection), transaction.atomic():
         # Two loops at once queue here (the row lock; SQLite's single writer), and the
         # second skips what the first linked.
         IntakeCursor.objects.select_for_update().filter(pk=1).first()
         linked = set(
-            CaseMessage.objects.filter(inbound_id__in=[m.pk for m in batch]).values_list(
+            CaseMessage.objects.filter(inbound_id__in=[m.pk for m in pending]).values_list(
                 "inbound_id", flat=True
             )
         )
-        todo = [m for m in batch if m.pk not in linked]
+        todo = {m.pk for m in pending} - linked
         if todo:
-            _take_in(todo, _Batch())
-            _after_take_in(todo)
+            _take_in(batch, todo)
     return len(todo)
-
-
-def _after_take_in(messages: Sequence[InboundMessage]) -> None:
-    """Hooks of the batch's transaction (the topics' counts)."""
-    try:
-        from . import topics
-    except ImportError:  # pragma: no cover - while topics is not there
-        return
-    count = getattr(topics, "count", None)
-    if count is not None:
-        count([(m.account_id, m.received_at, message_text(m)) for m in messages])
 
 
 def _intake_or_record(inbound_id: int) -> bool:
