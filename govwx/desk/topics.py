@@ -43,6 +43,11 @@ HISTORY = timedelta(days=7)  # the usual rate: the median hour of the week befor
 KEEP = HISTORY + timedelta(days=1)
 MIN_SURGE = 30  # messages in the last hour, at least
 FACTOR = 5  # times the usual hourly count, at least
+# Surge alerts one account may raise in an hour: the strongest topics first. On the day
+# something happens, or on an account with no history yet, many words jump at once; the
+# duty team needs the few that matter, not one alert per word (the inbox's topic filter
+# shows the rest).
+MAX_SURGES_PER_HOUR = 5
 MAX_WORDS = 8  # per message
 MAX_LEN = 16  # TopicCount.word
 EXAMPLE_CHARS = 40
@@ -290,14 +295,37 @@ def detect_surges(now: datetime | None = None) -> int:
         counts = {w: n for a, w, n in candidates if a == account_id}
         today = _today(account_id, day)
         covered = {w for _, topic in today.values() for w in topic}
-        for word, n in counts.items():
+        room = (
+            MAX_SURGES_PER_HOUR
+            - Alert.objects.filter(
+                account_id=account_id,
+                kind=Alert.Kind.SURGE,
+                created_at__gt=now - timedelta(hours=1),
+            ).count()
+        )
+        # the strongest first: the most messages against the usual rate
+        surging = sorted(
+            (
+                (n / max(usual, 1.0), n, word, usual)
+                for word, n in counts.items()
+                if word not in covered
+                for usual in [usual_rate(account_id, word, start)]
+                if n >= max(MIN_SURGE, FACTOR * usual)
+            ),
+            key=lambda item: (-item[0], -item[1], item[2]),
+        )
+        for _, n, word, usual in surging:
             if word in covered:
                 continue
-            usual = usual_rate(account_id, word, start)
-            if n >= max(MIN_SURGE, FACTOR * usual):
-                topic = _raise_surge(account_id, word, n, usual, start, current, now, counts, today)
-                raised += topic is not None and topic[0] == word
-                covered.update(topic or ())
+            if room <= 0 and not today:
+                break
+            topic = _raise_surge(
+                account_id, word, n, usual, start, current, now, counts, today, new=room > 0
+            )
+            if topic is not None and topic[0] == word:
+                raised += 1
+                room -= 1
+            covered.update(topic or ())
     return raised
 
 
@@ -311,6 +339,8 @@ def _raise_surge(
     now: datetime,
     counts: dict[str, int] | None = None,
     today: dict[str, tuple[int, list[str]]] | None = None,
+    *,
+    new: bool = True,
 ) -> list[str] | None:
     """Raise the alert, or add the word to the topic of an alert raised today that it is
     mostly said with; the topic's words (None: raised already)."""
@@ -339,6 +369,8 @@ def _raise_surge(
             )
             (today or {})[main] = (pk, joined)
             return joined
+    if not new:
+        return None  # the hour's alerts are spent: only joining a topic was possible
     # the other surging words mostly said with this one: the same topic
     topic = [word]
     if texts and counts:

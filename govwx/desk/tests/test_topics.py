@@ -217,7 +217,7 @@ def test_a_surge_against_a_quiet_week_is_alerted_once_a_day(
         assert alert.link == "/desk/cases/?topic=%E5%81%9C%E6%B0%B4&since=2026-12-05T09:40Z"
         # more messages the same day: no second alert, and no history read again
         arrive(account, [0, 0, 0, 0, 0, 5], WATER)
-        with django_assert_num_queries(2):  # the window's counts, the alerts of today
+        with django_assert_num_queries(3):  # the window's counts, the alerts of today, of the hour
             assert topics.detect_surges() == 0
     assert Alert.objects.filter(account=account, kind=Alert.Kind.SURGE).count() == 1
 
@@ -245,6 +245,19 @@ def test_words_that_surge_later_with_a_topic_join_its_alert(account: Account) ->
     assert topic[0] == "停水" and {"幸福", "小区"} <= set(topic)
 
 
+def test_at_most_five_surge_alerts_an_hour_the_strongest_first(account: Account) -> None:
+    # seven unrelated new topics at once, on an account with no history
+    texts = ["停水", "停电", "燃气", "路灯", "噪音", "供暖", "垃圾"]
+    per_word = {w: 31 + 5 * i for i, w in enumerate(texts)}
+    for word, k in per_word.items():
+        arrive(account, [0, 0, 0, 0, 0, k], [word])
+    with time_machine.travel(NOW, tick=False):
+        assert topics.detect_surges() == 5
+        assert topics.detect_surges() == 0  # the hour's five are spent
+    raised = Alert.objects.filter(account=account, kind=Alert.Kind.SURGE)
+    assert {a.subject.split(":")[1] for a in raised} == {"垃圾", "供暖", "噪音", "路灯", "燃气"}
+
+
 def test_no_surge_when_the_week_was_as_busy(
     account: Account, django_assert_num_queries: Any
 ) -> None:
@@ -252,9 +265,9 @@ def test_no_surge_when_the_week_was_as_busy(
     arrive(account, [3, 5, 6, 8, 8, 10], WATER)
     with time_machine.travel(NOW, tick=False):
         # the window's counts, today's alerts, the word's week
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             assert topics.detect_surges() == 0
-        with django_assert_num_queries(2):  # the week's median is kept for this window
+        with django_assert_num_queries(3):  # the week's median is kept for this window
             assert topics.detect_surges() == 0
     assert topics.usual_rate(account.pk, "停水", START) == 9
     assert not Alert.objects.filter(kind=Alert.Kind.SURGE).exists()

@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from govwx.desk import topics
 from govwx.desk.calendar_watch import check_calendar
 from govwx.desk.services import (
+    BATCH_SIZE,
     announce_new_cases,
     notify_held_replies,
     sweep,
@@ -46,13 +47,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        last_sweep = last_surge = last_prune = 0.0
+        last_chores = last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()
-            announce_new_cases()  # the digest of a window that has passed
-            done += release_held() + notify_held_replies()
-            escalate()
-            deliver_due()  # alerts through the notification channels, retries when due
+            # the rest at most once per interval: a burst is taken in by full batches
+            if time.monotonic() - last_chores >= opts["interval"] or opts["once"]:
+                announce_new_cases()  # the digest of a window that has passed
+                done += release_held() + notify_held_replies()
+                escalate()
+                deliver_due()  # alerts through the notification channels, retries when due
+                last_chores = time.monotonic()
             if time.monotonic() - last_surge >= opts["surge_every"]:
                 topics.detect_surges()
                 last_surge = time.monotonic()
@@ -70,5 +74,5 @@ class Command(BaseCommand):
                 )
                 return
             close_old_connections()
-            if not done:
+            if done < BATCH_SIZE:  # a full batch: more are waiting, go on at once
                 time.sleep(opts["interval"])
