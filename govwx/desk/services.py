@@ -303,6 +303,29 @@ class _NewCase:
     def provisional_year(self) -> int | None:
         return _earliest(self.first.provisional_year, self.resolve.provisional_year)
 
+    def row(self) -> list[Any]:
+        """The INSERT's values (CASE_COLUMNS), adapted for the database."""
+        stamp = connection.ops.adapt_datetimefield_value
+        basis = Case._meta.get_field("deadline_basis").get_db_prep_save(self.basis, connection)
+        return [
+            self.account_id, self.openid, self.case_type, False, self.subject, Status.NEW,
+            self.department_id, stamp(self.opened_at), stamp(self.first.at),
+            stamp(self.resolve.at), 0, 1, basis, self.provisional_year, True,
+        ]  # fmt: skip
+
+    def event(self) -> list[Any]:
+        """The opening event's values after the case id (EVENT_COLUMNS)."""
+        data = {
+            "case_type": self.case_type,
+            "suggested_department": self.department_id,
+            **({"provisional_year": self.provisional_year} if self.provisional_year else {}),
+        }
+        return [
+            "case.opened",
+            CaseEvent._meta.get_field("data").get_db_prep_save(data, connection),
+            connection.ops.adapt_datetimefield_value(self.opened_at),
+        ]
+
 
 class _Batch:
     """A batch of messages prepared for intake before the database's write lock is
@@ -326,10 +349,13 @@ class _Batch:
         self.memo: dict[tuple[Any, ...], tuple[Due, Due, dict[str, Any]]] = {}
         self.texts = [message_text(m) for m in self.messages]
         self.words = [topics.words(t) for t in self.texts]
-        self.new: dict[tuple[int, str], _NewCase] = {}
+        self.stamps = [connection.ops.adapt_datetimefield_value(m.received_at) for m in messages]
+        # the case each follower's first message would open, its row and event adapted
+        self.new: dict[tuple[int, str], tuple[list[Any], list[Any]]] = {}
         for msg, text in zip(self.messages, self.texts, strict=True):
             if (msg.account_id, msg.openid) not in self.new:
-                self.new[(msg.account_id, msg.openid)] = self.new_case(msg, text)
+                case = self.new_case(msg, text)
+                self.new[(msg.account_id, msg.openid)] = (case.row(), case.event())
 
     def suggest(self, account_id: int, text: str) -> tuple[str, Department | None]:
         if account_id not in self.rules:
@@ -457,11 +483,14 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     message's case id, in order."""
     now = timezone.now()
     picked = [
-        (msg, text, found)
-        for msg, text, found in zip(batch.messages, batch.texts, batch.words, strict=True)
+        (msg, text, found, stamp)
+        for msg, text, found, stamp in zip(
+            batch.messages, batch.texts, batch.words, batch.stamps, strict=True
+        )
         if only is None or msg.pk in only
     ]
-    followers = dict.fromkeys((m.account_id, m.openid) for m, _, _ in picked)
+    counts = topics.tally((m.account_id, m.received_at, found) for m, _, found, _ in picked)
+    followers = dict.fromkeys((m.account_id, m.openid) for m, _, _, _ in picked)
     open_cases: dict[tuple[int, str], int] = {}
     woken: list[tuple[int, str]] = []
     for pk, account_id, openid, status in (
@@ -478,59 +507,25 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
             open_cases[(account_id, openid)] = pk
             if status in (Status.ANSWERED, Status.WAITING):
                 woken.append((pk, status))
-    stamp = connection.ops.adapt_datetimefield_value
-    basis_field = Case._meta.get_field("deadline_basis")
-    data_field = CaseEvent._meta.get_field("data")
-    new = [batch.new[key] for key in followers if key not in open_cases]
-    open_cases.update(
-        _insert_cases(
-            [
-                [
-                    c.account_id, c.openid, c.case_type, False, c.subject, Status.NEW,
-                    c.department_id, stamp(c.opened_at), stamp(c.first.at),
-                    stamp(c.resolve.at), 0, 1, basis_field.get_db_prep_save(c.basis, connection),
-                    c.provisional_year, True,
-                ]
-                for c in new
-            ]
-        )
-    )  # fmt: skip
-    _insert(
-        CaseEvent,
-        EVENT_COLUMNS,
-        [
-            [
-                open_cases[(c.account_id, c.openid)],
-                "case.opened",
-                data_field.get_db_prep_save(
-                    {
-                        "case_type": c.case_type,
-                        "suggested_department": c.department_id,
-                        **({"provisional_year": c.provisional_year} if c.provisional_year else {}),
-                    },
-                    connection,
-                ),
-                stamp(c.opened_at),
-            ]
-            for c in new
-        ],
-    )
+    new = [key for key in followers if key not in open_cases]
+    open_cases.update(_insert_cases([batch.new[key][0] for key in new]))
+    _insert(CaseEvent, EVENT_COLUMNS, [[open_cases[key], *batch.new[key][1]] for key in new])
     for pk, status in woken:
         # the citizen wrote again: the case is back in the department's hands
         Case.objects.filter(pk=pk).update(status=Status.IN_PROGRESS, revision=F("revision") + 1)
         CaseEvent.objects.create(
             case_id=pk, name="case.citizen_wrote", data={"previous": status}, created_at=now
         )
-    case_ids = [open_cases[(m.account_id, m.openid)] for m, _, _ in picked]
+    case_ids = [open_cases[(m.account_id, m.openid)] for m, _, _, _ in picked]
     _insert(
         CaseMessage,
         MESSAGE_COLUMNS,
         [
-            [case_id, CaseMessage.Direction.IN, m.pk, text, stamp(m.received_at)]
-            for (m, text, _), case_id in zip(picked, case_ids, strict=True)
+            [case_id, CaseMessage.Direction.IN, m.pk, text, stamp]
+            for (m, text, _, stamp), case_id in zip(picked, case_ids, strict=True)
         ],
     )
-    topics.add((m.account_id, m.received_at, found) for m, _, found in picked)
+    topics.write(counts)
     return case_ids
 
 

@@ -85,6 +85,11 @@ def _load() -> tuple[Any, frozenset[str]]:
     return _state["tokenizer"], _state["stop"]
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (about half a second), not on the first message."""
+    _load()
+
+
 def words(text: str) -> list[str]:
     """The distinct content words of one message, in order of appearance, at most
     MAX_WORDS: jieba's precise mode (with its HMM for words not in the dictionary, such
@@ -124,44 +129,52 @@ def count(rows: Iterable[tuple[int, datetime, str]], conn_alias: str = "default"
 
 
 def add(rows: Iterable[tuple[int, datetime, Sequence[str]]], conn_alias: str = "default") -> int:
-    """`count` for messages whose words are known already (the desk cuts them before it
-    takes the database's write lock)."""
-    tally: Counter[tuple[int, str, datetime]] = Counter()
+    """`count` for messages whose words are known already."""
+    return write(tally(rows, conn_alias), conn_alias)
+
+
+Tally = list[tuple[int, str, Any, int]]  # (account, word, bucket as stored, count), sorted
+
+
+def tally(
+    rows: Iterable[tuple[int, datetime, Sequence[str]]], conn_alias: str = "default"
+) -> Tally:
+    """The counts to add for messages (account, received at, words), ready to write: the
+    desk makes them before it takes the database's write lock."""
+    counts: Counter[tuple[int, str, datetime]] = Counter()
     for account_id, received_at, found in rows:
         bucket = bucket_of(received_at)
         for word in found:
-            tally[(account_id, word, bucket)] += 1
-    if not tally:
+            counts[(account_id, word, bucket)] += 1
+    adapt = connections[conn_alias].ops.adapt_datetimefield_value
+    # sorted: two batches at once on PostgreSQL take their row locks in the same order;
+    # stored as the ORM stores it, so that the unique index sees one bucket
+    return [(a, w, adapt(b), counts[(a, w, b)]) for a, w, b in sorted(counts)]
+
+
+def write(rows: Tally, conn_alias: str = "default") -> int:
+    """Add a tally to the stored counts: INSERT … ON CONFLICT DO UPDATE adding to the
+    count (SQLite and PostgreSQL alike), one statement for any batch the desk takes in.
+    Returns the rows written."""
+    if not rows:
         return 0
     connection = connections[conn_alias]
     q = connection.ops.quote_name
     table = q(TopicCount._meta.db_table)
-    # sorted: two batches at once on PostgreSQL take their row locks in the same order
-    keys = sorted(tally)
-    # a statement's parameters are limited (SQLite: 32766): one statement for any
-    # batch the desk takes in (200 messages × 8 words), more only past that
+    # a statement's parameters are limited (SQLite: 32766): more statements only past that
     per_statement = (connection.features.max_query_params or 65535) // 4
     with connection.cursor() as cur:
-        for i in range(0, len(keys), per_statement):
-            chunk = keys[i : i + per_statement]
-            params: list[Any] = []
-            for account_id, word, bucket in chunk:
-                # stored as the ORM stores it, so that the unique index sees one bucket
-                params += [
-                    account_id,
-                    word,
-                    connection.ops.adapt_datetimefield_value(bucket),
-                    tally[(account_id, word, bucket)],
-                ]
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i : i + per_statement]
             values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
             cur.execute(
                 f"INSERT INTO {table} ({q('account_id')}, {q('word')}, {q('bucket')}, "
                 f"{q('count')}) VALUES {values} "
                 f"ON CONFLICT ({q('account_id')}, {q('word')}, {q('bucket')}) "
                 f"DO UPDATE SET {q('count')} = {table}.{q('count')} + excluded.{q('count')}",
-                params,
+                [value for row in chunk for value in row],
             )
-    return len(keys)
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -111,12 +111,12 @@ def burst_in_thread(account: Account, n: int, followers: int) -> threading.Threa
     return thread
 
 
-def wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
+def wait_until(done: Callable[[], bool], seconds: float, what: str, every: float = 0.25) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if done():
             return
-        time.sleep(0.25)
+        time.sleep(every)
     raise AssertionError(f"not within {seconds:g} s: {what}")
 
 
@@ -193,11 +193,11 @@ def test_a_loop_killed_mid_batch_and_two_loops_at_once_lose_and_double_nothing(
     account: Account, robot_channel: str, desk_loop: Any, live_server: Any
 ) -> None:
     robots = RobotDriver(live_server.url + "/sandbox")
-    n, followers = 1500, 500
+    n, followers = 3000, 800
     first = desk_loop()
     sender = burst_in_thread(account, n, followers)
     # kill the loop while it is busy taking in
-    wait_until(lambda: CaseMessage.objects.count() >= 200, 60, "the first loop at work")
+    wait_until(lambda: CaseMessage.objects.count() >= 100, 60, "the first loop at work", 0.02)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     taken = CaseMessage.objects.count()

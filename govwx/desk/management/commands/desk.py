@@ -47,6 +47,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        topics.warm_up()
         last_chores = last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()
