@@ -8,7 +8,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -272,6 +272,14 @@ def _event(
     )
 
 
+def stamp(value: datetime) -> Any:
+    """A datetime as the ORM stores it (SQLite: naive UTC text; PostgreSQL: as it is),
+    without Django's checks on each of a batch's thousands of values."""
+    if connection.vendor == "sqlite":
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return value
+
+
 class _Msg(NamedTuple):
     """What intake reads of a stored message (no model instance: a batch reads 200)."""
 
@@ -305,7 +313,6 @@ class _NewCase:
 
     def row(self) -> list[Any]:
         """The INSERT's values (CASE_COLUMNS), adapted for the database."""
-        stamp = connection.ops.adapt_datetimefield_value
         basis = Case._meta.get_field("deadline_basis").get_db_prep_save(self.basis, connection)
         return [
             self.account_id, self.openid, self.case_type, False, self.subject, Status.NEW,
@@ -323,7 +330,7 @@ class _NewCase:
         return [
             "case.opened",
             CaseEvent._meta.get_field("data").get_db_prep_save(data, connection),
-            connection.ops.adapt_datetimefield_value(self.opened_at),
+            stamp(self.opened_at),
         ]
 
 
@@ -349,7 +356,7 @@ class _Batch:
         self.memo: dict[tuple[Any, ...], tuple[Due, Due, dict[str, Any]]] = {}
         self.texts = [message_text(m) for m in self.messages]
         self.words = [topics.words(t) for t in self.texts]
-        self.stamps = [connection.ops.adapt_datetimefield_value(m.received_at) for m in messages]
+        self.stamps = [stamp(m.received_at) for m in messages]
         # the case each follower's first message would open, its row and event adapted
         self.new: dict[tuple[int, str], tuple[list[Any], list[Any]]] = {}
         for msg, text in zip(self.messages, self.texts, strict=True):
