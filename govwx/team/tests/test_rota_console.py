@@ -371,7 +371,7 @@ def test_gaps_name_their_layer_and_a_year_the_calendar_does_not_know(
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
         home = client.get("/").content.decode()
         client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
-    assert "the holiday arrangement for 2027 is not confirmed yet" in home
+    assert "The holiday arrangement of 2027 is not confirmed yet" in home
 
 
 def test_a_shift_page_shows_its_history(client: Client, rota: Rota, crew: Any) -> None:
