@@ -184,7 +184,7 @@ def test_desk_run_sends_what_is_due(
     make_channel(account, account_admin, "webhook", hook.url)
     enqueue(account, "alert:1:1", "新诉求", "x")  # stored; the on-commit task never ran here
     call_command("desk", "run", "--once", stdout=StringIO())
-    assert Delivery.objects.get().status == "sent"
+    assert Delivery.objects.get(key="alert:1:1").status == "sent"
     assert len(hook.calls) == 1
 
 
