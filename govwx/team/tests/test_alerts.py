@@ -116,6 +116,23 @@ def test_the_bell_counts_and_the_page_acknowledges(
     assert client.post(f"/team/alerts/{alert.pk}/ack/").status_code == 404
 
 
+def test_the_page_shows_what_a_burst_is_about(
+    client: Client, account: Account, crew: dict[str, Any]
+) -> None:
+    at = datetime(2026, 11, 3, 3, tzinfo=SH)
+    services.raise_alert(
+        account, "new_case", "cases:1-312", "5 分钟内新诉求 312 件",
+        detail="主要涉及：停水（120）\n例：“幸福小区停水两天了”", link="/desk/cases/?alert={alert}",
+        at=at,
+    )  # fmt: skip
+    with time_machine.travel(at, tick=False):
+        client.force_login(crew["night"])
+        page = client.get("/team/alerts/").content.decode()
+    alert = Alert.objects.get()
+    assert f'href="/desk/cases/?alert={alert.pk}"' in page
+    assert "主要涉及：停水（120）<br>例：“幸福小区停水两天了”" in page
+
+
 def test_the_sweep_alerts_once_per_account_not_per_case(
     account: Account, crew: dict[str, Any]
 ) -> None:
