@@ -60,6 +60,10 @@ def desk_loop(live_server: Any) -> Iterator[Callable[[], subprocess.Popen[bytes]
         "GOVWX_SANDBOX": "1",
         "GOVWX_PUBLIC_URL": live_server.url,
         "GOVWX_ALERT_WINDOW": "2",
+        # the sandbox's robot answers from this test process, busy posting the burst: a
+        # send must not time out on it (a timed-out send is tried again, and a robot
+        # that did get it would show it twice)
+        "GOVWX_NOTIFY_TIMEOUT": "20",
     }
     env.pop("GOVWX_TASKS_IMMEDIATE", None)
 
@@ -131,7 +135,9 @@ def settled(account: Account) -> bool:
     )
 
 
-def check_exactly_once(account: Account, robots: RobotDriver, key: str, n: int) -> None:
+def check_exactly_once(
+    account: Account, robots: RobotDriver, key: str, n: int, *, killed: bool = False
+) -> None:
     desk = InboundMessage.objects.filter(account=account, handled_by="desk")
     assert desk.count() == n  # nothing answers these: every one is the desk's
     linked = CaseMessage.objects.filter(inbound__account=account)
@@ -145,18 +151,25 @@ def check_exactly_once(account: Account, robots: RobotDriver, key: str, n: int) 
     announced = sum(a.cases.count() for a in new_case_alerts)
     assert announced == cases.count()
     # every alert went out through the robot once (alone or merged): each delivery sent,
-    # each batch one message in the group, each alert's text in exactly one message
+    # each batch one message in the group, each alert's text in exactly one message. A
+    # loop killed in the middle of a send leaves that send's rows `sending`: shown, never
+    # sent again (the group may or may not have got it: at most once)
     deliveries = Delivery.objects.filter(channel__account=account)
-    assert set(deliveries.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    statuses = set(deliveries.values_list("status", flat=True))
+    assert statuses <= ({Delivery.Status.SENT, Delivery.Status.SENDING} if killed else {"sent"})
     alerts = Alert.objects.filter(account=account)
     assert deliveries.count() == alerts.count()
     sent = Batch.objects.filter(channel__account=account, outcome="sent").count()
+    cut_off = Batch.objects.filter(channel__account=account, outcome="sending").count()
+    assert cut_off <= (1 if killed else 0)
     group = robots.messages(key)
-    assert len(group) == sent
+    assert sent <= len(group) <= sent + cut_off
     contents = [m["content"] for m in group]
     for alert in alerts:
         link = re.compile(re.escape(alert.link) + r"(?![\d/])")
-        assert sum(len(link.findall(c)) for c in contents) == 1, alert.text
+        seen = sum(len(link.findall(c)) for c in contents)
+        status = deliveries.get(key__startswith=f"alert:{alert.pk}:").status
+        assert seen == 1 if status == Delivery.Status.SENT else seen <= 1, alert.text
 
 
 def test_a_burst_is_taken_in_once_and_summed_up_in_a_few_alerts(
@@ -208,4 +221,4 @@ def test_a_loop_killed_mid_batch_and_two_loops_at_once_lose_and_double_nothing(
     assert not sender.is_alive()
     wait_until(lambda: settled(account), 120, "every message in a case and every alert sent")
     assert second.poll() is None and third.poll() is None
-    check_exactly_once(account, robots, robot_channel, n)
+    check_exactly_once(account, robots, robot_channel, n, killed=True)
