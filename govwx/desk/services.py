@@ -137,15 +137,6 @@ def due_on(cal: WorkCalendar, start: datetime, value: int, unit: str) -> Due:
     return Due(at, guess.first_assumed)
 
 
-def due(start: datetime, value: int, unit: str) -> datetime:
-    """A deadline on the one working-day calendar (CalendarMissing for unknown years):
-    for the office's own moves (an extension), which may wait for the calendar."""
-    cal = calendar()
-    if unit == Unit.HOURS:
-        return cal.deadline_in_hours(start, value, _tz())
-    return cal.deadline_in_working_days(start, value, _tz())
-
-
 def _earliest(*years: int | None) -> int | None:
     known = [y for y in years if y is not None]
     return min(known) if known else None
@@ -236,11 +227,6 @@ def message_text(msg: InboundMessage | _Msg) -> str:
     if msg.msg_type == "event":
         return f"[菜单：{msg.payload.get('EventKey', '')}]"
     return SUMMARIES.get(msg.msg_type, f"[{msg.msg_type}]")
-
-
-def suggest(account_id: int, text: str) -> tuple[str, Department | None]:
-    """A case type and department from the account's routing rules, else from words."""
-    return _suggest(list(_rules(account_id)), text)
 
 
 def _rules(account_id: int) -> Any:
