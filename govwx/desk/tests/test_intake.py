@@ -170,3 +170,39 @@ def test_a_handoff_menu_button_opens_a_case(client: Any, account: Account) -> No
     with pytest.raises(ValidationError):
         import_ruleset(account, {"menu_handoff": "MENU_COMPLAINT", "rules": []})
     assert export_ruleset(account)["menu_handoff"] == ["MENU_COMPLAINT"]
+
+
+def test_the_cursor_never_passes_a_message_stored_between_its_two_reads(
+    client: Any, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement sees its own snapshot: a message stored after the cursor read how
+    far it may go must still be found by the next pass."""
+    from django.db.models.query import QuerySet
+
+    from govwx.desk import services
+
+    peer = Peer(client)
+    peer.post(text_xml("第一条", msg_id=1, openid="oA"))
+    assert take_in_pending() == (1, 0)  # nothing waits now
+    first = QuerySet.first
+    stored: list[int] = []
+
+    def first_then_store(self: QuerySet[Any]) -> Any:
+        found = first(self)
+        if self.model is InboundMessage and not stored:  # the cursor's first read
+            stored.append(1)
+            # received a moment ago, its INSERT late behind the write lock
+            at = timezone.now() - timedelta(seconds=1)
+            InboundMessage.objects.create(
+                account=account, openid="oC", dedup_key="late", msg_type="text",
+                content="读完之后才存下的一条", sent_at=at, received_at=at, handled_by="desk",
+            )  # fmt: skip
+        return found
+
+    monkeypatch.setattr(QuerySet, "first", first_then_store)
+    services._advance_cursor(IntakeCursor.objects.get().last_inbound_id)
+    monkeypatch.setattr(QuerySet, "first", first)
+    late = InboundMessage.objects.get(content="读完之后才存下的一条")
+    assert IntakeCursor.objects.get().last_inbound_id < late.pk
+    assert take_in_pending() == (1, 0)
+    assert CaseMessage.objects.filter(inbound=late).exists()
