@@ -142,44 +142,44 @@ def _earliest(*years: int | None) -> int | None:
     return min(known) if known else None
 
 
+def _from_basis(cal: WorkCalendar, basis: dict[str, Any]) -> tuple[Due, Due]:
+    """The first-response and resolution deadlines a case's basis gives on `cal` (the
+    extensions added to the resolution). KeyError, TypeError or ValueError: no basis."""
+    f_start, f_n, f_unit = basis["first_response"]
+    r_start, r_n, r_unit = basis["resolution"]
+    first = due_on(cal, datetime.fromisoformat(f_start), int(f_n), f_unit)
+    resolve = due_on(cal, datetime.fromisoformat(r_start), int(r_n), r_unit)
+    year = resolve.provisional_year
+    for n in basis.get("extensions", []):
+        resolve = due_on(cal, resolve.at, int(n), Unit.WORKING_DAYS)
+        year = _earliest(year, resolve.provisional_year)
+    return first, Due(resolve.at, year)
+
+
 def deadlines(
-    cal: WorkCalendar, start: datetime, limits: Limits, extensions: Sequence[int] = ()
+    cal: WorkCalendar, start: datetime, limits: Limits
 ) -> tuple[Due, Due, dict[str, Any]]:
     """The first-response and resolution deadlines from `start`, and the basis they were
     computed from (kept on the case, so that they can be computed again)."""
-    first = due_on(cal, start, limits.first_response, limits.first_response_unit)
-    resolve = due_on(cal, start, limits.resolution, limits.resolution_unit)
-    year = resolve.provisional_year
-    for n in extensions:
-        resolve = due_on(cal, resolve.at, n, Unit.WORKING_DAYS)
-        year = _earliest(year, resolve.provisional_year)
     basis = {
         "first_response": [start.isoformat(), limits.first_response, limits.first_response_unit],
         "resolution": [start.isoformat(), limits.resolution, limits.resolution_unit],
-        "extensions": list(extensions),
+        "extensions": [],
     }
-    return first, Due(resolve.at, year), basis
+    first, resolve = _from_basis(cal, basis)
+    return first, resolve, basis
 
 
 def recompute_deadlines(case: Case, cal: WorkCalendar) -> dict[str, Any] | None:
     """The changes that bring a case's deadlines up to `cal` (None: no basis kept)."""
-    basis = case.deadline_basis or {}
     try:
-        f_start, f_n, f_unit = basis["first_response"]
-        r_start, r_n, r_unit = basis["resolution"]
-        extensions = [int(n) for n in basis.get("extensions", [])]
+        first, resolve = _from_basis(cal, case.deadline_basis or {})
     except (KeyError, TypeError, ValueError):
         return None
-    first = due_on(cal, datetime.fromisoformat(f_start), int(f_n), f_unit)
-    resolve = due_on(cal, datetime.fromisoformat(r_start), int(r_n), r_unit)
-    year = _earliest(first.provisional_year, resolve.provisional_year)
-    for n in extensions:
-        resolve = due_on(cal, resolve.at, n, Unit.WORKING_DAYS)
-        year = _earliest(year, resolve.provisional_year)
     return {
         "first_response_due": first.at,
         "resolve_due": resolve.at,
-        "provisional_year": year,
+        "provisional_year": _earliest(first.provisional_year, resolve.provisional_year),
     }
 
 
@@ -434,38 +434,28 @@ EVENT_COLUMNS = ("case_id", "name", "data", "created_at")
 MESSAGE_COLUMNS = ("case_id", "direction", "inbound_id", "text", "created_at")
 
 
-def _insert(model: Any, columns: Sequence[str], rows: list[list[Any]]) -> None:
-    """Many rows in one INSERT (Django's bulk_create builds every value of every row in
-    Python first: most of a batch's time; executemany is a round trip per row on
-    PostgreSQL)."""
+def _insert(
+    model: Any, columns: Sequence[str], rows: list[list[Any]], returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """Many rows in as few INSERTs as the database's parameter limit allows (Django's
+    bulk_create builds every value of every row in Python first: most of a batch's time;
+    executemany is a round trip per row on PostgreSQL); the `returning` columns of the
+    rows written, in no promised order."""
     q = connection.ops.quote_name
     head = f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    tail = f" RETURNING {', '.join(q(c) for c in returning)}" if returning else ""
     per = max(1, (connection.features.max_query_params or 65535) // len(columns))
-    with connection.cursor() as cur:
-        for i in range(0, len(rows), per):
-            chunk = rows[i : i + per]
-            cur.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
-
-
-def _insert_cases(rows: list[list[Any]]) -> dict[tuple[int, str], int]:
-    """The new cases in as few statements as the database allows: (account, openid) →
-    id, from RETURNING (whose order neither database promises)."""
-    q = connection.ops.quote_name
-    head = f"INSERT INTO {q(Case._meta.db_table)} ({', '.join(q(c) for c in CASE_COLUMNS)}) VALUES "
-    one = "(" + ", ".join(["%s"] * len(CASE_COLUMNS)) + ")"
-    per = max(1, (connection.features.max_query_params or 65535) // len(CASE_COLUMNS))
-    ids: dict[tuple[int, str], int] = {}
+    found: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         for i in range(0, len(rows), per):
             chunk = rows[i : i + per]
             cur.execute(
-                head + ", ".join([one] * len(chunk)) + f" RETURNING {q('id')}, "
-                f"{q('account_id')}, {q('openid')}",
-                [value for row in chunk for value in row],
+                head + ", ".join([one] * len(chunk)) + tail, [v for row in chunk for v in row]
             )
-            ids.update({(a, o): pk for pk, a, o in cur.fetchall()})
-    return ids
+            if returning:
+                found += cur.fetchall()
+    return found
 
 
 def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
@@ -501,7 +491,9 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
             if status in (Status.ANSWERED, Status.WAITING):
                 woken.append((pk, status))
     new = [key for key in followers if key not in open_cases]
-    open_cases.update(_insert_cases([batch.new[key][0] for key in new]))
+    rows = [batch.new[key][0] for key in new]
+    for pk, account_id, openid in _insert(Case, CASE_COLUMNS, rows, ("id", "account_id", "openid")):
+        open_cases[(account_id, openid)] = pk
     _insert(CaseEvent, EVENT_COLUMNS, [[open_cases[key], *batch.new[key][1]] for key in new])
     for pk, status in woken:
         # the citizen wrote again: the case is back in the department's hands

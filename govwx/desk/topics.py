@@ -125,12 +125,8 @@ def count(rows: Iterable[tuple[int, datetime, str]], conn_alias: str = "default"
     """Add one batch of messages (account id, received at, text) to the topic counts, in
     one statement: INSERT … ON CONFLICT DO UPDATE adding to the stored count (SQLite and
     PostgreSQL alike). Called inside the batch's transaction. Returns the rows written."""
-    return add(((a, at, words(text or "")) for a, at, text in rows), conn_alias)
-
-
-def add(rows: Iterable[tuple[int, datetime, Sequence[str]]], conn_alias: str = "default") -> int:
-    """`count` for messages whose words are known already."""
-    return write(tally(rows, conn_alias), conn_alias)
+    found = ((a, at, words(text or "")) for a, at, text in rows)
+    return write(tally(found, conn_alias), conn_alias)
 
 
 Tally = list[tuple[int, str, Any, int]]  # (account, word, bucket as stored, count), sorted
