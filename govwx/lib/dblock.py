@@ -58,3 +58,14 @@ def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
             _depth.n = depth
             if depth == 0:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def checkpoint(connection: BaseDatabaseWrapper) -> None:
+    """Copy what the write-ahead log holds back into an SQLite database, as far as the
+    readers allow, without waiting for anyone (PASSIVE) and outside the write lock: the
+    log's pages then no longer wait for a committing callback to copy them. A no-op on
+    other databases."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -30,3 +30,35 @@ def test_a_forked_child_opens_its_own_descriptor(tmp_path: Any) -> None:
     finally:
         fcntl.flock(parent_fd, fcntl.LOCK_UN)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _rows_in_the_file_alone(path: str, tmp: Any) -> int:
+    """Rows of organisations in the database file without its write-ahead log."""
+    import shutil
+    import sqlite3
+
+    copy = str(tmp / "alone.sqlite3")
+    shutil.copyfile(path, copy)
+    db = sqlite3.connect(f"file:{copy}?immutable=1", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM accounts_organisation").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a no-op off SQLite")
+@pytest.mark.django_db(transaction=True)
+def test_the_desk_checkpoints_so_that_commits_need_not(tmp_path: Any) -> None:
+    from govwx.accounts.models import Organisation
+
+    path = str(connection.settings_dict["NAME"])
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA wal_autocheckpoint")
+        assert cur.fetchone()[0] == 4000  # a commit copies the log back only past 16 MB
+    dblock.checkpoint(connection)  # what the test database holds so far
+    before = _rows_in_the_file_alone(path, tmp_path)
+    for n in range(50):
+        Organisation.objects.create(name=f"市{n}", level="city")
+    assert _rows_in_the_file_alone(path, tmp_path) == before  # still only in the log
+    dblock.checkpoint(connection)
+    assert _rows_in_the_file_alone(path, tmp_path) == before + 50

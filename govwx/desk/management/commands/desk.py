@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from govwx.desk import topics
 from govwx.desk.calendar_watch import check_calendar
@@ -22,6 +22,7 @@ from govwx.desk.services import (
     sweep,
     take_in_pending,
 )
+from govwx.lib.dblock import checkpoint
 from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
 from govwx.wechat.services import release_held
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         last_chores = last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()
+            checkpoint(connection)
             # the rest at most once per interval: a burst is taken in by full batches
             if time.monotonic() - last_chores >= opts["interval"] or opts["once"]:
                 announce_new_cases()  # the digest of a window that has passed
