@@ -8,6 +8,8 @@ urlpatterns = [
     path("team/channels/", include("govwx.notify.urls")),
     path("team/", include("govwx.team.urls")),
     path("calendar/", include("govwx.desk.calendar_watch.urls")),
+    path("settings/", include("govwx.accounts.settings_urls")),
+    path("settings/", include("govwx.desk.settings_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("rules/", include("govwx.replies.urls")),

@@ -58,6 +58,8 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "menu.publish": (_("自定义菜单：发布菜单、恢复历史版本"), frozenset({R.ADMIN, R.OPERATOR})),
     "calendar.view": (_("节假日安排：查看各年份的节假日安排和暂定的诉求、班次"), frozenset({R.ADMIN, R.SUPERVISOR})),
     "calendar.manage": (_("节假日安排：录入并确认新一年的国务院办公厅通知（全平台共用）"), frozenset({R.ADMIN})),
+    "settings.view": (_("设置：查看部门、分办规则、办理时限、成员与角色、快捷回复"), frozenset({R.ADMIN, R.SUPERVISOR})),
+    "settings.manage": (_("设置：管理部门、分办规则、办理时限、成员与角色、快捷回复"), frozenset({R.ADMIN})),
 }  # fmt: skip
 
 # Roles whose case permissions reach only their own department's cases.
@@ -78,6 +80,7 @@ AREAS: dict[str, Any] = {
     "services": _("服务大厅"),
     "menu": _("自定义菜单"),
     "calendar": _("节假日安排"),
+    "settings": _("设置"),
 }
 
 
