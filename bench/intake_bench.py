@@ -38,6 +38,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--followers", type=int, default=12_000)
+    ap.add_argument(
+        "--media", type=float, default=0.0,
+        help="share of pictures and locations, half each (the shared workload: 0.1)",
+    )  # fmt: skip
     a = ap.parse_args()
     url = os.environ.get("GOVWX_DATABASE_URL", "")
     if url.startswith("postgres"):
@@ -77,19 +81,31 @@ def main() -> None:
     rng = random.Random(7)
     openids = [f"o{rng.randrange(16**27):027x}" for _ in range(a.followers)]
     now = datetime.now(UTC)
-    rows = [
-        InboundMessage(
-            account=account, openid=rng.choice(openids), dedup_key=f"b:{i}", msg_type="text",
-            msg_id=i, sent_at=now, received_at=now, handled_by="desk",
-            content=rng.choice(TEXTS).format(d=rng.choice(DISTRICTS), r=rng.choice(ROADS)),
-        )
-        for i in range(a.messages)
-    ]  # fmt: skip
+
+    def message(i: int) -> InboundMessage:
+        x = rng.random()
+        kind, content, payload = "text", "", {}
+        if x < a.media / 2:  # a picture: its file is fetched later, apart from intake
+            kind, payload = "image", {"PicUrl": f"http://p/{i}.jpg", "MediaId": f"M{i:060d}"}
+        elif x < a.media:
+            kind = "location"
+            payload = {"Location_X": "34.26", "Location_Y": "108.94", "Label": "钟楼"}
+        else:
+            content = rng.choice(TEXTS).format(d=rng.choice(DISTRICTS), r=rng.choice(ROADS))
+        return InboundMessage(
+            account=account, openid=rng.choice(openids), dedup_key=f"b:{i}", msg_type=kind,
+            msg_id=i, sent_at=now, received_at=now, handled_by="desk", content=content,
+            payload=payload,
+        )  # fmt: skip
+
+    rows = [message(i) for i in range(a.messages)]
     InboundMessage.objects.bulk_create(rows, batch_size=2000)
     services.take_in_pending()  # warm up: the calendar, jieba's dictionary
     Case.objects.all().delete()
     from govwx.desk.models import CaseEvent, IntakeCursor, TopicCount
+    from govwx.wechat.models import MessageMedia
 
+    MessageMedia.objects.all().delete()
     CaseEvent.objects.all().delete()
     TopicCount.objects.all().delete()
     IntakeCursor.objects.update(last_inbound_id=0)
@@ -116,6 +132,8 @@ def main() -> None:
                 "cases_per_s": round(cases / took),
                 "batch_median_ms": round(statistics.median(batches) * 1000, 1),
                 "batch_size": services.BATCH_SIZE,
+                "media_share": a.media,
+                "media_rows": MessageMedia.objects.count(),
             },
             ensure_ascii=False,
         )

@@ -30,6 +30,23 @@ def _fresh_runtime() -> Any:
     forget()
 
 
+@pytest.fixture(autouse=True)
+def _media_storage(settings: Any, tmp_path_factory: Any) -> None:
+    """Media files (what citizens send) go to a directory of the test's own, and no
+    account starts with its media fetches paused (a process's memory)."""
+    from govwx.wechat import media
+
+    media._paused.clear()
+    root = tmp_path_factory.mktemp("media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+
+
 @pytest.fixture
 def cache_table(db: Any) -> None:
     call_command("createcachetable", verbosity=0)

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("GOVWX_SANDBOX", "1")
 os.environ.setdefault("GOVWX_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("GOVWX_LINK_CHECK_PRIVATE", "1")  # link tests serve on 127.0.0.1
+# A key of the tests' own (not the public development key, which is refused), so that the
+# test run makes no key file.
+os.environ.setdefault("GOVWX_SECRET_KEY", "govwx-tests-only-" + "k3y-" * 12)
 if os.environ.get("GOVWX_TEST_DATABASE_URL"):
     os.environ["GOVWX_DATABASE_URL"] = os.environ["GOVWX_TEST_DATABASE_URL"]
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+handler403 = "govwx.console.forbidden.handler403"
+
 urlpatterns = [
     path("wx/", include("govwx.inbox.urls")),
     path("desk/", include("govwx.desk.urls")),

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from govwx.accounts.models import Account
+from govwx.accounts.models import Account, Membership
 from govwx.accounts.services import accounts_for_user, get_account_for_user, role_for
 
 SESSION_KEY = "console_account_id"
@@ -30,9 +30,22 @@ def user_accounts(request: HttpRequest) -> list[Account]:
 
 def _remember(request: HttpRequest, account: Account | None) -> Account | None:
     request._console_account = account  # type: ignore[attr-defined]
-    request._console_role = (  # type: ignore[attr-defined]
-        role_for(request.user, account) if account is not None else None
-    )
+    membership = None
+    role = None
+    if account is not None:
+        user: Any = request.user
+        if user.is_authenticated and not user.is_superuser:
+            # one query for the role and the department the top bar names
+            membership = (
+                Membership.objects.filter(user=user, account=account)
+                .select_related("department")
+                .first()
+            )
+            role = membership.role if membership is not None else None
+        else:
+            role = role_for(user, account)
+    request._console_role = role  # type: ignore[attr-defined]
+    request._console_membership = membership  # type: ignore[attr-defined]
     return account
 
 
@@ -55,6 +68,18 @@ def current_role(request: HttpRequest) -> str | None:
     """The user's role on the current account (superusers: admin), once per request."""
     current_account(request)
     return request._console_role  # type: ignore[attr-defined, no-any-return]
+
+
+def current_role_label(request: HttpRequest) -> str:
+    """The role held on the current account as people say it: 「部门联络员（市城管局）」."""
+    role = current_role(request)
+    if role is None:
+        return ""
+    m: Membership | None = getattr(request, "_console_membership", None)
+    label = str(Membership.Role(role).label)
+    if m is not None and m.department is not None:
+        label += f"（{m.department.name}）"
+    return label
 
 
 def switch_account(request: HttpRequest, account_id: int) -> Account:

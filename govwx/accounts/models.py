@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govwx.lib.secretbox import SecretField
@@ -36,6 +37,18 @@ class Organisation(models.Model):
         return self.name
 
 
+class DepartmentQuerySet(models.QuerySet["Department"]):
+    def current(self) -> DepartmentQuerySet:
+        """The departments still in use (not retired or merged away)."""
+        return self.filter(retired_at__isnull=True)
+
+    def of_account(self, account: Account) -> DepartmentQuerySet:
+        """The current departments of the account's organisation (none without one)."""
+        if account.organisation_id is None:
+            return self.none()
+        return self.current().filter(organisation_id=account.organisation_id)
+
+
 class Department(models.Model):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="departments"
@@ -49,14 +62,33 @@ class Department(models.Model):
         related_name="children",
     )
     name = models.CharField(_("名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    # When the department takes calls and cases, in the office's words (「工作日 9:00–17:00」).
+    working_hours = models.CharField(_("办公时间说明"), max_length=200, blank=True)
+    # Retired (撤销) or merged into another: kept for the cases it handled, offered nowhere.
+    retired_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         ordering = ["id"]
         constraints = [
+            # A name says which department it is within the organisation (the Excel
+            # list names parents by name); a retired department's name is free again.
             models.UniqueConstraint(
-                fields=["organisation", "parent", "name"], name="department_unique_name"
+                fields=["organisation", "name"],
+                condition=models.Q(retired_at__isnull=True),
+                name="department_unique_current_name",
             )
         ]
 
@@ -169,3 +201,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A colleague invited by e-mail to take a role on an account: a one-time link that
+    expires. Only the SHA-256 of the link's token is stored, so the table does not open
+    the door for whoever reads it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("邮箱"))
+    role = models.CharField(_("角色"), max_length=16, choices=Membership.Role.choices)
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("有效期至"))
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    revoked_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("邀请")
+        verbose_name_plural = _("邀请")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.account}: {self.role}"

@@ -33,11 +33,12 @@ STAFF = frozenset({R.ADMIN, R.OPERATOR, R.EDITOR, R.REVIEWER, R.SUPERVISOR})
 PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "home.view": (_("首页：今日概况"), ALL),
     "alerts.view": (_("提醒：查看并确认发给自己的提醒"), ALL),
+    "alerts.account": (_("提醒：查看本公众号的全部提醒（只读，确认仍由收到的人）"), frozenset({R.ADMIN, R.SUPERVISOR})),
     "messages.view": (_("消息记录：查看粉丝消息"), OFFICE),
     "rules.view": (_("自动回复：查看规则、试一试"), STAFF),
     "rules.edit": (_("自动回复：新建、修改、删除规则和关注/默认/菜单回复"), frozenset({R.ADMIN, R.OPERATOR, R.EDITOR})),
     "cases.view": (_("诉求：查看诉求（部门联络员仅本部门）"), OFFICE | {R.LIAISON}),
-    "cases.handle": (_("诉求：答复、请群众补充、备注、办结（部门联络员仅本部门主办的）"), OFFICE | {R.LIAISON}),
+    "cases.handle": (_("诉求：领取、答复、请群众补充、备注、办结（部门联络员仅本部门主办的）"), OFFICE | {R.LIAISON}),
     "cases.accept": (_("诉求：接收、退回、申请改派（主办部门的联络员）"), frozenset({R.LIAISON})),
     "cases.route": (_("诉求：转办、协办、延期、催办、关闭"), OFFICE),
     "cases.supervise": (_("诉求：督办"), frozenset({R.ADMIN, R.SUPERVISOR})),
@@ -58,8 +59,8 @@ PERMISSIONS: dict[str, tuple[Any, frozenset[str]]] = {
     "menu.publish": (_("自定义菜单：发布菜单、恢复历史版本"), frozenset({R.ADMIN, R.OPERATOR})),
     "calendar.view": (_("节假日安排：查看各年份的节假日安排和暂定的诉求、班次"), frozenset({R.ADMIN, R.SUPERVISOR})),
     "calendar.manage": (_("节假日安排：录入并确认新一年的国务院办公厅通知（全平台共用）"), frozenset({R.ADMIN})),
-    "settings.view": (_("设置：查看部门、分办规则、办理时限、成员与角色、快捷回复"), frozenset({R.ADMIN, R.SUPERVISOR})),
-    "settings.manage": (_("设置：管理部门、分办规则、办理时限、成员与角色、快捷回复"), frozenset({R.ADMIN})),
+    "settings.view": (_("设置：查看公众号（令牌和密钥仅管理员可见）、部门、分办规则、办理时限、成员与角色、快捷回复、登录锁定"), frozenset({R.ADMIN, R.SUPERVISOR})),
+    "settings.manage": (_("设置：修改公众号的设置和开发者凭据，管理部门、分办规则、办理时限、成员与角色、快捷回复，解除登录锁定"), frozenset({R.ADMIN})),
 }  # fmt: skip
 
 # Roles whose case permissions reach only their own department's cases.
@@ -107,8 +108,16 @@ def require(user: Any, account: Account, perm: str) -> None:
 
 
 def denied(perm: str) -> PermissionDenied:
-    """The refusal for a missing permission, naming what it would allow."""
-    return PermissionDenied(f"没有权限：{PERMISSIONS[perm][0]} / not permitted: {perm}")
+    """The refusal for a missing permission, naming what it would allow. It carries the
+    permission (`.permission`), so the page that shows it names the roles that have it."""
+    exc = PermissionDenied(f"没有权限：{PERMISSIONS[perm][0]} / not permitted: {perm}")
+    exc.permission = perm  # type: ignore[attr-defined]
+    return exc
+
+
+def roles_with(perm: str) -> list[str]:
+    """The roles that hold `perm`, in the order of `Membership.Role`."""
+    return [role for role in R.values if role in PERMISSIONS[perm][1]]
 
 
 def console_view(

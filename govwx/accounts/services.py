@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -123,6 +123,85 @@ def create_account(data: AccountInput, *, actor: Any = None) -> Account:
             organisation=data.organisation,
         )
         record("account.created", account=account, actor=actor, appid=account.appid)
+    return account
+
+
+# The fields of an account its admin edits in the console (settings → 公众号); the
+# AppSecret is write-only: a blank one keeps the stored secret.
+ACCOUNT_FIELDS = ("name", "appid", "token", "aes_key", "mode", "kind", "original_id", "positioning")
+
+
+def update_account(account: Account, data: AccountInput, *, actor: Any) -> Account:
+    """Change an account's settings, checked as `create_account` checks a new one; needs
+    "settings.manage" (the account's admin). A blank AppSecret keeps the stored one.
+    Audited with the names of the fields changed (never their values: the Token, the key
+    and the secret are secrets)."""
+    from .permissions import require  # the permission table reads this module
+
+    require(actor, account, "settings.manage")
+    secret_changed = bool(data.app_secret)
+    data = replace(
+        data,
+        name=data.name.strip(),
+        app_secret=data.app_secret or account.app_secret,
+        organisation=account.organisation,
+    )
+    clean_account_input(data, exclude_appid=account.pk)
+    with transaction.atomic():
+        fresh = Account.objects.select_for_update().get(pk=account.pk)
+        changed = [f for f in ACCOUNT_FIELDS if getattr(fresh, f) != getattr(data, f)]
+        for f in ACCOUNT_FIELDS:
+            setattr(fresh, f, getattr(data, f))
+        if secret_changed and fresh.app_secret != data.app_secret:
+            fresh.app_secret = data.app_secret
+            changed.append("app_secret")
+        if changed:
+            fresh.save()
+            record("account.updated", account=fresh, actor=actor, fields=changed)
+    return fresh
+
+
+def clean_organisation(name: str, level: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["organisation_name"] = ["请填写主办组织的名称 / the organisation needs a name"]
+    if level not in Organisation.Level.values:
+        errors["organisation_level"] = [f"未知的层级 / unknown level: {level}"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def open_account(
+    data: AccountInput, *, actor: Any, organisation_name: str = "", organisation_level: str = ""
+) -> Account:
+    """A new account, created in the console by the installation's superuser: with its
+    organisation (an existing one in `data`, or a new one named here), and the superuser
+    as its admin member. Everything or nothing."""
+    if not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(
+            "只有平台管理员可以新建公众号 / only the installation's superuser creates accounts"
+        )
+    errors: dict[str, list[str]] = {}
+    if data.organisation is None:
+        try:
+            clean_organisation(organisation_name, organisation_level)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    try:
+        clean_account_input(data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        org = data.organisation
+        if org is None:
+            org = Organisation.objects.create(
+                name=organisation_name.strip(), level=organisation_level
+            )
+            record("organisation.created", actor=actor, organisation=org.pk, name=org.name)
+        account = create_account(replace(data, organisation=org), actor=actor)
+        add_member(account, actor, Membership.Role.ADMIN, actor=actor)
     return account
 
 

@@ -7,7 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from govwx.accounts.access import current_account, current_role, user_accounts
+from govwx.accounts.access import (
+    current_account,
+    current_role,
+    current_role_label,
+    user_accounts,
+)
 from govwx.accounts.permissions import perms_for
 from govwx.team.services import alerts_for
 
@@ -25,4 +30,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         # what they cannot use: {% if "rules.edit" in perms_here %}.
         "perms_here": lambda: perms_for(current_role(request)),
         "alert_count": lambda: alerts_for(user).count(),
+        # the role held here, as the top bar shows it: 「部门联络员（市城管局）」
+        "role_here": lambda: current_role_label(request),
     }

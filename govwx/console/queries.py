@@ -39,10 +39,13 @@ def today_stats(account: Account, now: datetime | None = None) -> TodayStats:
         account=account, received_at__gte=start, received_at__lt=end
     ).aggregate(
         received=Count("id", filter=~Q(msg_type="event")),
-        # the desk's messages count as replied when the default reply acknowledged them
+        # replies to the messages counted above: a follow or a menu click is an event,
+        # and its reply is not a reply to a message. The desk's messages count as
+        # replied when the default reply acknowledged them.
         auto_replied=Count(
             "id",
-            filter=Q(handled_by__in=AUTO_HANDLERS) | (Q(handled_by="desk") & ~Q(reply={})),
+            filter=~Q(msg_type="event")
+            & (Q(handled_by__in=AUTO_HANDLERS) | (Q(handled_by="desk") & ~Q(reply={}))),
         ),
         unanswered=Count(
             "id", filter=~Q(msg_type="event") & Q(handled_by__in=("none", "desk"), reply={})

@@ -3,6 +3,9 @@ account and the permission come from `console_view`; query, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
@@ -32,6 +35,34 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """The login page when the login throttle refuses (django-axes' AXES_LOCKOUT_CALLABLE):
+    what happened and what to do, in words, with 429 Too Many Requests."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if minutes:
+        locked = _(
+            "登录失败次数过多，该用户名或本机地址已被暂停登录 %(minutes)s 分钟。"
+            "请稍后再试，或请本公众号的管理员在“设置 › 登录锁定”中解除。"
+        ) % {"minutes": minutes}
+    else:
+        locked = _(
+            "登录失败次数过多，该用户名或本机地址已被暂停登录。"
+            "请本公众号的管理员在“设置 › 登录锁定”中解除。"
+        )
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "locked": locked,
+            "username": (request.POST.get("username") or "")[:150],
+            "next": request.POST.get("next", ""),
+        },
+        status=429,
+    )
 
 
 @console_view("home.view")

@@ -5,6 +5,7 @@ from .models import (
     Case,
     CaseEvent,
     CaseMessage,
+    DeskSettings,
     IntakeFailure,
     RoutingRule,
     TimeLimit,
@@ -61,6 +62,11 @@ class TimeLimitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(CannedReply)
 class CannedReplyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("account", "title")
+    list_display = ("account", "title", "case_type")
     list_filter = ("account",)
     search_fields = ("title", "text")
+
+
+@admin.register(DeskSettings)
+class DeskSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("account", "routing_mode")

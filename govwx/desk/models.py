@@ -52,6 +52,9 @@ class Case(models.Model):
     case_type = models.CharField(_("类型"), max_length=16, choices=CaseType.choices)
     type_confirmed = models.BooleanField(_("类型已确认"), default=False)
     subject = models.CharField(_("标题"), max_length=120)
+    # Opened by words that say nothing of the matter (转人工, a menu click, a picture):
+    # the citizen's next text message names and types the case (services._take_in).
+    untitled = models.BooleanField(_("待命名"), default=False)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.NEW)
     suggested_department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -223,7 +226,10 @@ class CaseEvent(models.Model):
 
 
 class RoutingRule(models.Model):
-    """A keyword in a citizen's message suggests a case type and a department."""
+    """A keyword in a citizen's message implies a case type and a department: the first
+    rule in order whose keyword the message contains (routing.route). The account's
+    `DeskSettings.routing_mode` says whether the case goes to the department at once or
+    the department is only suggested."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="routing_rules")
     keyword = models.CharField(_("关键词"), max_length=60)
@@ -322,16 +328,39 @@ class Rating(models.Model):
         return f"#{self.case_id} {self.score}"
 
 
+class DeskSettings(models.Model):
+    """An account's choices for the desk (no row: the defaults)."""
+
+    class RoutingMode(models.TextChoices):
+        AUTO = "auto", _("自动转办：命中规则即转给对应部门")
+        SUGGEST = "suggest", _("仅建议：由值班员确认后转办")
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
+    routing_mode = models.CharField(
+        _("分办方式"), max_length=8, choices=RoutingMode.choices, default=RoutingMode.AUTO
+    )
+
+    class Meta:
+        verbose_name = _("诉求办理设置")
+        verbose_name_plural = _("诉求办理设置")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.routing_mode}"
+
+
 class CannedReply(models.Model):
-    """A reply text the office keeps at hand (常用答复), inserted into a case's reply box."""
+    """A reply text the office keeps at hand (快捷回复), for one case type or all, with
+    variables filled in for the case ({昵称} {诉求编号} {部门}: canned.VARIABLES)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="canned_replies")
     title = models.CharField(_("标题"), max_length=40)
     text = models.TextField(_("内容"))
+    # blank: offered for every case type
+    case_type = models.CharField(_("适用类型"), max_length=16, choices=CaseType.choices, blank=True)
 
     class Meta:
-        verbose_name = _("常用答复")
-        verbose_name_plural = _("常用答复")
+        verbose_name = _("快捷回复")
+        verbose_name_plural = _("快捷回复")
         ordering = ["title"]
 
     def __str__(self) -> str:

@@ -24,17 +24,18 @@ from django.utils import timezone
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Membership
-from govwx.accounts.services import role_for
+from govwx.accounts.services import record, role_for
 from govwx.lib.dblock import serialized_writes
 from govwx.lib.workdays import WorkCalendar
 from govwx.team.models import Alert
-from govwx.team.services import raise_alert
-from govwx.wechat.models import InboundMessage, OutboundMessage
+from govwx.team.services import raise_alert, settle_alerts
+from govwx.wechat import media
+from govwx.wechat.models import InboundMessage, MessageMedia, OutboundMessage
 from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
 from govwx.workcalendar.services import calendar
 
-from . import topics
+from . import routing, topics
 from .models import (
     OPEN_STATUSES,
     UNANSWERED,
@@ -77,14 +78,6 @@ DEFAULT_LIMITS = {
     CaseType.PRAISE: Limits(1, Unit.WORKING_DAYS, 5, Unit.WORKING_DAYS),
     CaseType.HELP: Limits(4, Unit.HOURS, 1, Unit.WORKING_DAYS),
 }
-# Words that tell the type when no routing rule does
-TYPE_WORDS = (
-    (CaseType.REPORT, ("举报",)),
-    (CaseType.COMPLAINT, ("投诉", "不满", "反映")),
-    (CaseType.HELP, ("求助", "紧急", "救命", "帮帮")),
-    (CaseType.SUGGESTION, ("建议",)),
-    (CaseType.PRAISE, ("表扬", "感谢", "点赞")),
-)
 SUMMARIES = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "shortvideo": "[小视频]",
              "location": "[位置]", "link": "[链接]"}  # fmt: skip
 
@@ -229,23 +222,8 @@ def message_text(msg: InboundMessage | _Msg) -> str:
     return SUMMARIES.get(msg.msg_type, f"[{msg.msg_type}]")
 
 
-def _rules(account_id: int) -> Any:
-    return RoutingRule.objects.filter(account_id=account_id).select_related("department")
-
-
-def _suggest(rules: Sequence[RoutingRule], text: str) -> tuple[str, Department | None]:
-    for rule in rules:
-        if rule.keyword and rule.keyword in text:
-            kind = rule.case_type or _type_from_words(text)
-            return kind, rule.department
-    return _type_from_words(text), None
-
-
-def _type_from_words(text: str) -> str:
-    for kind, words in TYPE_WORDS:
-        if any(w in text for w in words):
-            return kind
-    return CaseType.CONSULTATION
+def _rules(account_id: int) -> list[RoutingRule]:
+    return routing.rules_of(account_id)
 
 
 def _event(
@@ -285,13 +263,12 @@ MSG_FIELDS = ("pk", "account_id", "openid", "msg_type", "content", "payload", "r
 class _NewCase:
     account_id: int
     openid: str
-    case_type: str
-    subject: str
-    department_id: int | None
+    state: routing.CaseState
     opened_at: datetime
     first: Due
     resolve: Due
     basis: dict[str, Any]
+    opening_type: str = ""
 
     @property
     def provisional_year(self) -> int | None:
@@ -300,24 +277,30 @@ class _NewCase:
     def row(self) -> list[Any]:
         """The INSERT's values (CASE_COLUMNS), adapted for the database."""
         basis = Case._meta.get_field("deadline_basis").get_db_prep_save(self.basis, connection)
+        st = self.state
         return [
-            self.account_id, self.openid, self.case_type, False, self.subject, Status.NEW,
-            self.department_id, stamp(self.opened_at), stamp(self.first.at),
+            self.account_id, self.openid, st.case_type, False, st.subject, st.status,
+            st.suggested_id, stamp(self.opened_at), stamp(self.first.at),
             stamp(self.resolve.at), 0, 1, basis, self.provisional_year, True,
+            st.department_id, st.untitled,
         ]  # fmt: skip
 
-    def event(self) -> list[Any]:
-        """The opening event's values after the case id (EVENT_COLUMNS)."""
+    def events(self) -> list[list[Any]]:
+        """The opening event's values after the case id (EVENT_COLUMNS), and those of
+        what routing did with the follower's further messages of the batch."""
         data = {
-            "case_type": self.case_type,
-            "suggested_department": self.department_id,
+            "case_type": self.state.case_type,
+            "suggested_department": self.state.suggested_id,
             **({"provisional_year": self.provisional_year} if self.provisional_year else {}),
         }
-        return [
-            "case.opened",
-            CaseEvent._meta.get_field("data").get_db_prep_save(data, connection),
-            stamp(self.opened_at),
+        opened = stamp(self.opened_at)
+        return [["case.opened", _event_data(data), opened]] + [
+            [name, _event_data(extra), when or opened] for name, extra, when in self.state.events
         ]
+
+
+def _event_data(data: dict[str, Any]) -> Any:
+    return CaseEvent._meta.get_field("data").get_db_prep_save(data, connection)
 
 
 class _Batch:
@@ -329,6 +312,9 @@ class _Batch:
         self.cal = calendar()
         self.rules: dict[int, list[RoutingRule]] = {}
         self.messages = list(messages)
+        accounts = {m.account_id for m in self.messages}
+        self.handoff = routing.handoff_words(accounts)
+        self.modes = routing.routing_modes(accounts)
         self.limits: dict[tuple[int, str], Limits] = {
             (row.account_id, row.case_type): Limits(
                 row.first_response, row.first_response_unit, row.resolution,
@@ -343,17 +329,40 @@ class _Batch:
         self.texts = [message_text(m) for m in self.messages]
         self.words = [topics.words(t) for t in self.texts]
         self.stamps = [stamp(m.received_at) for m in messages]
-        # the case each follower's first message would open, its row and event adapted
-        self.new: dict[tuple[int, str], tuple[list[Any], list[Any]]] = {}
-        for msg, text in zip(self.messages, self.texts, strict=True):
-            if (msg.account_id, msg.openid) not in self.new:
-                case = self.new_case(msg, text)
-                self.new[(msg.account_id, msg.openid)] = (case.row(), case.event())
+        # the file each picture, voice or video names, fetched from WeChat after the batch
+        self.media = {
+            m.pk: media.intake_row(m.account_id, m.pk, m.msg_type, m.payload, at)
+            for m, at in zip(self.messages, self.stamps, strict=True)
+            if media.carries_media(m.msg_type, m.payload)
+        }
+        # what routing makes of each message (the same for a new case or an open one)
+        self.routed = {
+            m.pk: self.route(m.account_id, m.msg_type, t)
+            for m, t in zip(self.messages, self.texts, strict=True)
+        }
+        # the case each follower's messages would open (the first opens it, the others
+        # may name and route it), its row and events adapted
+        cases: dict[tuple[int, str], _NewCase] = {}
+        for msg, text, at in zip(self.messages, self.texts, self.stamps, strict=True):
+            key = (msg.account_id, msg.openid)
+            if key not in cases:
+                cases[key] = self.new_case(msg, text)
+            else:
+                cases[key].state.follow(text, self.routed[msg.pk], self.modes[msg.account_id], at)
+        self.new: dict[tuple[int, str], tuple[list[Any], list[list[Any]]]] = {}
+        for key, case in cases.items():
+            if case.state.case_type != case.opening_type:  # named by a later message
+                case.first, case.resolve, case.basis = self.deadlines(
+                    case.opened_at, self.limits_for(case.account_id, case.state.case_type)
+                )
+            self.new[key] = (case.row(), case.events())
 
-    def suggest(self, account_id: int, text: str) -> tuple[str, Department | None]:
+    def route(self, account_id: int, msg_type: str, text: str) -> routing.Routed:
         if account_id not in self.rules:
-            self.rules[account_id] = list(_rules(account_id))
-        return _suggest(self.rules[account_id], text)
+            self.rules[account_id] = _rules(account_id)
+        return routing.route(
+            self.rules[account_id], text, msg_type=msg_type, handoff=self.handoff[account_id]
+        )
 
     def limits_for(self, account_id: int, kind: str) -> Limits:
         return self.limits.get((account_id, kind)) or DEFAULT_LIMITS[CaseType(kind)]
@@ -377,19 +386,23 @@ class _Batch:
         )
 
     def new_case(self, msg: _Msg, text: str) -> _NewCase:
-        kind, department = self.suggest(msg.account_id, text)
+        found = self.routed.get(msg.pk) or self.route(msg.account_id, msg.msg_type, text)
+        state = routing.CaseState.opened(
+            text, found, self.modes[msg.account_id], stamp(msg.received_at)
+        )
         opened = msg.received_at
-        first, resolve, basis = self.deadlines(opened, self.limits_for(msg.account_id, kind))
+        first, resolve, basis = self.deadlines(
+            opened, self.limits_for(msg.account_id, state.case_type)
+        )
         return _NewCase(
             account_id=msg.account_id,
             openid=msg.openid,
-            case_type=kind,
-            subject=(text.strip() or "（无文字）")[:120],
-            department_id=getattr(department, "pk", None),
+            state=state,
             opened_at=opened,
             first=first,
             resolve=resolve,
             basis=basis,
+            opening_type=state.case_type,
         )
 
 
@@ -429,6 +442,7 @@ CASE_COLUMNS = (
     "account_id", "openid", "case_type", "type_confirmed", "subject", "status",
     "suggested_department_id", "opened_at", "first_response_due", "resolve_due",
     "extensions", "revision", "deadline_basis", "provisional_year", "announce_pending",
+    "department_id", "untitled",
 )  # fmt: skip
 EVENT_COLUMNS = ("case_id", "name", "data", "created_at")
 MESSAGE_COLUMNS = ("case_id", "direction", "inbound_id", "text", "created_at")
@@ -458,12 +472,107 @@ def _insert(
     return found
 
 
+# What intake reads of an open case besides its id, follower and status, to name it or
+# route it again (_route_again).
+UNSETTLED_FIELDS = (
+    "untitled", "case_type", "department_id", "type_confirmed", "subject",
+    "suggested_department_id", "opened_at", "extensions",
+)  # fmt: skip
+
+
+def _route_again(
+    batch: _Batch, picked: Sequence[tuple[Any, ...]], unsettled: dict[tuple[int, str], Any]
+) -> list[list[Any]]:
+    """The batch's messages on open cases that are untitled or held by no department:
+    the first message that says something names (and types) an untitled case, and
+    routing runs again while no department holds it. The cases changed in one UPDATE;
+    returns the history rows to write."""
+    states: dict[tuple[int, str], routing.CaseState] = {}
+    for msg, text, _, at in picked:
+        key = (msg.account_id, msg.openid)
+        row = unsettled.get(key)
+        if row is None:
+            continue
+        if key not in states:
+            _, _, _, status, untitled, kind, dept, confirmed, subject, suggested = row[:10]
+            states[key] = routing.CaseState(
+                subject, untitled, kind, confirmed, dept, suggested, status
+            )
+        states[key].follow(text, batch.routed[msg.pk], batch.modes[msg.account_id], at)
+    events: list[list[Any]] = []
+    changed: dict[int, dict[str, Any]] = {}
+    for key, st in states.items():
+        if not st.events:
+            continue
+        pk, account_id, _, status, _, kind, dept, _, _, suggested, opened_at, extensions = (
+            unsettled[key]
+        )
+        changes: dict[str, Any] = {
+            "subject": st.subject,
+            "untitled": st.untitled,
+            "case_type": st.case_type,
+            "suggested_department_id": st.suggested_id,
+        }
+        if st.department_id != dept:  # routed: held by the department, as a transfer does
+            changes.update(department_id=st.department_id, status=st.status)
+        if st.case_type != kind and not extensions:
+            # typed by what the citizen wrote: the type's time limits, from the opening
+            first, resolve, basis = batch.deadlines(
+                opened_at, batch.limits_for(account_id, st.case_type)
+            )
+            changes.update(
+                first_response_due=stamp(first.at),
+                resolve_due=stamp(resolve.at),
+                deadline_basis=Case._meta.get_field("deadline_basis").get_db_prep_save(
+                    basis, connection
+                ),
+                provisional_year=_earliest(first.provisional_year, resolve.provisional_year),
+            )
+        changed[pk] = changes
+        events += [[pk, name, _event_data(data), when] for name, data, when in st.events]
+    _update_cases(changed)
+    return events
+
+
+def _update_cases(changed: dict[int, dict[str, Any]]) -> None:
+    """Each case's own changes (values adapted for the database), and its revision
+    bumped, in one UPDATE (per chunk of the parameter limit): column = CASE id WHEN …
+    THEN … ELSE column END."""
+    if not changed:
+        return
+    q = connection.ops.quote_name
+    columns = sorted({c for changes in changed.values() for c in changes})
+    per = max(1, (connection.features.max_query_params or 65535) // (2 * len(columns) + 1))
+    ids = list(changed)
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), per):
+            chunk = ids[i : i + per]
+            sets, params = [], []
+            for col in columns:
+                whens = [pk for pk in chunk if col in changed[pk]]
+                if not whens:
+                    continue
+                sets.append(
+                    f"{q(col)} = CASE {q('id')} "
+                    + " ".join(["WHEN %s THEN %s"] * len(whens))
+                    + f" ELSE {q(col)} END"
+                )
+                params += [v for pk in whens for v in (pk, changed[pk][col])]
+            sets.append(f"{q('revision')} = {q('revision')} + 1")
+            cur.execute(
+                f"UPDATE {q(Case._meta.db_table)} SET {', '.join(sets)} "
+                f"WHERE {q('id')} IN ({', '.join(['%s'] * len(chunk))})",
+                params + chunk,
+            )
+
+
 def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     """Take in a prepared batch's messages (those in `only`, when given), inside the
     caller's transaction, with a handful of statements whatever their number: the
     followers' open cases in one query, the new cases, their opening events, every
-    message's link and the topics' counts in one statement each. Returns each taken
-    message's case id, in order."""
+    message's link, the open cases a message names or routes (routing runs again while
+    no department holds a case) and the topics' counts in one statement each. Returns
+    each taken message's case id, in order."""
     now = timezone.now()
     picked = [
         (msg, text, found, stamp)
@@ -476,7 +585,9 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     followers = dict.fromkeys((m.account_id, m.openid) for m, _, _, _ in picked)
     open_cases: dict[tuple[int, str], int] = {}
     woken: list[tuple[int, str]] = []
-    for pk, account_id, openid, status in (
+    # open cases that the new messages may still name or route
+    unsettled: dict[tuple[int, str], tuple[Any, ...]] = {}
+    for row in (
         Case.objects.select_for_update()
         .filter(
             account_id__in={a for a, _ in followers},
@@ -484,17 +595,24 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
             status__in=OPEN_STATUSES,
         )
         .order_by("pk")
-        .values_list("pk", "account_id", "openid", "status")
+        .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
     ):
+        pk, account_id, openid, status = row[:4]
         if (account_id, openid) in followers:
             open_cases[(account_id, openid)] = pk
             if status in (Status.ANSWERED, Status.WAITING):
                 woken.append((pk, status))
+            untitled, department_id = row[4], row[6]
+            if untitled or (department_id is None and status in (Status.NEW, Status.REOPENED)):
+                unsettled[(account_id, openid)] = row
     new = [key for key in followers if key not in open_cases]
     rows = [batch.new[key][0] for key in new]
     for pk, account_id, openid in _insert(Case, CASE_COLUMNS, rows, ("id", "account_id", "openid")):
         open_cases[(account_id, openid)] = pk
-    _insert(CaseEvent, EVENT_COLUMNS, [[open_cases[key], *batch.new[key][1]] for key in new])
+    events = [[open_cases[key], *ev] for key in new for ev in batch.new[key][1]]
+    if unsettled:
+        events += _route_again(batch, picked, unsettled)
+    _insert(CaseEvent, EVENT_COLUMNS, events)
     for pk, status in woken:
         # the citizen wrote again: the case is back in the department's hands
         Case.objects.filter(pk=pk).update(status=Status.IN_PROGRESS, revision=F("revision") + 1)
@@ -510,6 +628,9 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
             for (m, text, _, stamp), case_id in zip(picked, case_ids, strict=True)
         ],
     )
+    files = [batch.media[m.pk] for m, _, _, _ in picked if m.pk in batch.media]
+    if files:  # one INSERT; the files are fetched later, outside this transaction
+        _insert(MessageMedia, media.INTAKE_COLUMNS, files)
     topics.write(counts)
     return case_ids
 
@@ -793,8 +914,11 @@ def assign_case(
     if department.organisation_id != case.account.organisation_id:
         raise ValidationError("部门不属于该公众号的主办组织 / department of another organisation")
     movable = (Status.NEW, Status.REOPENED, Status.ASSIGNED)
+    # in progress: when the department asked for it to go elsewhere, or when no
+    # department has it (the office took it itself, 领取, and now hands it on)
     if case.status not in movable and not (
-        case.reassign_requested_at and case.status == Status.IN_PROGRESS
+        case.status == Status.IN_PROGRESS
+        and (case.reassign_requested_at or case.department_id is None)
     ):
         raise ValidationError(f"当前状态不能转办 / cannot assign a case that is {case.status}")
     if case_type is not None and case_type not in CaseType.values:
@@ -858,6 +982,59 @@ def return_case(case: Case, reason: str, *, revision: int, actor: Any) -> Case:
         department=None,
         status=Status.NEW,
     )
+
+
+# What makes a person the case's handler, and what ends it (the case goes to a department).
+HANDLER_EVENTS = ("case.taken", "case.assigned", "case.returned")
+
+
+def handler_of(case: Case) -> Any:
+    """The person who took the case (领取), or None: the actor of the last `case.taken`
+    event, unless the case was transferred or returned since."""
+    last = (
+        CaseEvent.objects.filter(case=case, name__in=HANDLER_EVENTS)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last.actor if last is not None and last.name == "case.taken" else None
+
+
+def take_case(case: Case, *, revision: int, actor: Any) -> Case:
+    """领取: the person handles the case themselves. Whoever may handle cases
+    (`cases.handle`; a liaison only the cases their department leads); a new, reopened or
+    transferred case goes in progress. The case's history names the person (the
+    `case.taken` event: `handler_of`); taking a case someone else took takes it over."""
+    _require_in_department(
+        actor, case, "cases.handle", "只有主办部门可以领取 / only the lead department takes it"
+    )
+    if case.status not in OPEN_STATUSES:
+        raise ValidationError(
+            f"当前状态不能领取 / cannot take a case that is {case.get_status_display()}"
+        )
+    before = handler_of(case)
+    if before is not None and before.pk == actor.pk:
+        raise ValidationError("您已领取此诉求 / you have already taken this case")
+    changes: dict[str, Any] = {}
+    if case.status in (Status.NEW, Status.REOPENED, Status.ASSIGNED):
+        changes["status"] = Status.IN_PROGRESS
+    with transaction.atomic():
+        _move(
+            case,
+            revision,
+            actor,
+            "case.taken",
+            {"from": before.pk} if before is not None else {},
+            **changes,
+        )
+        record(
+            "case.taken",
+            account=case.account,
+            actor=actor,
+            case=case.pk,
+            took_over=before.pk if before is not None else None,
+        )
+    return case
 
 
 # A customer-service text carries 2,048 bytes; the rating link takes up to ~300 of them.
@@ -946,15 +1123,18 @@ def resolve_case(case: Case, *, revision: int, actor: Any) -> Case:
     )
     if case.status not in (Status.ANSWERED, Status.IN_PROGRESS, Status.REOPENED):
         raise ValidationError(f"当前状态不能办结 / cannot resolve a case that is {case.status}")
-    return _move(
-        case,
-        revision,
-        actor,
-        "case.resolved",
-        {},
-        status=Status.RESOLVED,
-        resolved_at=timezone.now(),
-    )
+    with transaction.atomic():
+        _move(
+            case,
+            revision,
+            actor,
+            "case.resolved",
+            {},
+            status=Status.RESOLVED,
+            resolved_at=timezone.now(),
+        )
+        _settle_alerts(case, actor)
+    return case
 
 
 def close_case(case: Case, *, revision: int, actor: Any) -> Case:
@@ -964,9 +1144,41 @@ def close_case(case: Case, *, revision: int, actor: Any) -> Case:
         raise ValidationError(
             f"只能关闭已办结的诉求 / only a resolved case closes, not {case.status}"
         )
-    return _move(
-        case, revision, actor, "case.closed", {}, status=Status.CLOSED, closed_at=timezone.now()
-    )
+    with transaction.atomic():
+        _move(
+            case, revision, actor, "case.closed", {}, status=Status.CLOSED, closed_at=timezone.now()
+        )
+        _settle_alerts(case, actor)
+    return case
+
+
+def _settle_alerts(case: Case, actor: Any) -> int:
+    """The open alerts about a case that is now resolved or closed, each settled once
+    nothing it announces is left to do: its new-case alert (a burst's, once every case
+    it announced is resolved or closed) and the sweep's 即将超时 / 已超时 alerts that
+    counted it (likewise, with the cases of that sweep)."""
+    about = Q(kind=Alert.Kind.NEW_CASE, subject=f"case:{case.pk}")
+    if case.announced_in_id is not None:
+        about |= Q(pk=case.announced_in_id)
+    if case.warned_at is not None:
+        about |= Q(kind=Alert.Kind.WARNING, created_at=case.warned_at)
+    if case.breached_at is not None:
+        about |= Q(kind=Alert.Kind.BREACH, created_at=case.breached_at)
+    open_alerts = Alert.objects.filter(
+        about, account_id=case.account_id, acknowledged_at__isnull=True
+    ).select_related("account")
+    settled = []
+    for alert in open_alerts:
+        cases = Case.objects.filter(account_id=case.account_id)
+        if alert.kind == Alert.Kind.NEW_CASE:
+            cases = cases.filter(Q(announced_in=alert) | Q(pk=case.pk))
+        elif alert.kind == Alert.Kind.WARNING:
+            cases = cases.filter(warned_at=alert.created_at)
+        else:
+            cases = cases.filter(breached_at=alert.created_at)
+        if not cases.filter(status__in=UNRESOLVED).exists():
+            settled.append(alert)
+    return settle_alerts(settled, actor=actor, why=f"case:{case.pk}")
 
 
 # ------------------------------------------------------------------ time limits
@@ -1182,6 +1394,7 @@ def rate_case(token: str, score: str, comment: str = "") -> Rating:
             status=Status.CLOSED, closed_at=now, revision=F("revision") + 1
         )
         _event(case, "case.closed", when=now, reason="rated")
+        _settle_alerts(case, None)
     if score == Rating.Score.DISSATISFIED:
         try:
             with transaction.atomic():

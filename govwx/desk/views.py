@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from govwx.accounts.models import Account, Department
 from govwx.accounts.permissions import console_view
+from govwx.lib.cells import safe_row
 from govwx.team.models import Alert
 from govwx.workcalendar.services import calendar
 
@@ -33,7 +34,9 @@ from .console import (
     summary,
     topic_of,
 )
-from .models import CannedReply, Case, CaseType, Rating, Status
+from .media import with_media_links
+from .models import Case, CaseType, Rating, Status
+from .settings_services import canned_for_case
 
 PAGE_SIZE = 50
 
@@ -41,7 +44,8 @@ PAGE_SIZE = 50
 def departments_of(account: Any) -> Any:
     if account.organisation_id is None:
         return Department.objects.none()
-    return Department.objects.filter(organisation_id=account.organisation_id)
+    # retired and merged departments are offered nowhere (accounts.departments)
+    return Department.objects.of_account(account)
 
 
 @require_http_methods(["GET", "POST"])
@@ -152,25 +156,30 @@ def case_export(request: HttpRequest, account: Account) -> StreamingHttpResponse
                 _("办结时间"),
                 _("评价"),
                 _("截止时间性质"),
+                _("附件"),
             ]
         )  # a BOM, so that spreadsheet programs read the UTF-8
-        for c in qs.iterator(chunk_size=2000):
+        for c, links in with_media_links(qs.iterator(chunk_size=2000)):
             rating = getattr(c, "rating", None)
+            # A citizen's words may begin with = + - @: kept as text (lib/cells.py).
             yield writer.writerow(
-                [
-                    c.pk,
-                    mask(c.subject),
-                    c.get_case_type_display(),
-                    c.get_status_display(),
-                    c.department.name if c.department else "",
-                    when(c.opened_at),
-                    when(c.first_response_due),
-                    when(c.resolve_due),
-                    when(c.first_responded_at),
-                    when(c.resolved_at),
-                    rating.get_score_display() if rating else "",
-                    deadline_nature(c.provisional_year),
-                ]
+                safe_row(
+                    [
+                        c.pk,
+                        mask(c.subject),
+                        c.get_case_type_display(),
+                        c.get_status_display(),
+                        c.department.name if c.department else "",
+                        when(c.opened_at),
+                        when(c.first_response_due),
+                        when(c.resolve_due),
+                        when(c.first_responded_at),
+                        when(c.resolved_at),
+                        rating.get_score_display() if rating else "",
+                        deadline_nature(c.provisional_year),
+                        links,
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -241,17 +250,18 @@ def case_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
         "desk/case_detail.html",
         {
             "case": case,
-            "conversation": case.messages.select_related("outbound", "author"),
+            "conversation": case.messages.select_related(
+                "outbound", "author", "inbound__media", "outbound__media"
+            ),
             "events": [
                 (e, EVENT_LABELS.get(e.name, e.name)) for e in case.events.select_related("actor")
             ],
             "working_days_left": left,
+            "handler": services.handler_of(case),
             "departments": departments_of(case.account),
             "types": CaseType.choices,
             "rating": Rating.objects.filter(case=case).first(),
-            "canned": list(
-                CannedReply.objects.filter(account=case.account).values("title", "text")
-            ),
+            "canned": canned_for_case(case),
         },
     )
 
@@ -273,15 +283,42 @@ def case_action(request: HttpRequest, account: Account, pk: int) -> HttpResponse
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, text or _("操作不被允许"))
     else:
-        messages.success(request, _("已完成"))
+        messages.success(request, _confirmation(action, case, post))
     return redirect("desk:case", pk=case.pk)
+
+
+def _confirmation(action: str, case: Any, post: Any) -> str:
+    """What the page says once an action is done: what was done, not 「已完成」 (`case`
+    as the action left it)."""
+    if action == "assign":
+        return _("已转办至 %(department)s") % {"department": case.department.name}
+    if action == "assist":
+        department = _chosen_department(case, post).name
+        return _("已增加协办部门 %(department)s") % {"department": department}
+    if action == "extend":
+        due = timezone.localtime(case.resolve_due).strftime("%Y-%m-%d %H:%M")
+        return _("已延期，办结时限改为 %(due)s") % {"due": due}
+    done = {
+        "take": _("已领取，由您办理"),
+        "accept": _("已接收"),
+        "return": _("已退回，诉求回到待分派"),
+        "reassign": _("已申请改派"),
+        "reply": _("已答复群众"),
+        "ask": _("已请群众补充"),
+        "note": _("已记为内部备注"),
+        "resolve": _("已办结"),
+        "close": _("已关闭"),
+        "supervise": _("已督办"),
+        "urge": _("已催办"),
+    }
+    return done.get(action, _("已完成"))
 
 
 def _chosen_department(case: Any, post: Any) -> Department:
     """The department a form names, among those of the case's organisation."""
-    dept = Department.objects.filter(
-        pk=post.get("department") or 0, organisation_id=case.account.organisation_id
-    ).first()
+    dept = (
+        Department.objects.of_account(case.account).filter(pk=post.get("department") or 0).first()
+    )
     if dept is None:
         raise ValidationError(_("请选择部门"))
     return dept
@@ -294,6 +331,8 @@ def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: 
         services.assign_case(
             case, dept, revision=revision, actor=user, case_type=post.get("case_type") or None
         )
+    elif action == "take":
+        services.take_case(case, revision=revision, actor=user)
     elif action == "accept":
         services.accept_case(case, revision=revision, actor=user)
     elif action == "return":

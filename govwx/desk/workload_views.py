@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import console_view
+from govwx.lib.cells import safe_row
 
 from . import workload as wl
 
@@ -174,10 +175,10 @@ def workload_csv(request: HttpRequest, account: Account) -> HttpResponse:
     for row in getattr(data, table):
         values = [_export(c, row) for c in columns]
         writer.writerow(
-            [
+            safe_row(
                 f"{v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else ("" if v is None else v)
                 for v in values
-            ]
+            )
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(table, period, "csv")}"'
@@ -212,7 +213,7 @@ def workload_xlsx(request: HttpRequest, account: Account) -> HttpResponse:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([_export(c, row) for c in columns])
+            ws.append(safe_row(_export(c, row) for c in columns))
         for i, col in enumerate(columns, start=1):
             letter = get_column_letter(i)
             ws.column_dimensions[letter].width = col.width

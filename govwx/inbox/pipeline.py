@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from govwx.desk.models import OPEN_STATUSES, Case
 from govwx.wechat.models import InboundMessage
 from govwx.wechat.protocol import (
     ClickEvent,
@@ -73,9 +74,14 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         if msg.latitude is not None and msg.longitude is not None:
             nearby = rt.services.nearby(msg.latitude, msg.longitude)
             if nearby is not None:
-                if _answered_already(rt, msg, msg.latitude, msg.longitude):
-                    return Decision("service")
-                return Decision("service", (nearby,))
+                answer = (
+                    () if _answered_already(rt, msg, msg.latitude, msg.longitude) else (nearby,)
+                )
+                if isinstance(msg, LocationMessage) and _in_conversation(rt.id, msg.from_user):
+                    # a place sent in a conversation with the desk (the flooded underpass
+                    # of a complaint) belongs to the case too, beside the offices' answer
+                    return Decision("desk", answer)
+                return Decision("service", answer)
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):
@@ -89,6 +95,24 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         # callback only marks it; the default reply, if any, acknowledges it.
         return Decision("desk", _pick(rules.default) if rules.default else ())
     return NONE
+
+
+# A follower's messages for the desk this recent make a place they send part of it.
+CONVERSATION = timedelta(hours=48)
+
+
+def _in_conversation(account_id: int, openid: str) -> bool:
+    """Whether the follower has a case open or wrote to the desk lately (the desk may not
+    have taken that message in yet): one indexed look-up, for a location message only,
+    on an account whose catalogue has offices."""
+    if Case.objects.filter(account_id=account_id, openid=openid, status__in=OPEN_STATUSES).exists():
+        return True
+    return InboundMessage.objects.filter(
+        account_id=account_id,
+        openid=openid,
+        handled_by="desk",
+        received_at__gte=datetime.now(UTC) - CONVERSATION,
+    ).exists()
 
 
 # A place picked with a menu's location button may reach us twice: as the

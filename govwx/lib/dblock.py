@@ -65,7 +65,7 @@ def checkpoint(connection: BaseDatabaseWrapper) -> None:
     readers allow, without waiting for anyone (PASSIVE) and outside the write lock: the
     log's pages then no longer wait for a committing callback to copy them. A no-op on
     other databases."""
-    if connection.vendor != "sqlite":
-        return
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return  # inside a transaction SQLite refuses to checkpoint; the next pass will
     with connection.cursor() as cur:
         cur.execute("PRAGMA wal_checkpoint(PASSIVE)")

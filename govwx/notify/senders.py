@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import smtplib
 import urllib.error
 import urllib.request
@@ -244,10 +245,18 @@ def wecom_content(message: Message) -> str:
     return raw[: WECOM_CONTENT_BYTES - 3].decode(errors="ignore") + "…"
 
 
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
 def send_wecom(url: str, message: Message, *, timeout: float) -> None:
     text: dict[str, Any] = {"content": wecom_content(message)}
-    if message.mentions:
-        text["mentioned_mobile_list"] = list(message.mentions)
+    # a mention is a mobile number (mentioned_mobile_list) or a WeCom userid (mentioned_list)
+    mobiles = [m for m in message.mentions if MOBILE_RE.match(m)]
+    userids = [m for m in message.mentions if not MOBILE_RE.match(m)]
+    if userids:
+        text["mentioned_list"] = userids
+    if mobiles:
+        text["mentioned_mobile_list"] = mobiles
     body = json.dumps({"msgtype": "text", "text": text}, ensure_ascii=False).encode()
     raw = _post_json(url, body, {}, timeout)
     try:

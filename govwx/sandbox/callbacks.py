@@ -94,6 +94,12 @@ def message_fields(
         body = [("MsgType", "voice"), ("MediaId", data["media_id"]), ("Format", data["format"])]
         if data.get("recognition"):
             body.append(("Recognition", data["recognition"]))
+    elif kind in ("video", "shortvideo"):
+        body = [
+            ("MsgType", kind),
+            ("MediaId", data["media_id"]),
+            ("ThumbMediaId", data["thumb_media_id"]),
+        ]
     elif kind == "location":
         body = [
             ("MsgType", "location"),

@@ -211,3 +211,31 @@ class ConditionalMenu(models.Model):
 
     def __str__(self) -> str:
         return str(self.menuid)
+
+
+class Media(models.Model):
+    """A temporary media file (临时素材): uploaded by the account (media/upload) or sent by a
+    follower (a picture, voice or video in the chat). WeChat keeps it three days: after
+    that media/get answers 40007."""
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", _("公众号上传")
+        FOLLOWER = "follower", _("粉丝发送")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="media")
+    media_id = models.CharField(_("媒体ID"), max_length=128, unique=True)
+    media_type = models.CharField(_("类型"), max_length=8)  # image / voice / video / thumb
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+    content_type = models.CharField(max_length=64)
+    extension = models.CharField(max_length=8)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("临时素材")
+        verbose_name_plural = _("临时素材")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.media_type} {self.media_id[:12]}"

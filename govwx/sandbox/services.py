@@ -35,6 +35,8 @@ INTERACTIONS = {
     "text",
     "image",
     "voice",
+    "video",
+    "shortvideo",
     "location",
     "link",
     "click",
@@ -42,7 +44,7 @@ INTERACTIONS = {
     "scancode_waitmsg",
     "subscribe",
 }
-MESSAGE_KINDS = {"text", "image", "voice", "location", "link"}
+MESSAGE_KINDS = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
 EVENT_KINDS = {
     "click",
     "view",
@@ -299,6 +301,11 @@ def clean_action(data: Any) -> tuple[str, dict[str, Any]]:
             "media_id": text("media_id", secrets.token_urlsafe(24)),
             "format": text("format", "amr"),
             "recognition": text("recognition", ""),
+        }
+    if kind in ("video", "shortvideo"):
+        return kind, {
+            "media_id": text("media_id", secrets.token_urlsafe(24)),
+            "thumb_media_id": text("thumb_media_id", secrets.token_urlsafe(24)),
         }
     if kind == "location":
         return kind, {

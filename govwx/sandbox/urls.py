@@ -20,6 +20,9 @@ urlpatterns = [
     path("cgi-bin/tags/getidlist", views.tags_getidlist, name="tags_getidlist"),
     path("cgi-bin/message/custom/send", views.custom_send, name="custom_send"),
     path("cgi-bin/message/template/send", views.template_send, name="template_send"),
+    path("cgi-bin/media/upload", views.media_upload, name="media_upload"),
+    path("cgi-bin/media/get", views.media_get, name="media_get"),
+    path("media/<str:media_id>", views.media_file, name="media_file"),
     path("cgi-bin/user/info", views.user_info, name="user_info"),
     path("cgi-bin/user/get", views.user_get, name="user_get"),
     path("cgi-bin/webhook/send", views.robot_send, name="robot_send"),
@@ -56,6 +59,11 @@ urlpatterns = [
         "api/accounts/<str:appid>/followers/<str:openid>/messages",
         views.api_messages,
         name="api_messages",
+    ),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/media",
+        views.api_follower_media,
+        name="api_follower_media",
     ),
     path(
         "api/accounts/<str:appid>/followers/<str:openid>/conversation",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services, wecom
+from . import media, services, wecom
 from .callbacks import UNAVAILABLE
 from .errors import OK, ApiError
 from .models import Account, ConditionalMenu, Entry, Follower, Robot, RobotMessage
@@ -238,6 +238,55 @@ def user_get(request: HttpRequest, account: Account) -> dict[str, Any]:
     return page
 
 
+@wechat_api("POST")
+def media_upload(request: HttpRequest, account: Account) -> dict[str, Any]:
+    """media/upload?type=TYPE with the file in the form field `media`."""
+    if request.GET.get("type") not in media.RULES:
+        raise ApiError(40004, "invalid media type")
+    upload = request.FILES.get("media")
+    stored = media.upload(account, request.GET["type"], upload.read() if upload else None)
+    return {
+        "type": stored.media_type,
+        "media_id": stored.media_id,
+        "created_at": int(stored.created_at.timestamp()),
+    }
+
+
+@csrf_exempt
+def media_get(request: HttpRequest) -> HttpResponse:
+    """media/get?media_id=: the file itself (Content-Disposition names it), or for a
+    video {"video_url"}; errors as JSON, like every API answer."""
+    try:
+        account = services.account_for_token(request.GET.get("access_token"))
+        found = media.find(account, request.GET.get("media_id") or "")
+    except ApiError as exc:
+        return json_response(exc.as_json())
+    if found.media_type == "video":
+        url = request.build_absolute_uri(reverse("sandbox:media_file", args=[found.media_id]))
+        return json_response({"video_url": url})
+    return _file_response(found, attachment=True)
+
+
+def _file_response(found: Any, *, attachment: bool) -> HttpResponse:
+    response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="{found.media_id}.{found.extension}"'
+    )
+    response["Cache-Control"] = "no-cache, must-revalidate"
+    return response
+
+
+def media_file(request: HttpRequest, media_id: str) -> HttpResponse:
+    """A media file by its id, as the phone shows it (and a picture's PicUrl, a video's
+    download URL): gone with its three days."""
+    try:
+        found = media.find(None, media_id)
+    except ApiError:
+        return HttpResponse(status=404)
+    return _file_response(found, attachment=False)
+
+
 # ------------------------------------------------------------------ driver API
 
 
@@ -417,6 +466,42 @@ def api_messages(request: HttpRequest, appid: str, openid: str) -> HttpResponse:
     kind, fields = services.clean_action(_json_body(request))
     _, delivery = services.act(get_follower(appid, openid), kind, fields)
     return json_response(delivery.as_json())
+
+
+MEDIA_TYPES = {"image": "image", "audio": "voice", "video": "video"}
+
+
+@driver
+def api_follower_media(request: HttpRequest, appid: str, openid: str) -> HttpResponse:
+    """A follower picks a picture, voice or video to send: the file (form field `file`)
+    becomes temporary media of the account, by WeChat's rules; then send the message with
+    the answered `type`, `media_id` (and a picture's `pic_url`)."""
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    follower = get_follower(appid, openid)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise services.InvalidInput("file is required (multipart/form-data)")
+    data = upload.read()
+    fmt = media.sniff(data)
+    kind = next(
+        (t for t, rule in media.RULES.items() if t != "thumb" and fmt in rule.formats), None
+    )
+    if kind is None:
+        raise services.InvalidInput(
+            "the file is not a JPG/PNG/GIF picture, AMR/MP3 voice or MP4 video"
+        )
+    try:
+        stored = media.store(follower.account, kind, data, "follower")
+    except ApiError as exc:
+        raise services.InvalidInput(f"{exc.errcode} {exc.errmsg}") from exc
+    answer: dict[str, Any] = {"type": kind, "media_id": stored.media_id}
+    url = request.build_absolute_uri(reverse("sandbox:media_file", args=[stored.media_id]))
+    if kind == "image":
+        answer["pic_url"] = url
+    if kind == "voice":
+        answer["format"] = stored.extension
+    return json_response(answer, status=201)
 
 
 @driver

@@ -18,10 +18,7 @@ from govwx.accounts.models import Account, Organisation
 from govwx.accounts.permissions import console_view
 
 from . import catalogue
-from .forms import ImportForm, OfficeForm, ServiceForm
-from .io import CatalogueImportError, export_csv, export_xlsx, import_catalogue
-from .models import Category, Office, Service
-from .services import (
+from .catalogue_writes import (
     create_office,
     create_service,
     delete_office,
@@ -34,6 +31,9 @@ from .services import (
     withdraw_office,
     withdraw_service,
 )
+from .forms import ImportForm, OfficeForm, ServiceForm
+from .io import CatalogueImportError, export_csv, export_xlsx, import_catalogue
+from .models import Category, Office, Service
 
 ORIGINS = ("own", "inherited", "overridden", "withdrawn")
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from govwx.accounts.models import Department
 
+from .catalogue_writes import OfficeInput, ServiceInput, split_keywords, split_lines
 from .models import Category, Office, Service
-from .services import OfficeInput, ServiceInput, split_keywords, split_lines
 
 TEXTAREA = {"rows": 4}
 

@@ -12,12 +12,12 @@ row 1) and nothing is written while any row is bad. Exporting and importing the 
 file changes nothing.
 
 Formulas: a spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage
-return as a formula (OWASP's "CSV injection"). A CSV export puts a single quote in
-front of such a text (`'=HYPERLINK(…)`, `'+86 …`), which Excel shows as text; a CSV
-import takes exactly one such quote off again, so export → import gives back the same
-text (a text that itself starts with quotes and then one of those characters gets one
-more quote on export). An .xlsx export writes every text as a string cell, never as a
-formula, and an .xlsx import reads cells as they are.
+return as a formula (OWASP's "CSV injection"). An export, CSV or .xlsx, puts a single
+quote in front of such a text (`'=HYPERLINK(…)`, `'+86 …`: `lib.cells.safe_cell`), which
+a spreadsheet shows as text, also after the cell is edited; an import takes exactly one
+such quote off again, so export → import gives back the same text (a text that itself
+starts with quotes and then one of those characters gets one more quote on export). An
+.xlsx export also writes every text as a string cell, never as a formula.
 
 Writing is in bulk: the organisation's rows are read once, new rows are inserted with
 `bulk_create`, changed ones updated with `bulk_update` (the changed fields only) and the
@@ -42,10 +42,10 @@ from django.utils import timezone, translation
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
+from govwx.lib.cells import safe_cell
 
 from . import catalogue
-from .models import Category, Office, Service
-from .services import (
+from .catalogue_writes import (
     OfficeInput,
     ServiceInput,
     _allowed,
@@ -60,6 +60,7 @@ from .services import (
     split_lines,
     visible_offices,
 )
+from .models import Category, Office, Service
 
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
@@ -105,8 +106,10 @@ DELETE_CHUNK = 500  # ids in one DELETE … IN (…) (SQLite allows 999 paramete
 
 
 def csv_escape(text: str) -> str:
-    """A text as a CSV cell: a quote in front when a spreadsheet would run it."""
-    return "'" + text if FORMULA_RE.match(text) else text
+    """A text as a spreadsheet cell (CSV or .xlsx): `safe_cell`, and a quote more in front
+    of a text that already starts with quotes before a formula's first character, so
+    that the import can take exactly one off."""
+    return "'" + text if text.startswith("'") and FORMULA_RE.match(text) else safe_cell(text)
 
 
 def csv_unescape(text: str) -> str:
@@ -262,7 +265,10 @@ def read_tables(filename: str, content: bytes) -> list[Table]:
                 [f"无法读取 Excel 文件 / cannot read the Excel file: {exc}"]
             ) from exc
         for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = [
+                [csv_unescape(v) if isinstance(v, str) else v for v in r]
+                for r in ws.iter_rows(values_only=True)
+            ]
             t = _table(rows, ws.title, errors)
             if t is not None:
                 tables.append(t)
@@ -741,7 +747,7 @@ def export_xlsx(organisation: Organisation) -> bytes:
         for c in ws[1]:
             c.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append([csv_escape(v) if isinstance(v, str) else v for v in row])
         for cells in ws.iter_rows(min_row=2):
             for c in cells:
                 if isinstance(c.value, str):

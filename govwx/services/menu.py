@@ -35,9 +35,9 @@ from govwx.replies.models import MenuHandoff, Reply
 from govwx.wechat.client import MenuNotFound, TransportError, WeChatAPIError, WeChatClient
 
 from . import catalogue
+from .catalogue_writes import url_error
 from .menutree import leaves
 from .models import Category, MenuVersion
-from .services import url_error
 
 logger = logging.getLogger(__name__)
 

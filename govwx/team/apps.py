@@ -7,4 +7,10 @@ class TeamConfig(AppConfig):
     verbose_name = _("团队与值班")
 
     def ready(self) -> None:
-        from . import receivers, signals  # noqa: F401  (connects the receivers)
+        # the members settings page (accounts) reaches shifts and contacts here
+        from govwx.accounts import hooks
+
+        from . import org_hooks, receivers, signals  # noqa: F401  (connects the receivers)
+
+        hooks.register_member(org_hooks.member_shifts)
+        hooks.register_contacts(org_hooks.StaffContacts())

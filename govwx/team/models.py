@@ -192,6 +192,8 @@ class StaffProfile(models.Model):
     )
     title = models.CharField(_("职务"), max_length=60, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # The person's userid in the office's WeCom (企业微信): the group robot @-mentions by it.
+    wecom_userid = models.CharField(_("企业微信账号"), max_length=64, blank=True)
     skills = models.JSONField(_("技能"), default=list, blank=True)  # Skill values
 
     class Meta:

@@ -342,5 +342,13 @@ def project_act(request: HttpRequest, account: Account, pk: int) -> HttpResponse
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
-        messages.success(request, _("已完成"))
+        done = {
+            "add_member": _("已加入工作组"),
+            "remove_member": _("已移出工作组"),
+            "add_deliverable": _("已添加成果"),
+            "done": _("已标记为完成"),
+            "undone": _("已改回未完成"),
+            "close": _("已结项归档"),
+        }
+        messages.success(request, done[action])
     return redirect("team:project", pk=project.pk)

@@ -865,6 +865,24 @@ def acknowledge(alert: Alert, user: Any) -> Alert:
     return alert
 
 
+def settle_alerts(alerts: Sequence[Alert], *, actor: Any, why: str) -> int:
+    """Alerts whose subject is dealt with (the case they announce is resolved or closed):
+    marked acknowledged by the person who dealt with it, so they leave the bell and stop
+    climbing the chain. Each audited (`alert.settled`, with `why`, e.g. "case:42");
+    returns how many were still open."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    settled = 0
+    with transaction.atomic():
+        for alert in alerts:
+            if Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+                acknowledged_at=timezone.now(), acknowledged_by=user
+            ):
+                record("alert.settled", account=alert.account, actor=user, alert=alert.pk,
+                       kind=alert.kind, why=why)  # fmt: skip
+                settled += 1
+    return settled
+
+
 def _chain(account_id: int, cache: dict[int, dict[int, int]]) -> dict[int, int]:
     """The account's escalation minutes per level: the shortest its rotas set, else
     ESCALATE_AFTER."""
@@ -987,9 +1005,12 @@ def check_gaps(now: datetime | None = None) -> int:
 
 def _notify_channels(alert: Alert, level: int, people: Sequence[Any]) -> None:
     """The alert through the account's notification channels (e-mail, webhook, WeCom
-    group robot), once per alert and level, @-mentioning its recipients by the phone of
-    their staff profile. Sent after commit, in the background (notify.services)."""
-    phones = StaffProfile.objects.filter(user__in=[p.pk for p in people]).exclude(phone="")
+    group robot), once per alert and level, @-mentioning its recipients by the WeCom
+    userid of their staff profile, or else its phone. Sent after commit, in the
+    background (notify.services)."""
+    # each person by their WeCom userid when it is known, else by their mobile number
+    profiles = StaffProfile.objects.filter(user__in=[p.pk for p in people]).order_by("user_id")
+    mentions = [p.wecom_userid or p.phone for p in profiles if p.wecom_userid or p.phone]
     title = f"【{alert.account.name}】{alert.get_kind_display()}"
     if level > Alert.Level.OPERATOR:
         title += f"（升级至{Alert.Level(level).label}）"
@@ -999,5 +1020,5 @@ def _notify_channels(alert: Alert, level: int, people: Sequence[Any]) -> None:
         title,
         f"{alert.text}\n{alert.detail}" if alert.detail else alert.text,
         link=alert.link,
-        mentions=list(phones.order_by("user_id").values_list("phone", flat=True)),
+        mentions=mentions,
     )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from govwx.lib.cells import safe_row
 from govwx.workcalendar.models import SpecialDay
 from govwx.workcalendar.services import calendar
 
@@ -168,15 +169,21 @@ def xlsx(m: Month) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = f"{m.first:%Y-%m}"
+    # Names (the rota's, the shifts', people's) are typed by people: kept as text.
     ws.append(
-        [f"{m.rota.name} " + _("%(y)s 年 %(m)s 月值班表") % {"y": m.first.year, "m": m.first.month}]
+        safe_row(
+            [
+                f"{m.rota.name} "
+                + _("%(y)s 年 %(m)s 月值班表") % {"y": m.first.year, "m": m.first.month}
+            ]
+        )
     )
     ws["A1"].font = Font(bold=True, size=14)
     for note in m.provisional_notes:
         ws.append([note])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="B54708")
     header = [_("日期"), _("星期"), _("类型"), *m.columns, _("空档")]
-    ws.append(header)
+    ws.append(safe_row(header))
     head_row = ws.max_row
     for cell in ws[head_row]:
         cell.font = Font(bold=True)
@@ -197,7 +204,7 @@ def xlsx(m: Month) -> bytes:
                 for g in d.gaps
             )
         )
-        ws.append(row)
+        ws.append(safe_row(row))
         if d.working is False:
             for cell in ws[ws.max_row][:3]:
                 cell.fill = off

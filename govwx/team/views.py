@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -298,10 +299,19 @@ def rota_ics(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
 
 @console_view("alerts.view")
 def alert_list(request: HttpRequest, account: Account) -> HttpResponse:
-    alerts = Alert.objects.filter(recipients__id=request.user.pk or 0).order_by(
-        "-created_at", "-id"
-    )[:100]
-    return render(request, "team/alerts.html", {"alerts": alerts})
+    """The alerts addressed to the person; for those who oversee the account (带班领导,
+    admin: `alerts.account`) its other alerts too, to read: only a recipient confirms."""
+    mine = Alert.objects.filter(recipients__id=request.user.pk or 0)
+    addressed = set(mine.values_list("pk", flat=True))
+    shown = mine
+    if can(request.user, account, "alerts.account"):
+        shown = Alert.objects.filter(Q(pk__in=mine.values("pk")) | Q(account=account))
+    alerts = shown.select_related("account", "acknowledged_by").order_by("-created_at", "-id")
+    return render(
+        request,
+        "team/alerts.html",
+        {"alerts": alerts[:100], "addressed": addressed, "oversee": shown is not mine},
+    )
 
 
 @console_view("alerts.view")

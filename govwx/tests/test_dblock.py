@@ -62,3 +62,11 @@ def test_the_desk_checkpoints_so_that_commits_need_not(tmp_path: Any) -> None:
     assert _rows_in_the_file_alone(path, tmp_path) == before  # still only in the log
     dblock.checkpoint(connection)
     assert _rows_in_the_file_alone(path, tmp_path) == before + 50
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_inside_a_transaction_waits_for_the_next_pass() -> None:
+    from django.db import transaction
+
+    with transaction.atomic():  # SQLite refuses a checkpoint here: nothing is attempted
+        dblock.checkpoint(connection)

@@ -47,17 +47,32 @@ ALLOWED: dict[str, set[str]] = {
 
 
 def imports_of(path: Path) -> set[str]:
-    """The govwx apps a module imports (absolute `govwx.x` imports)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    """The govwx apps a module imports."""
+    package = list(path.relative_to(ROOT.parent).parent.parts)
+    return imports_in(path.read_text(encoding="utf-8"), package)
+
+
+def imports_in(source: str, package: list[str]) -> set[str]:
+    """The govwx apps a module's source imports: `import govwx.x`, `from govwx.x import
+    y`, `from govwx import x` and relative imports that climb out of the app (`from ..x
+    import y`, `from ... import x`), resolved against the module's `package`."""
+    tree = ast.parse(source)
     found = set()
     for node in ast.walk(tree):
-        names = []
+        names: list[list[str]] = []
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        for name in names:
-            parts = name.split(".")
+            names = [a.name.split(".") for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1] if node.level > 1 else package
+                if node.level > len(package):
+                    continue
+            else:
+                base = []
+            module = base + (node.module.split(".") if node.module else [])
+            # `from govwx import x` and `from ... import x` name the apps themselves
+            names = [module + [a.name] for a in node.names] if module == ["govwx"] else [module]
+        for parts in names:
             if parts[0] == "govwx" and len(parts) > 1:
                 found.add(parts[1])
     return found
@@ -88,3 +103,31 @@ def test_the_sandbox_imports_nothing_of_govwx_and_nothing_imports_it() -> None:
         if "sandbox" in p.parts or p.name in {"urls.py", "settings.py", "test_layers.py"}:
             continue
         assert "sandbox" not in imports_of(p), p
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import govwx.desk.services",
+        "from govwx.desk import services",
+        "from govwx.desk.services import assign_case",
+        "from govwx import desk",
+        "from govwx import lib, desk",
+        "from ..desk import services",
+        "from .. import desk",
+    ],
+)
+def test_it_catches_every_way_of_importing_an_app(source: str) -> None:
+    # a module of `team` (floor 2), govwx/team/x.py, importing the desk (floor 3)
+    package = ["govwx", "team"]
+    wrong = imports_in(source, package) - ALLOWED["team"] - {"team"}
+    assert wrong == {"desk"}
+
+
+def test_relative_imports_inside_the_app_are_the_apps_own() -> None:
+    assert imports_in("from ..services import failing", ["govwx", "notify", "templatetags"]) == {
+        "notify"
+    }
+    assert imports_in("from . import services", ["govwx", "notify"]) == {"notify"}
+    sandbox_command = ["govwx", "sandbox", "management", "commands"]
+    assert imports_in("from ... import services", sandbox_command) == {"sandbox"}

@@ -34,10 +34,13 @@ from django.core.cache import cache
 from govwx.accounts.models import Account
 
 from .errors import (
+    CREDENTIAL_ERRCODES,
     InvalidAppSecret,
     InvalidCredential,
+    InvalidMediaId,
     InvalidOpenid,
     IPNotWhitelisted,
+    MediaRefused,
     MenuInvalid,
     MenuNotFound,
     NotFollowing,
@@ -60,7 +63,10 @@ __all__ = [
     "IPNotWhitelisted",
     "InvalidAppSecret",
     "InvalidCredential",
+    "InvalidMediaId",
     "InvalidOpenid",
+    "MediaFile",
+    "MediaRefused",
     "MenuInvalid",
     "MenuNotFound",
     "NotFollowing",
@@ -118,6 +124,65 @@ def urllib_transport(method: str, url: str, body: bytes | None, timeout: float) 
         raise TransportError(f"cannot reach WeChat: {exc.reason}") from exc
     except (OSError, http.client.HTTPException) as exc:
         raise TransportError(f"WeChat connection failed: {exc!r}") from exc
+
+
+# A media file larger than any WeChat keeps (video: 10 MB) is not read to the end.
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """A 200 answer whose body may be a file rather than JSON (media/get)."""
+
+    content_type: str
+    disposition: str
+    body: bytes
+
+
+class RawTransport(Protocol):
+    def __call__(
+        self, method: str, url: str, body: bytes | None, timeout: float, headers: Mapping[str, str]
+    ) -> RawAnswer: ...
+
+
+def urllib_raw_transport(
+    method: str, url: str, body: bytes | None, timeout: float, headers: Mapping[str, str]
+) -> RawAnswer:
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read(MAX_MEDIA_BYTES + 1)
+            if len(data) > MAX_MEDIA_BYTES:
+                raise TransportError(f"media larger than {MAX_MEDIA_BYTES} bytes")
+            return RawAnswer(
+                response.headers.get("Content-Type", ""),
+                response.headers.get("Content-Disposition", ""),
+                data,
+            )
+    except urllib.error.HTTPError as exc:
+        raise TransportError(f"WeChat answered HTTP {exc.code}", status=exc.code) from exc
+    except urllib.error.URLError as exc:
+        raise TransportError(f"cannot reach WeChat: {exc.reason}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise TransportError(f"WeChat connection failed: {exc!r}") from exc
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A media file as media/get gave it."""
+
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def _filename(disposition: str) -> str:
+    """The file name of a Content-Disposition header (filename="MEDIA_ID.jpg")."""
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename":
+            return value.strip().strip('"')
+    return ""
 
 
 def _pause(seconds: float) -> None:
@@ -229,10 +294,17 @@ class WeChatClient:
     """One account's face of the WeChat API. Cheap to create: all state that matters is
     in the shared cache."""
 
-    def __init__(self, account: Account, *, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        account: Account,
+        *,
+        transport: Transport | None = None,
+        raw_transport: RawTransport | None = None,
+    ) -> None:
         self.appid: str = account.appid
         self._secret: str = account.app_secret
         self._transport: Transport = transport or urllib_transport
+        self._raw: RawTransport = raw_transport or urllib_raw_transport
 
     def __repr__(self) -> str:
         return f"<WeChatClient {self.appid}>"
@@ -443,6 +515,109 @@ class WeChatClient:
 
     def user_info(self, openid: str, lang: str = "zh_CN") -> JSON:
         return self.get("/cgi-bin/user/info", {"openid": openid, "lang": lang})
+
+    # -------------------------------------------------------------- media
+
+    def get_media(self, media_id: str) -> MediaFile:
+        """media/get: a temporary media file (a follower's picture, voice, video). A
+        video answers {"video_url"}, which is then downloaded. InvalidMediaId when
+        WeChat has no such media (its three days are over)."""
+        answer = self._raw_with_token("GET", "/cgi-bin/media/get", {"media_id": media_id})
+        data = _json_answer(answer)
+        if data is None:
+            return MediaFile(answer.body, _mime(answer.content_type), _filename(answer.disposition))
+        _raise_for(data, "media/get")
+        url = data.get("video_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise TransportError("media/get answer is neither a file nor a video_url")
+        video = self._raw("GET", url, None, self._timeout(), {})
+        if _json_answer(video) is not None:
+            raise TransportError("the video_url answered JSON instead of the video")
+        return MediaFile(
+            video.body, _mime(video.content_type) or "video/mp4", _filename(video.disposition)
+        )
+
+    def upload_media(self, kind: str, filename: str, content: bytes, content_type: str) -> str:
+        """media/upload: a temporary media file (three days); returns its media_id.
+        MediaRefused for a type, format or size WeChat does not take."""
+        boundary = "govwx" + uuid.uuid4().hex
+        safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "media"
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                (
+                    f'Content-Disposition: form-data; name="media"; filename="{safe_name}"; '
+                    f"filelength={len(content)}\r\n"
+                ).encode(),
+                f"Content-Type: {content_type}\r\n\r\n".encode(),
+                content,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        answer = self._raw_with_token(
+            "POST", "/cgi-bin/media/upload", {"type": kind}, body, headers
+        )
+        data = _json_answer(answer)
+        if data is None:
+            raise TransportError("media/upload answer is not JSON")
+        _raise_for(data, "media/upload")
+        media_id = data.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransportError("media/upload answer has no media_id")
+        return media_id
+
+    def _raw_with_token(
+        self,
+        method: str,
+        path: str,
+        params: Params,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> RawAnswer:
+        base = str(settings.GOVWX_WECHAT_API_BASE).rstrip("/")
+        for attempt in (1, 2):
+            token = self._token().value
+            query = urllib.parse.urlencode({**params, "access_token": token})
+            url = f"{base}/{path.lstrip('/')}?{query}"
+            answer = self._raw(method, url, body, self._timeout(), headers or {})
+            data = _json_answer(answer)
+            code = data.get("errcode") if data is not None else None
+            if attempt == 1 and code in CREDENTIAL_ERRCODES:
+                self._invalidate(token)
+                continue
+            return answer
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _timeout() -> float:
+        return float(settings.GOVWX_WECHAT_API_TIMEOUT)
+
+
+def _mime(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+def _json_answer(answer: RawAnswer) -> JSON | None:
+    """The answer's JSON object when it is one (an error, or a video's URL), else None."""
+    head = answer.body[:1]
+    if head != b"{" and _mime(answer.content_type) not in ("application/json", "text/json"):
+        return None
+    try:
+        data = jsonlib.loads(answer.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _raise_for(data: JSON, what: str) -> None:
+    errcode = data.get("errcode", 0)
+    if errcode:
+        try:
+            code = int(errcode)
+        except (TypeError, ValueError) as exc:
+            raise TransportError(f"{what}: errcode {errcode!r} is not a number") from exc
+        raise error_for(code, str(data.get("errmsg", "")))
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:

@@ -107,6 +107,15 @@ class MenuNotFound(WeChatAPIError):
     pass
 
 
+class InvalidMediaId(WeChatAPIError):
+    """40007: WeChat has no such media (never had it, or its three days are over)."""
+
+
+class MediaRefused(WeChatAPIError):
+    """media/upload refused the file: its type, format or size (40004–40006, 40009–40012),
+    or no file data (41005, 44001)."""
+
+
 # The credential codes are also what a token endpoint answers for a wrong secret; the
 # client reads them as InvalidAppSecret there (see client.py).
 CREDENTIAL_ERRCODES = frozenset({40001, 40014, 42001})
@@ -127,6 +136,8 @@ _TABLE: tuple[tuple[type[WeChatAPIError], tuple[int, ...]], ...] = (
     (Unauthorized, (48001,)),
     (MenuInvalid, (*range(40016, 40028), 40054, 40055, 65320)),
     (MenuNotFound, (46003,)),
+    (InvalidMediaId, (40007,)),
+    (MediaRefused, (40004, 40005, 40006, 40009, 40010, 40011, 40012, 41005, 44001, 45001)),
 )
 
 ERRCODE_CLASSES: dict[int, type[WeChatAPIError]] = {

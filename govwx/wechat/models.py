@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -118,3 +120,69 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.openid}: {self.kind} ({self.status})"
+
+
+def media_storage() -> Any:
+    """The store of media files (settings.STORAGES["media"]: the file system or S3)."""
+    from django.core.files.storage import storages
+
+    return storages["media"]
+
+
+class MessageMedia(models.Model):
+    """The file behind a message: a picture, voice or video a follower sent (fetched from
+    WeChat by media/get within its three days), or a picture staff sent (uploaded as
+    temporary media). Stored in `media_storage()`, never at a public URL.
+
+    An inbound row waits `pending` with its next attempt's time; a fetch that fails is
+    tried again with backoff, and `failed` says in `error` why it never will be."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("等待获取")
+        STORED = "stored", _("已保存")
+        FAILED = "failed", _("获取失败")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    inbound = models.OneToOneField(
+        InboundMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="media"
+    )
+    outbound = models.OneToOneField(
+        OutboundMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="media"
+    )
+    kind = models.CharField(max_length=16)  # image / voice / video / shortvideo
+    media_id = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    file = models.FileField(storage=media_storage, max_length=255, blank=True)
+    thumbnail = models.FileField(storage=media_storage, max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    stored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息媒体")
+        verbose_name_plural = _("消息媒体")
+        indexes = [
+            # the fetcher's queue: only the rows still waiting
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="media_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.media_id[:16]} ({self.status})"
+
+    def failure_text(self) -> str:
+        """What the case says of media that never arrived, in words."""
+        from django.utils.translation import gettext
+
+        if self.error.startswith("40007"):
+            return gettext("未能取回：微信已不再保存该文件（微信只保留三天，或媒体 ID 无效）。")
+        return gettext("未能取回：三天内多次向微信获取均未成功（%(error)s）。") % {
+            "error": self.error
+        }

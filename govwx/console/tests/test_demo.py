@@ -160,3 +160,50 @@ def test_every_keyword_the_welcome_suggests_is_answered(calendar: None) -> None:
     for keyword in suggested:
         msg = TextMessage("gh", "o1", 0, "text", 1, {}, content=keyword)
         assert pipeline.decide(rt, msg).handled_by in {"rule", "service"}, keyword
+
+
+def test_it_prints_who_is_on_duty_and_the_new_case_alert_goes_to_them(
+    calendar: None, settings: Any
+) -> None:
+    """A newcomer logs in as the person printed as on duty and sees the alert bell."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from govwx.accounts.models import Account
+    from govwx.desk import services as desk
+    from govwx.team.models import Alert
+    from govwx.wechat.models import InboundMessage
+
+    settings.GOVWX_SANDBOX = False  # no phone sandbox to register with in this test
+    out = StringIO()
+    at = datetime(2026, 11, 10, 10, tzinfo=SH)  # a Tuesday morning: the day shift
+    with time_machine.travel(at, tick=False):
+        call_command("demo", stdout=out)
+        account = Account.objects.get(appid=demo.APPID)
+        [line] = [x for x in out.getvalue().splitlines() if "现在值班" in x]
+        operator, leader = demo.on_duty_now(account)
+        assert line == (
+            f"  现在值班 / on duty now: {operator}；{leader}"
+            "  (新诉求提醒发给值班员 / new-case alerts go to the operator on duty)"
+        )
+        assert leader == "带班领导 daiban / govwx-demo（带班领导，至 08:00）"
+        assert operator.endswith(" / govwx-demo（值班员，至 20:00）")
+        login = operator.split(" ")[1]
+        msg = InboundMessage.objects.create(
+            account=account,
+            openid="o-demo",
+            dedup_key="m:demo",
+            msg_type="text",
+            content="小区路灯不亮",
+            sent_at=at,
+            received_at=at,
+            handled_by="desk",
+        )
+        desk.intake(msg.pk)
+        desk.announce_new_cases(at)
+    alert = Alert.objects.get(kind=Alert.Kind.NEW_CASE)
+    assert [u.username for u in alert.recipients.all()] == [login]
+    # the person printed can log in with the password printed
+    assert get_user_model().objects.get(username=login).check_password("govwx-demo")

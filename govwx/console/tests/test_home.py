@@ -83,7 +83,7 @@ def test_it_counts_today_in_shanghai_time(
     assert r.status_code == 200
     stats = r.context["stats"]
     assert stats.received == 3  # text messages today; events are not messages
-    assert stats.auto_replied == 3  # rule + default + follow
+    assert stats.auto_replied == 2  # rule + default; the follow reply answers an event
     assert stats.unanswered == 1  # the LOCATION event does not count
     assert stats.new_followers == 1
     assert stats.unfollows == 1
@@ -96,6 +96,41 @@ def test_it_counts_today_in_shanghai_time(
     assert "别的号" not in body
     # times on screen are Beijing time
     assert "2025-03-10 00:10:00" in body
+
+
+@time_machine.travel(datetime(2025, 3, 10, 9, 30, tzinfo=SH), tick=False)
+def test_follow_and_menu_replies_are_not_replies_to_messages(
+    client: Client, operator: Any, account: Account
+) -> None:
+    """The demo's morning: 6 messages answered, 2 follows welcomed, 1 menu click
+    answered: 6 replies to 6 messages, not 9."""
+    now = datetime(2025, 3, 10, 9, tzinfo=SH)
+    for i in range(5):
+        inbound(account, content=f"问{i}", handled_by="default", reply=text_reply("您好"), at=now)
+    inbound(account, content="人工", handled_by="desk", reply=text_reply("已转人工"), at=now)
+    for i in range(2):
+        inbound(
+            account,
+            msg_type="event",
+            event="subscribe",
+            openid=f"o-f{i}",
+            handled_by="follow",
+            reply=text_reply("欢迎"),
+            at=now,
+        )
+    inbound(
+        account,
+        msg_type="event",
+        event="CLICK",
+        handled_by="click",
+        reply=text_reply("办事指南"),
+        at=now,
+    )
+    client.force_login(operator)
+    body = client.get("/").content.decode()
+    assert 'id="stat-received">6<' in body
+    assert 'id="stat-auto">6<' in body
+    assert 'id="stat-unanswered">0<' in body
 
 
 def test_it_lists_the_latest_ten_messages(

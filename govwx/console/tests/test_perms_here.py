@@ -16,8 +16,8 @@ from govwx.replies.services import KeywordInput, ReplyInput, RuleInput, create_r
 from .staff import NOW, make_staff, open_case
 
 pytestmark = pytest.mark.django_db
-CASE_BUTTONS = {"reply", "ask", "note", "assign", "assist", "accept", "return", "reassign",
-                "resolve", "close", "extend", "urge", "supervise"}  # fmt: skip
+CASE_BUTTONS = {"reply", "ask", "note", "assign", "assist", "take", "accept", "return",
+                "reassign", "resolve", "close", "extend", "urge", "supervise"}  # fmt: skip
 
 
 def page(user: Any, url: str) -> str:
@@ -84,7 +84,7 @@ def test_the_case_page_shows_each_role_its_actions(account: Account, staff: dict
     assert ids(page(staff["supervisor"], url), "do") == office | {"supervise"}
     assert ids(page(staff["admin"], url), "do") == office | {"supervise"}
     assert ids(page(staff["liaison"], url), "do") == {
-        "reply", "ask", "note", "accept", "return", "reassign", "resolve"
+        "reply", "ask", "note", "take", "accept", "return", "reassign", "resolve"
     }  # fmt: skip
     inbox = page(staff["liaison"], "/desk/cases/")
     assert "export-link" not in inbox and "summary-link" not in inbox

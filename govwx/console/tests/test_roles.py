@@ -41,6 +41,11 @@ ROLES = [*Membership.Role.values, "superuser"]  # a superuser is an admin everyw
 # platform), the citizen's rating page (a signed link, no login) and the citizens' H5
 # service pages (`hub`, public).
 NOT_CONSOLE_NAMES = {"console:login", "console:logout", "set_language", "desk:rate"}
+# An invitation's link: its token is the key, no login (accounts/tests/test_members.py).
+NOT_CONSOLE_NAMES |= {"org_settings:join"}
+# A new account is the installation's business, not a role's on an account: only a
+# superuser may open it, with or without accounts (test_only_a_superuser_creates_… below).
+NOT_CONSOLE_NAMES |= {"org_settings:account_new"}
 NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox", "hub"}
 
 # Pages another engineer has not finished, skipped by name until they are. Keep it
@@ -134,6 +139,8 @@ OWN_PAGES = {
     "desk:cases": "cases.view",
     "desk:case": "cases.view",
     "desk:act": "cases.handle",
+    "desk:reply_picture": "cases.handle",
+    "desk:media": "cases.view",
     "desk:export": "cases.export",
     "desk:summary": "cases.export",
 }
@@ -261,6 +268,32 @@ def catalogue_rows(w: World) -> dict[str, Any]:
     }
 
 
+def case_media(w: World) -> Any:
+    """A picture the case's citizen sent, fetched and stored."""
+    from django.utils import timezone
+
+    from govwx.desk.models import CaseMessage
+    from govwx.wechat.media import save_files
+    from govwx.wechat.models import InboundMessage, MessageMedia
+
+    found = MessageMedia.objects.filter(media_id="ROLES-PIC").first()
+    if found is not None:
+        return found
+    now = timezone.now()
+    msg = InboundMessage.objects.create(
+        account=w.account, openid=w.case.openid, dedup_key="roles-pic", msg_type="image",
+        payload={"MediaId": "ROLES-PIC"}, sent_at=now, received_at=now, handled_by="desk",
+    )  # fmt: skip
+    CaseMessage.objects.create(
+        case=w.case, direction="in", inbound=msg, text="[图片]", created_at=now
+    )
+    name, thumb = save_files(w.account.pk, b"GIF89a-not-read", "image/gif")
+    return MessageMedia.objects.create(
+        account=w.account, inbound=msg, kind="image", media_id="ROLES-PIC", status="stored",
+        file=name, content_type="image/gif", created_at=now,
+    )  # fmt: skip
+
+
 # URL arguments of the pages that name an object: (world, user) -> kwargs.
 Args = Callable[[World, Any], dict[str, Any]]
 ARGS: dict[str, Args] = {
@@ -268,6 +301,8 @@ ARGS: dict[str, Args] = {
     "replies:delete": lambda w, u: {"pk": w.rule.pk},  # GET: the confirmation page
     "desk:case": lambda w, u: {"pk": w.case.pk},
     "desk:act": lambda w, u: {"pk": w.case.pk},
+    "desk:reply_picture": lambda w, u: {"pk": w.case.pk},
+    "desk:media": lambda w, u: {"pk": case_media(w).pk},
     "desk:project_link": lambda w, u: {"pk": w.project.pk},
     "desk:project_unlink": lambda w, u: {"pk": w.project.pk},
     "team:rota": lambda w, u: {"pk": w.rota.pk},
@@ -293,12 +328,16 @@ ARGS: dict[str, Args] = {
     "services:office_delete": lambda w, u: {"pk": catalogue_rows(w)["own_office"].pk},
     "services:office_override": lambda w, u: {"pk": catalogue_rows(w)["inherited_office"].pk},
     "services:office_withdraw": lambda w, u: {"pk": catalogue_rows(w)["inherited_office"].pk},
+    "org_settings:department": lambda w, u: {"pk": w.depts["城管"].pk},
+    "org_settings:member": lambda w, u: {"user_id": w.users["operator"].pk},
 }
 
 # POST-only pages and a valid POST for each: (world, user) -> form data.
 POSTS: dict[str, Args] = {
     "console:switch": lambda w, u: {"account": w.account.pk},
     "desk:act": lambda w, u: {"action": "note", "text": "已电话联系", "revision": w.case.revision},
+    # The door only: no picture chosen gets the page's message (desk/tests/test_media.py)
+    "desk:reply_picture": lambda w, u: {"revision": w.case.revision},
     "desk:project_link": lambda w, u: {"case": w.case.pk},
     "desk:project_unlink": lambda w, u: {"case": w.case.pk},
     "team:ack": lambda w, u: {},
@@ -318,6 +357,8 @@ POSTS: dict[str, Args] = {
     # Queued after commit, and a test's transaction never commits: WeChat is not asked.
     "services:menu_tags_refresh": lambda w, u: {},
     "services:links_check": lambda w, u: {},
+    # The door only: a user name with no failed logins gets the page's message.
+    "org_settings:lockout_lift": lambda w, u: {"username": "-"},
 }
 
 # Query strings a GET page needs to answer 200.
@@ -404,3 +445,28 @@ def test_get_only_pages_are_not_post_only(world: World) -> None:
                 continue
             r = _request(client, page, world, world.users["superuser"])
             assert r.status_code != 405, f"{page.name} is POST-only: add it to POSTS"
+
+
+@pytest.mark.django_db
+def test_only_a_superuser_creates_an_account(world: World, django_user_model: Any) -> None:
+    """「新建公众号」: no role on an account opens it, an admin's neither, nor a person
+    with no role; a superuser does (without accounts too: accounts/tests/
+    test_account_settings.py); a refused POST changes nothing."""
+    url = reverse("org_settings:account_new")
+    r = Client().get(url)
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    post = {"name": "新号", "appid": "wx0000000000000abc", "app_secret": "s", "token": "tok",
+            "aes_key": "C" * 43, "mode": "safe", "kind": "subscription",
+            "organisation_name": "新组织", "organisation_level": "city"}  # fmt: skip
+    for role in ROLES:
+        client = Client()
+        client.force_login(world.users[role])
+        expected = 200 if role == "superuser" else 403
+        assert client.get(url).status_code == expected, role
+        if role != "superuser":
+            before = fingerprint()
+            assert client.post(url, post).status_code == 403, role
+            assert fingerprint() == before, role
+    client = Client()  # a person with no role anywhere
+    client.force_login(django_user_model.objects.create_user("r-nobody"))
+    assert client.get(url).status_code == 403

@@ -43,7 +43,7 @@ def test_the_whole_round(
     login(office, demo_site, *demo.OPERATOR)
     office.goto(demo_site + "/desk/cases/")
     office.get_by_role("link", name=re.compile("路灯坏了")).click()
-    # routing suggested the bureau (路灯); the operator confirms it
+    # routing gave the case to the bureau (路灯, automatic by default); the operator confirms it
     expect(office.locator("#assign-department option:checked")).to_have_text("市城市管理局")
     office.click("#do-assign")
     expect(office.locator("#case-department")).to_have_text("市城市管理局")

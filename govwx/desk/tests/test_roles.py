@@ -46,6 +46,7 @@ ACTIONS: dict[str, tuple[str, str, dict[str, str], str]] = {
         {"reason": "属于城管职责"},
         "case.reassign_requested",
     ),
+    "take": ("cases.handle", Status.ASSIGNED, {}, "case.taken"),
     "reply": ("cases.handle", Status.IN_PROGRESS, {"text": "已为您办理"}, "case.replied"),
     "ask": ("cases.handle", Status.IN_PROGRESS, {"text": "请补充地址"}, "case.asked"),
     "note": ("cases.handle", Status.IN_PROGRESS, {"text": "已电话联系"}, "case.noted"),
@@ -148,5 +149,7 @@ def test_the_table_gives_the_desk_what_it_promises() -> None:
     office = ["admin", "operator", "supervisor", "superuser"]
     assert done["assign"] == done["close"] == done["extend"] == done["urge"] == office
     assert done["accept"] == done["return"] == done["reassign"] == ["liaison"]
+    # 领取: the office on any case, a liaison on their own department's
+    assert done["take"] == ["admin", "operator", "liaison", "supervisor", "superuser"]
     assert done["reply"] == done["note"] == done["resolve"] == [*office[:2], "liaison", *office[2:]]
     assert done["supervise"] == ["admin", "supervisor", "superuser"]

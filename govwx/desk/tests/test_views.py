@@ -477,8 +477,8 @@ def test_provisional_deadlines_are_marked_on_the_list_the_page_and_the_export(
         .strip()
         .splitlines()
     )
-    assert lines[0].endswith(",评价,截止时间性质")
-    nature = {line.split(",")[0]: line.split(",")[-1] for line in lines[1:]}
+    assert lines[0].endswith(",评价,截止时间性质,附件")
+    nature = {line.split(",")[0]: line.split(",")[-2] for line in lines[1:]}
     assert nature == {str(unsure.pk): "暂定（2027 年节假日安排未确认）", str(sure.pk): "确定"}
 
 

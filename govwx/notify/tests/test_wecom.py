@@ -44,6 +44,17 @@ def test_it_posts_into_the_group_and_mentions_the_people_on_duty(
     assert (delivery.status, delivery.attempts) == ("sent", 1)
 
 
+def test_it_mentions_a_person_by_wecom_userid_where_known(
+    account: Account, account_admin: Any, robots: RobotDriver
+) -> None:
+    robot = robots.robot("值班群")
+    make_channel(account, account_admin, "wecom", robot["webhook_url"], name="值班群")
+    enqueue(account, "alert:9:1", "新诉求", "路灯不亮", mentions=["WangFang", "13900002222"])
+    (message,) = robots.messages(robot["key"])
+    assert message["mentioned_list"] == ["WangFang"]
+    assert message["mentioned_mobile_list"] == ["13900002222"]
+
+
 def test_a_robot_that_times_out_is_retried_then_failed_and_shown(
     account: Account, account_admin: Any, robots: RobotDriver, settings: Any
 ) -> None:

@@ -159,7 +159,7 @@ def test_it_refuses_bad_follower_requests(
         (
             {"type": "fax"},
             "type must be one of click, image, link, location, location_select, scancode_push, "
-            "scancode_waitmsg, text, view, view_miniprogram, voice",
+            "scancode_waitmsg, shortvideo, text, video, view, view_miniprogram, voice",
         ),
         ({"type": "text"}, "content is required for type text"),
         ({"type": "text", "content": ""}, "content is required for type text"),

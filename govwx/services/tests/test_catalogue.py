@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from govwx.accounts.models import Account, AuditEvent, Department, Membership, Organisation
 from govwx.accounts.services import add_member
-from govwx.services import catalogue, services
-from govwx.services.models import Office, Service
-from govwx.services.services import (
+from govwx.services import catalogue, catalogue_writes
+from govwx.services.catalogue_writes import (
     OfficeInput,
     ServiceInput,
     clean_service,
@@ -30,6 +29,7 @@ from govwx.services.services import (
     write_office_row,
     write_service_row,
 )
+from govwx.services.models import Office, Service
 
 pytestmark = pytest.mark.django_db
 
@@ -476,13 +476,13 @@ def test_a_row_of_the_same_code_written_between_the_check_and_the_insert_is_refu
 ) -> None:
     """Two creates of one code at once: the second's INSERT meets the unique constraint
     and gets the check's ValidationError (a form error), not an IntegrityError (a 500)."""
-    check = services.check_service_code
+    check = catalogue_writes.check_service_code
 
     def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
         check(org, code, **kw)
         Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
 
-    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    monkeypatch.setattr(catalogue_writes, "check_service_code", check_then_the_other_writer_commits)
     before = state()
     with pytest.raises(ValidationError) as exc:
         create_service(SOCIAL, organisation=city)
@@ -496,13 +496,13 @@ def test_renaming_to_a_code_written_meanwhile_is_refused_by_name(
     city: Organisation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = create_service(SOCIAL, organisation=city)
-    check = services.check_service_code
+    check = catalogue_writes.check_service_code
 
     def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
         check(org, code, **kw)
         Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
 
-    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    monkeypatch.setattr(catalogue_writes, "check_service_code", check_then_the_other_writer_commits)
     with pytest.raises(ValidationError) as exc:
         update_service(s, replace(SOCIAL, code="SB002"))
     assert exc.value.message_dict == {
@@ -515,13 +515,13 @@ def test_renaming_to_a_code_written_meanwhile_is_refused_by_name(
 def test_an_office_of_a_code_written_meanwhile_is_refused_by_name(
     city: Organisation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    check = services.check_office_code
+    check = catalogue_writes.check_office_code
 
     def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
         check(org, code, **kw)
         Office.objects.create(organisation=org, code=code, name="并发", address="某路")
 
-    monkeypatch.setattr(services, "check_office_code", check_then_the_other_writer_commits)
+    monkeypatch.setattr(catalogue_writes, "check_office_code", check_then_the_other_writer_commits)
     before = state()
     with pytest.raises(ValidationError) as exc:
         create_office(OfficeInput("HALL", "市民中心", "人民路 1 号"), organisation=city)

@@ -16,9 +16,8 @@ from openpyxl import load_workbook
 
 from govwx.accounts.models import Account, AuditEvent, Department, Membership, Organisation
 from govwx.accounts.services import add_member
-from govwx.services import catalogue, services
-from govwx.services.models import Office, Service
-from govwx.services.services import (
+from govwx.services import catalogue, catalogue_writes
+from govwx.services.catalogue_writes import (
     OfficeInput,
     ServiceInput,
     create_office,
@@ -26,6 +25,7 @@ from govwx.services.services import (
     override_service,
     withdraw_service,
 )
+from govwx.services.models import Office, Service
 
 pytestmark = pytest.mark.django_db
 
@@ -164,13 +164,13 @@ def test_a_new_service_is_created_from_the_form(
 def test_a_service_created_meanwhile_with_the_same_code_is_a_form_error_not_a_500(
     world: dict[str, Any], editor: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    check = services.check_service_code
+    check = catalogue_writes.check_service_code
 
     def check_then_the_other_writer_commits(org: Organisation, code: str, **kw: Any) -> None:
         check(org, code, **kw)
         Service.objects.create(organisation=org, code=code, name="并发写入", category="other")
 
-    monkeypatch.setattr(services, "check_service_code", check_then_the_other_writer_commits)
+    monkeypatch.setattr(catalogue_writes, "check_service_code", check_then_the_other_writer_commits)
     before = state()
     r = editor.post(
         reverse("services:service_create"),

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from govwx.accounts.models import Account, Department, Organisation
-from govwx.services.services import OfficeInput, ServiceInput, create_office, create_service
+from govwx.services.catalogue_writes import OfficeInput, ServiceInput, create_office, create_service
 
 pytestmark = pytest.mark.django_db
 

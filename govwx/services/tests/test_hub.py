@@ -14,8 +14,7 @@ from django.urls import reverse
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.services import catalogue
-from govwx.services.models import Service
-from govwx.services.services import (
+from govwx.services.catalogue_writes import (
     OfficeInput,
     ServiceInput,
     create_office,
@@ -24,6 +23,7 @@ from govwx.services.services import (
     update_office,
     withdraw_service,
 )
+from govwx.services.models import Service
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def matrix(
     )
     withdraw_service(hidden, organisation=county)
     gone = Service.objects.get(code="SB001").offices.get(code="GONE")
-    from govwx.services.services import withdraw_office
+    from govwx.services.catalogue_writes import withdraw_office
 
     withdraw_office(gone, organisation=county)
     override_service(

@@ -119,7 +119,18 @@ def test_a_key_may_have_128_bytes_not_129(city_account: Account) -> None:
 
 
 def test_duplicate_click_keys_are_allowed_as_wechat_allows_them(city_account: Account) -> None:
-    validate_tree(city_account, {"button": [click("一", "SAME"), click("二", "SAME")]})
+    tree = {"button": [click("一", "SAME"), click("二", "SAME")]}
+    validate_tree(city_account, tree)  # no MenuInvalid
+    # both buttons reach WeChat, each with the shared key
+    assert compile_menu(city_account, tree, [])["menu"] == {
+        "button": [
+            {"type": "click", "name": "一", "key": "SAME"},
+            {"type": "click", "name": "二", "key": "SAME"},
+        ]
+    }
+    # and a draft with them is stored, not refused
+    version = save_menu_draft(city_account, tree, [], actor=None)
+    assert version.tree == tree
 
 
 def test_a_url_may_have_1024_bytes_and_must_be_http(city_account: Account) -> None:

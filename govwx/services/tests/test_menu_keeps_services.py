@@ -6,14 +6,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from govwx.accounts.models import Account, Organisation
-from govwx.services.models import MenuVersion, Service
-from govwx.services.services import (
+from govwx.services.catalogue_writes import (
     ServiceInput,
     create_service,
     delete_service,
     override_service,
     withdraw_service,
 )
+from govwx.services.models import MenuVersion, Service
 
 pytestmark = pytest.mark.django_db
 

@@ -451,3 +451,28 @@ def test_a_person_who_left_cannot_lead_or_join(account: Account, staff: dict[str
         new_project(account, staff, lead=staff["photo"], members=[])
     assert state() == before
     assert staff["photo"] not in people.suggest_members(account, ["video"]).members
+
+
+def test_each_project_action_says_what_it_did(
+    client: Client, account: Account, staff: dict[str, Any]
+) -> None:
+    from django.contrib.messages import get_messages
+
+    project = new_project(account, staff, starts_on=date(2020, 1, 1), due_on=date(2099, 12, 31))
+    client.force_login(staff["admin"])
+    url = f"/team/projects/{project.pk}/act/"
+
+    def said(data: dict[str, Any]) -> list[str]:
+        r = client.post(url, data, follow=True)  # the page shows the message, once
+        assert r.redirect_chain == [(f"/team/projects/{project.pk}/", 302)]
+        return [str(m) for m in get_messages(r.wsgi_request)]
+
+    assert said({"action": "add_member", "user": staff["design"].pk}) == ["已加入工作组"]
+    assert said({"action": "remove_member", "user": staff["design"].pk}) == ["已移出工作组"]
+    assert said({"action": "add_deliverable", "title": "海报", "due_on": "2030-01-01"}) == [
+        "已添加成果"
+    ]
+    poster = Deliverable.objects.get(project=project, title="海报")
+    assert said({"action": "done", "deliverable": poster.pk}) == ["已标记为完成"]
+    assert said({"action": "undone", "deliverable": poster.pk}) == ["已改回未完成"]
+    assert said({"action": "close", "summary": "圆满完成"}) == ["已结项归档"]

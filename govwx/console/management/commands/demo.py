@@ -228,6 +228,38 @@ def seed_desk(account: Account) -> None:
     add_member(account, liaison, Membership.Role.LIAISON, department=depts["市城市管理局"])
 
 
+def on_duty_now(account: Account, now: Any = None) -> list[str]:
+    """「值班员二 zhiban2 / govwx-demo（值班员，至 20:00）」 for each demo person on duty
+    now on the account's rotas (the operators, then the leader): new-case alerts go to
+    the operator on duty, so that is the login to watch the alert bell with."""
+    from govwx.team.models import Layer, Shift
+
+    now = now or timezone.now()
+    passwords = dict([ADMIN, OPERATOR, LEADER, LIAISON])
+    lines = []
+    for layer, label in ((Layer.OPERATOR, "值班员"), (Layer.LEADER, "带班领导")):
+        shifts = (
+            Shift.objects.filter(
+                rota__accounts=account,
+                layer=layer,
+                starts_at__lte=now,
+                ends_at__gt=now,
+                person__isnull=False,
+            )
+            .select_related("person")
+            .order_by("starts_at", "pk")
+        )
+        for shift in shifts:
+            person = shift.person
+            if person is None:  # pragma: no cover - filtered out above
+                continue
+            until = timezone.localtime(shift.ends_at).strftime("%H:%M")
+            password = passwords.get(person.username, LEADER[1])
+            name = person.get_full_name() or person.username
+            lines.append(f"{name} {person.username} / {password}（{label}，至 {until}）")
+    return lines
+
+
 def register_in_sandbox(account: Account, base: str) -> None:
     """Register a demo account in the sandbox, calling back to govwx at `base`."""
     call_command(
@@ -334,6 +366,13 @@ class Command(BaseCommand):
             f" 带班领导 / leader on duty: {LEADER[0]} / {LEADER[1]};"
             f" 城管局联络员 / liaison: {LIAISON[0]} / {LIAISON[1]})"
         )
+        if account is not None:
+            duty = on_duty_now(account)
+            self.stdout.write(
+                "  现在值班 / on duty now: "
+                + ("；".join(duty) if duty else "无人 / nobody")
+                + "  (新诉求提醒发给值班员 / new-case alerts go to the operator on duty)"
+            )
         if settings.GOVWX_SANDBOX:
             self.stdout.write(f"  手机模拟器 / phone sandbox: {base}/sandbox/")
         if not fresh:

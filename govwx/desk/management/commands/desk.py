@@ -1,12 +1,15 @@
 """`govwx desk run [--once]`: the desk's worker loop. It takes in the messages the
 pipeline gave the desk (a batch a transaction) and announces the new cases, sends again
 the replies held for a closed 48-hour window, sends the alerts through their channels,
-looks for surges of concern (舆情异动), and marks warnings and breaches of time limits and
+looks for surges of concern (舆情异动), fetches the files of pictures, voice and video
+from WeChat (a thread of its own), and marks warnings and breaches of time limits and
 a missing holiday calendar; run it beside the web server (`govwx serve` starts one). Any
 number may run: the work is idempotent and kept in the database."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from typing import Any
 
@@ -25,7 +28,26 @@ from govwx.desk.services import (
 from govwx.lib.dblock import checkpoint
 from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
+from govwx.wechat import media
 from govwx.wechat.services import release_held
+
+log = logging.getLogger(__name__)
+
+
+def _fetch_media(interval: float) -> None:
+    """The files of pictures, voice and video taken in: fetched from WeChat when due
+    (each failure waits longer: an unreachable API is not asked in a loop)."""
+    while True:
+        tried = 0
+        try:
+            tried = media.fetch_due()
+        except Exception:  # the thread must outlive a bad row or a lost database
+            log.exception("media fetch pass failed")
+        finally:
+            close_old_connections()
+        if tried < media.FETCH_BATCH:
+            time.sleep(interval)
+
 
 SWEEP_EVERY = 30.0  # seconds between searches for warnings and breaches
 SURGE_EVERY = 15.0  # seconds between looks for a surge (an alert within a minute)
@@ -49,6 +71,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         topics.warm_up()
+        if not opts["once"]:
+            # media/get may be slow or unreachable: its own thread, so intake never waits
+            threading.Thread(
+                target=_fetch_media, args=(opts["interval"],), name="media-fetch", daemon=True
+            ).start()
         last_chores = last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()
@@ -72,6 +99,7 @@ class Command(BaseCommand):
                 topics.prune()
                 last_prune = time.monotonic()
             if opts["once"]:
+                media.fetch_due()
                 self.stdout.write(
                     f"受理 {done} 条，失败 {failed} 条 / taken in {done}, failed {failed}"
                 )

@@ -20,7 +20,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var accountSel = $("account"), followerSel = $("follower"), list = $("messages");
   var state = { appid: "", openid: "", followers: [], lastId: 0, pending: {}, rendered: {}, timer: null, busy: null, again: false, menu: null, menuid: "", menuFor: null, modeChosen: false, picking: null };
-  var MESSAGE_KINDS = ["text", "image", "voice", "location", "link"];
+  var MESSAGE_KINDS = ["text", "image", "voice", "video", "shortvideo", "location", "link"];
+  var MEDIA = PHONE.dataset.media.replace(/ID$/, ""); // + media_id: a media file as the phone shows it
 
   function fmt(template, value) { return template.replace("%s", value); }
 
@@ -63,13 +64,20 @@
     switch (payload.msg_type) {
       case "text": richText(b, payload.content || ""); break;
       case "image":
-        if (payload.pic_url) { var img = el("img"); img.src = payload.pic_url; img.alt = S.image; b.appendChild(img); }
-        else { b.textContent = S.image + " " + (payload.media_id || ""); }
+        // a follower's picture by its PicUrl; the account's (customer-service or passive
+        // reply) by its media_id, as WeChat shows the temporary media it keeps
+        var src = payload.pic_url || (payload.media_id ? MEDIA + encodeURIComponent(payload.media_id) : "");
+        if (src) {
+          var img = el("img"); img.src = src; img.alt = S.image;
+          if (payload.media_id) { img.dataset.mediaId = payload.media_id; }
+          img.addEventListener("error", function () { img.remove(); b.textContent = S.image + " " + (payload.media_id || ""); });
+          b.appendChild(img);
+        } else { b.textContent = S.image; }
         break;
       case "location": b.textContent = S.location + " " + (payload.label || (payload.x + ", " + payload.y)); break;
       case "link": b.textContent = payload.title + "\n" + payload.url; break;
       case "voice": b.textContent = S.voice + (payload.recognition ? " " + payload.recognition : ""); break;
-      case "video": b.textContent = S.video + " " + (payload.title || payload.media_id || ""); break;
+      case "video": case "shortvideo": b.textContent = S.video + " " + (payload.title || ""); break;
       case "music": b.textContent = S.music + " " + (payload.title || payload.music_url || ""); break;
       case "template":
         b.classList.add("template-card");
@@ -491,6 +499,33 @@
     send({ type: "text", content: text });
   }
   $("send").addEventListener("click", sendText);
+  // a picture, voice or video from the phone: stored as the account's temporary media
+  // by WeChat's rules (the driver API), then sent as the message carrying its media_id
+  $("send-media").addEventListener("click", function () { $("media-file").click(); });
+  $("media-file").addEventListener("change", function () {
+    var file = $("media-file").files[0];
+    $("media-file").value = "";
+    if (!file || !state.openid) { return; }
+    var f = current();
+    if (f && !f.subscribed) { status(S.not_following); return; }
+    status("");
+    var form = new FormData();
+    form.append("file", file);
+    fetch(API + followerPath("/media"), { method: "POST", body: form, headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) { throw new Error(data.error || response.status); }
+          return data;
+        });
+      })
+      .then(function (m) {
+        var body = { type: m.type, media_id: m.media_id };
+        if (m.pic_url) { body.pic_url = m.pic_url; }
+        if (m.format) { body.format = m.format; }
+        return send(body);
+      })
+      .catch(function (err) { status(fmt(S.failed, err.message)); });
+  });
   $("text").addEventListener("keydown", function (e) { if (e.key === "Enter" && !e.isComposing) { sendText(); } });
 
   api("GET", "").then(function (data) {

@@ -1,5 +1,8 @@
 """Writes on the service catalogue: services (事项 and their guides) and offices (办事网点).
 
+Reading the catalogue as an account sees it is `catalogue.py`; the check that a write
+leaves no published menu button on a page that is gone is `menu_usage.py`.
+
 Every write validates first and changes nothing when the input is bad, runs in one
 transaction, is audited, and calls `catalogue.bump` so that every process rebuilds the
 service query matcher of each account that sees the changed catalogue.
@@ -38,8 +41,8 @@ from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
 
 from . import catalogue
-from .menutree import leaves
-from .models import Category, MenuVersion, Office, Service
+from .menu_usage import check_menus_keep
+from .models import Category, Office, Service
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 MINIPROGRAM_APPID_RE = re.compile(r"^wx[0-9a-f]{16}$")
@@ -642,61 +645,6 @@ def override_service(
     return create_service(
         replace(data, code=inherited.code), organisation=org, account=account, actor=actor
     )
-
-
-def _menu_paths(tree: Any, code: str) -> list[str]:
-    """The items of a builder tree (default or conditional) that open the service."""
-    return [
-        words
-        for words, item in leaves(tree)
-        if item.get("kind") == "service" and item.get("service") == code
-    ]
-
-
-def _still_offered(account: Account, code: str, org: Organisation, change: str) -> bool:
-    """Whether the account would still offer `code` after the organisation's row is
-    withdrawn (`change="withdraw"`) or deleted (`"delete"`)."""
-    chain = catalogue.lineage(account.organisation)
-    rows = {
-        r.organisation_id: r for r in Service.objects.filter(organisation_id__in=chain, code=code)
-    }
-    for org_id in chain:
-        if org_id == org.pk:
-            if change == "withdraw":
-                return False
-            continue  # deleted: the next level up decides
-        row = rows.get(org_id)
-        if row is not None:
-            return not row.withdrawn
-    return False
-
-
-def check_menus_keep(code: str, org: Organisation, change: str) -> None:
-    """Refuse a withdrawal or deletion that would leave a published menu's button on a
-    page that no longer exists, naming the accounts and buttons."""
-    broken: list[str] = []
-    accounts = Account.objects.filter(
-        organisation_id__in=catalogue.descendants(org), is_active=True
-    ).select_related("organisation")
-    for account in accounts:
-        version = (
-            MenuVersion.objects.filter(account=account, status=MenuVersion.Status.PUBLISHED)
-            .order_by("-published_at", "-number")
-            .first()
-        )
-        if version is None:
-            continue
-        paths = _menu_paths(version.tree, code)
-        for cond in version.conditional or []:
-            paths += _menu_paths(cond, code)
-        if paths and not _still_offered(account, code, org, change):
-            broken += [f"{account.name}：{p}" for p in paths]
-    if broken:
-        raise ValidationError(
-            "自定义菜单正链接到这个事项，先修改菜单再操作（"
-            + "；".join(broken)
-            + f"） / a published menu opens service {code}: change the menu first"
-        )
 
 
 def withdraw_service(
