@@ -34,7 +34,7 @@ from govwx.wechat.models import InboundMessage
 Case.objects.filter(account__appid='$appid').delete()
 Account.objects.filter(appid='$appid').delete()
 last = InboundMessage.objects.order_by('-pk').values_list('pk', flat=True).first() or 0
-IntakeCursor.objects.update_or_create(pk=1, defaults={'last_inbound_id': last, 'last_touched_id': last})"
+IntakeCursor.objects.update_or_create(pk=1, defaults={'last_inbound_id': last})"
 "$govwx" account add --name bench --appid "$appid" --secret bench-secret --token "$token" \
   --aes-key "$aes" --mode safe --original-id "$original" >/dev/null
 "$govwx" rules import --account "$appid" "$BENCH_RULES" >/dev/null

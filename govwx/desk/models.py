@@ -281,9 +281,6 @@ class IntakeCursor(models.Model):
     messages themselves are the desk's queue, so the callback writes nothing more."""
 
     last_inbound_id = models.BigIntegerField(default=0)
-    # how far the followers of the stored messages have been added and touched
-    # (`services.touch_pending`): the callback writes only the message
-    last_touched_id = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("受理进度")

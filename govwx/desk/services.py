@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -32,7 +32,7 @@ from govwx.team.services import raise_alert, settle_alerts
 from govwx.wechat import media
 from govwx.wechat.models import InboundMessage, MessageMedia, OutboundMessage
 from govwx.wechat.protocol import Reply
-from govwx.wechat.services import queue_customer_messages, touch_followers
+from govwx.wechat.services import queue_customer_messages
 from govwx.workcalendar.services import calendar
 
 from . import routing, topics
@@ -335,23 +335,6 @@ class _Batch:
             for m, at in zip(self.messages, self.stamps, strict=True)
             if media.carries_media(m.msg_type, m.payload)
         }
-        # The two queries the write lock runs, built here: Django's filter() over a
-        # batch's ids and followers costs more than running them (iterator(): run anew
-        # each time, never a cached result).
-        self.linked = CaseMessage.objects.filter(
-            inbound_id__in=[m.pk for m in self.messages]
-        ).values_list("inbound_id", flat=True)
-        followers = {(m.account_id, m.openid) for m in self.messages}
-        self.open_cases = (
-            Case.objects.select_for_update()
-            .filter(
-                account_id__in={a for a, _ in followers},
-                openid__in={o for _, o in followers},
-                status__in=OPEN_STATUSES,
-            )
-            .order_by("pk")
-            .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
-        )
         # what routing makes of each message (the same for a new case or an open one)
         self.routed = {
             m.pk: self.route(m.account_id, m.msg_type, t)
@@ -604,7 +587,16 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     woken: list[tuple[int, str]] = []
     # open cases that the new messages may still name or route
     unsettled: dict[tuple[int, str], tuple[Any, ...]] = {}
-    for row in batch.open_cases.iterator():
+    for row in (
+        Case.objects.select_for_update()
+        .filter(
+            account_id__in={a for a, _ in followers},
+            openid__in={o for _, o in followers},
+            status__in=OPEN_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
+    ):
         pk, account_id, openid, status = row[:4]
         if (account_id, openid) in followers:
             open_cases[(account_id, openid)] = pk
@@ -673,8 +665,6 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
     pending = _pending(cursor.last_inbound_id, limit)
     done = failed = 0
-    if not pending:
-        touch_pending(cursor.last_touched_id)
     if pending:
         try:
             done = _take_in_batch(pending)
@@ -704,45 +694,15 @@ def _take_in_batch(pending: list[_Msg]) -> int:
         # Two loops at once queue here (the row lock; SQLite's single writer), and the
         # second skips what the first linked.
         IntakeCursor.objects.select_for_update().filter(pk=1).first()
-        _touch()  # the followers, in the same transaction
-        linked = set(batch.linked.iterator())
+        linked = set(
+            CaseMessage.objects.filter(inbound_id__in=[m.pk for m in pending]).values_list(
+                "inbound_id", flat=True
+            )
+        )
         todo = {m.pk for m in pending} - linked
         if todo:
             _take_in(batch, todo)
     return len(todo)
-
-
-# Messages whose followers one pass adds and touches, at most.
-TOUCH_STEP = 5000
-
-
-def touch_pending(last_touched: int | None = None) -> None:
-    """Add and touch the followers of the messages stored since the last pass, in a
-    transaction of their own (a pass with a batch does it in the batch's). Nothing is
-    written when no message was stored since."""
-    if last_touched is None:
-        last_touched = IntakeCursor.objects.get_or_create(pk=1)[0].last_touched_id
-    if not InboundMessage.objects.filter(pk__gt=last_touched).exists():
-        return
-    with serialized_writes(connection), transaction.atomic():
-        IntakeCursor.objects.select_for_update().filter(pk=1).first()
-        _touch()
-
-
-def _touch() -> None:
-    """With the cursor row locked: the followers of the next messages (at most
-    TOUCH_STEP) in one statement, then the cursor past those that have settled (see
-    SETTLE: on PostgreSQL a later pass touches the last seconds' messages again, which
-    changes nothing that is already right)."""
-    last = IntakeCursor.objects.filter(pk=1).values_list("last_touched_id", flat=True).get()
-    upto = last + TOUCH_STEP
-    touch_followers(last, upto)
-    settle = SETTLE.get(connection.vendor, SETTLE_DEFAULT)
-    settled = InboundMessage.objects.filter(
-        pk__gt=last, pk__lte=upto, received_at__lt=timezone.now() - settle
-    ).aggregate(m=Max("pk"))["m"]
-    if settled is not None:
-        IntakeCursor.objects.filter(pk=1).update(last_touched_id=settled)
 
 
 def _intake_or_record(inbound_id: int) -> bool:

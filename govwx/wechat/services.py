@@ -8,12 +8,13 @@ hosts, whether this delivery is the first (SQLite ≥ 3.35 and PostgreSQL both h
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from govwx.lib.dblock import serialized_writes
@@ -38,6 +39,13 @@ INTERACTION_EVENTS = frozenset(
         "location_select",
     }
 )
+
+
+# A follower's last interaction is written at most once a minute per process: the
+# 48-hour window then closes at most a minute early (never late), and a busy follower
+# costs one row write a minute instead of one per message.
+TOUCH_INTERVAL = 60.0
+_touched: dict[tuple[int, str], float] = {}
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Statements:
     inbound: str
     subscribe: str
     unsubscribe: str
-    touched: str
+    touch: str
 
     @classmethod
     def build(cls, conn: BaseDatabaseWrapper) -> Statements:
@@ -96,7 +104,7 @@ class Statements:
             inbound=inbound,
             subscribe=follower(("subscribed", "subscribed_at", "scene", "last_interaction_at")),
             unsubscribe=follower(("subscribed", "unsubscribed_at")),
-            touched=touched_sql(conn),
+            touch=follower(("last_interaction_at",)),
         )
 
     def dt(self, value: datetime) -> Any:
@@ -132,8 +140,7 @@ def store_inbound(
 
     If WeChat already delivered this message (a retry), nothing is written and the
     reply stored with the first delivery is returned. Most deliveries are one INSERT in
-    autocommit mode; a (un)subscription's follower row makes it a transaction. Other
-    interactions reach the follower's row through the desk's loop (`touch_followers`).
+    autocommit mode; a second statement (the follower) makes it a transaction.
     """
     conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
     st = _statements(conn)
@@ -145,12 +152,13 @@ def store_inbound(
         st.dt(sent_at), st.dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
     ]  # fmt: skip
     statements = [(st.inbound, params)]
-    follow = _follower_write(account_id, msg)
-    if follow is not None:
-        statements.append((getattr(st, follow[0]), follow[1](st.dt(now))))
+    touch = _follower_write(account_id, msg)
+    if touch is not None:
+        statements.append((getattr(st, touch[0]), touch[1](st.dt(now))))
     with serialized_writes(conn):
         row = _run(conn, st, statements)
     if row is None:
+        _touched.pop((account_id, openid), None)
         stored = (
             InboundMessage.objects.filter(account_id=account_id, dedup_key=msg.dedup_key)
             .values_list("id", "reply")
@@ -193,52 +201,30 @@ def _run(conn: BaseDatabaseWrapper, st: Statements, statements: list[tuple[str, 
 
 
 def _follower_write(account_id: int, msg: Message) -> tuple[str, Any] | None:
-    """The follower statement a (un)subscription needs in the callback's own transaction:
-    (sql key, params(now)). Other interactions are written by the desk's loop, a pass at
-    a time (`touch_followers`), so that most deliveries are one INSERT."""
+    """Which follower statement this delivery needs, if any: (sql key, params(now))."""
     openid = msg.from_user
-    if not openid:
+    event = msg.event.lower()
+    if not openid or (
+        msg.msg_type == "event" and event not in INTERACTION_EVENTS and event != "unsubscribe"
+    ):
         return None
+    key = (account_id, openid)
     if isinstance(msg, SubscribeEvent):
+        _touched.pop(key, None)
         scene = msg.scene
         return "subscribe", lambda t: [account_id, openid, True, t, None, scene, t, t, ""]
     if isinstance(msg, UnsubscribeEvent):
+        _touched.pop(key, None)
         return "unsubscribe", lambda t: [account_id, openid, False, None, t, "", t, t, ""]
-    return None
-
-
-def touched_sql(conn: BaseDatabaseWrapper) -> str:
-    """One statement for the followers of the stored messages with ids in (%s, %s]: a
-    follower seen for the first time is added (only followers can write to an account,
-    so a first message means following), and each one's last interaction moves forward,
-    never back."""
-    q = conn.ops.quote_name
-    f, m = q(Follower._meta.db_table), q(InboundMessage._meta.db_table)
-    last = q("last_interaction_at")
-    later = (
-        f"max(coalesce({f}.{last}, excluded.{last}), excluded.{last})"
-        if conn.vendor == "sqlite"
-        else f"greatest({f}.{last}, excluded.{last})"
-    )
-    events = ", ".join(f"'{e}'" for e in sorted(INTERACTION_EVENTS))
-    return (
-        f"INSERT INTO {f} ({', '.join(q(c) for c in FOLLOWER_COLUMNS)}) "
-        f"SELECT {q('account_id')}, {q('openid')}, TRUE, NULL, NULL, '', "
-        f"min({q('received_at')}), max({q('received_at')}), '' FROM {m} "
-        f"WHERE {q('id')} > %s AND {q('id')} <= %s AND {q('openid')} <> '' "
-        f"AND ({q('msg_type')} <> 'event' OR lower({q('event')}) IN ({events})) "
-        f"GROUP BY {q('account_id')}, {q('openid')} ORDER BY {q('account_id')}, {q('openid')} "
-        f"ON CONFLICT ({q('account_id')}, {q('openid')}) DO UPDATE SET {last} = {later}"
-    )
-
-
-def touch_followers(after: int, upto: int) -> int:
-    """Add and touch the followers of the stored messages with ids in (after, upto], in
-    the caller's transaction (the desk's pass). Returns the rows written."""
-    st = _statements(connection)
-    with connection.cursor() as cur:
-        cur.execute(st.touched, [after, upto])
-        return max(cur.rowcount, 0)
+    clock = time.monotonic()
+    last = _touched.get(key)
+    if last is not None and clock - last < TOUCH_INTERVAL:
+        return None
+    if len(_touched) > 200_000:
+        _touched.clear()
+    _touched[key] = clock
+    # Only followers can write to an account, so a first message means following.
+    return "touch", lambda t: [account_id, openid, True, None, None, "", t, t, ""]
 
 
 def queue_customer_messages(
