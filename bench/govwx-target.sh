@@ -20,6 +20,9 @@ export GOVWX_DATA_DIR=${GOVWX_DATA_DIR:-$PWD}
 # The workload's callbacks carry fixed timestamps from 2026-01-01: widen the window here
 # only, never in the defaults.
 export GOVWX_WECHAT_TIMESTAMP_WINDOW=2000000000
+# One key for every run: the scratch folder (where a key would be made) is new each run,
+# while a PostgreSQL database keeps the secrets the last run sealed with it.
+export GOVWX_SECRET_KEY=${GOVWX_SECRET_KEY:-govwx-benchmark-only-key-0c5b8e7f1a2d4e6b9c3f}
 read -r appid token aes original < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
