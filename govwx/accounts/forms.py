@@ -195,6 +195,27 @@ class RoleForm(RoleFields):
     pass
 
 
+class RestoreForm(RoleFields):
+    """The role a deactivated person is given back (「恢复」), from a small form in the
+    row: its errors are said in one line, so each says what is wrong in words."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].error_messages["invalid_choice"] = _("未知角色：%(value)s")
+        self.fields["department"].error_messages["invalid_choice"] = _(
+            "所选部门不是本组织在用的部门"
+        )
+
+    def department_choices(self) -> list[tuple[str, str]]:
+        """The account's departments, for the rows' own selects (one query for all)."""
+        return list(cast(forms.ChoiceField, self.fields["department"]).choices)  # type: ignore[arg-type]
+
+    def clean(self) -> dict[str, Any]:
+        if "department" in self.errors:  # not also 「必须指定部门」
+            return self.cleaned_data
+        return super().clean()
+
+
 class ContactForm(forms.Form):
     phone = forms.CharField(
         label=_("手机号"), max_length=20, required=False,

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from . import permissions
 from .hooks import Contact, WorkItem, contact_book, member_hooks
-from .models import Account, Department, Invitation, Membership
+from .models import Account, AuditEvent, Department, Invitation, Membership
 from .services import record
 
 R = Membership.Role
@@ -76,6 +76,77 @@ def get_member(account: Account, user_id: int | str) -> Membership:
         )
     except (Membership.DoesNotExist, ValueError) as exc:
         raise Http404("no such member") from exc
+
+
+@dataclass(frozen=True)
+class FormerMember:
+    """A person deactivated from the account and not a member of it since: who, the role
+    they had, who deactivated them and when (the last `member.deactivated` event)."""
+
+    user: Any
+    role: str
+    department_id: int | None
+    deactivated_by: Any
+    deactivated_at: Any
+    login_disabled: bool
+
+    @property
+    def role_label(self) -> str:
+        return str(R(self.role).label) if self.role in R.values else self.role
+
+
+def deactivated_of(account: Account) -> list[FormerMember]:
+    """The people deactivated from this account who are not its members again, latest
+    first — read from the audit (`member.deactivated`), so nothing else is stored. Three
+    queries, whatever the number of people."""
+    events = (
+        AuditEvent.objects.filter(account=account, name="member.deactivated")
+        .select_related("actor")
+        .order_by("-id")
+    )
+    members = set(Membership.objects.filter(account=account).values_list("user_id", flat=True))
+    latest: dict[int, AuditEvent] = {}
+    for event in events:
+        uid = event.data.get("user")
+        if isinstance(uid, int) and uid not in members and uid not in latest:
+            latest[uid] = event
+    users = get_user_model().objects.in_bulk(list(latest))
+    return [
+        FormerMember(
+            user=users[uid],
+            role=str(e.data.get("role", "")),
+            department_id=e.data.get("department"),
+            deactivated_by=e.actor,
+            deactivated_at=e.created_at,
+            login_disabled=not users[uid].is_active,
+        )
+        for uid, e in latest.items()
+        if uid in users
+    ]
+
+
+def was_deactivated(account: Account, user_id: int) -> bool:
+    return AuditEvent.objects.filter(
+        account=account, name="member.deactivated", data__user=user_id
+    ).exists()
+
+
+def get_person(account: Account, user_id: int | str) -> Any:
+    """A person this account knows: a member now, or one deactivated from it (404 for
+    anyone else: another account's people are not shown)."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("no such person") from exc
+    if not (
+        Membership.objects.filter(account=account, user_id=uid).exists()
+        or was_deactivated(account, uid)
+    ):
+        raise Http404("no such person")
+    try:
+        return get_user_model().objects.get(pk=uid)
+    except get_user_model().DoesNotExist as exc:
+        raise Http404("no such person") from exc
 
 
 def pending_invitations(account: Account) -> list[Invitation]:
@@ -299,6 +370,37 @@ def deactivate_member(account: Account, user: Any, *, actor: Any) -> bool:
                login_disabled=disable, cases=sum(1 for w in work if w.kind == "case"),
                shifts=sum(1 for w in work if w.kind == "shift"))  # fmt: skip
     return disable
+
+
+ALREADY_MEMBER = "{name} 已是本公众号的成员，不必恢复；要改角色请在其成员页修改 / already a member"
+NEVER_MEMBER = "此人从未是本公众号的成员，不能恢复；请改用邀请 / never a member of this account"
+
+
+def restore_member(
+    account: Account, user: Any, role: str, department: Department | None, *, actor: Any
+) -> bool:
+    """Take a person deactivated from this account back, with the role chosen now (a
+    liaison: with a department of the account), and re-enable their login if it was
+    disabled. Refused for a person who is a member already and for one who never was
+    (deactivated from here). Returns whether the login was re-enabled."""
+    permissions.require(actor, account, "settings.manage")
+    department = _clean_role(account, role, department)
+    with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if Membership.objects.filter(account=account, user=user).exists():
+            name = user.get_full_name() or user.username
+            raise ValidationError(ALREADY_MEMBER.format(name=name))
+        if not was_deactivated(account, user.pk):
+            raise ValidationError(NEVER_MEMBER)
+        enable = not user.is_active
+        if enable:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+        Membership.objects.create(user=user, account=account, role=role, department=department)
+        record("member.restored", account=account, actor=actor, user=user.pk,
+               username=user.username, role=role, department=getattr(department, "pk", None),
+               login_enabled=enable)  # fmt: skip
+    return enable
 
 
 # ------------------------------------------------------------------ invitations

@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("departments/export.xlsx", settings_views.departments_export, name="departments_export"),
     path("members/", settings_views.members, name="members"),
     path("members/<int:user_id>/", settings_views.member, name="member"),
+    path("members/<int:user_id>/restore/", settings_views.member_restore, name="member_restore"),
     path("join/<str:token>/", settings_views.join, name="join"),
     path("lockouts/", lockout_views.lockouts, name="lockouts"),
     path("lockouts/lift/", lockout_views.lift, name="lockout_lift"),

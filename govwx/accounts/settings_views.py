@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import departments as dept_services
 from . import members as member_services
@@ -31,6 +31,7 @@ from .forms import (
     JoinForm,
     LiaisonForm,
     MergeForm,
+    RestoreForm,
     RoleForm,
 )
 from .models import Account, Membership
@@ -297,6 +298,8 @@ def members(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "rows": member_services.members_of(account),
             "invitations": member_services.pending_invitations(account),
+            "former": member_services.deactivated_of(account),
+            "restore_choices": RestoreForm(account=account).department_choices(),
             "invite_form": invite_form,
             "create_form": create_form,
             "problems": problems,
@@ -393,6 +396,49 @@ def member(request: HttpRequest, account: Account, user_id: int) -> HttpResponse
             "is_self": request.user.pk == person.pk,
         },
     )
+
+
+@require_POST
+@console_view("settings.manage")
+def member_restore(request: HttpRequest, account: Account, user_id: int) -> HttpResponse:
+    """「恢复」 a person deactivated from the account, with the role chosen in the row's
+    form. Refusals come back as the members page's message."""
+    person = member_services.get_person(account, user_id)
+    name = person.get_full_name() or person.username
+    form = RestoreForm(request.POST, account=account)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("未能恢复 %(user)s：%(why)s")
+            % {
+                "user": name,
+                "why": "；".join(str(e) for errs in form.errors.values() for e in errs),
+            },
+        )
+        return redirect("org_settings:members")
+    try:
+        enabled = member_services.restore_member(
+            account, person, form.cleaned_data["role"], form.chosen_department(),
+            actor=request.user,
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(
+            request,
+            _("未能恢复 %(user)s：%(why)s") % {"user": name, "why": "；".join(exc.messages)},
+        )
+    else:
+        m = Membership.objects.select_related("department").get(account=account, user=person)
+        label = m.get_role_display() + (f"（{m.department.name}）" if m.department else "")
+        messages.success(
+            request,
+            (
+                _("已恢复 %(user)s，角色为 %(role)s，并重新启用其登录账号")
+                if enabled
+                else _("已恢复 %(user)s，角色为 %(role)s")
+            )
+            % {"user": name, "role": label},
+        )
+    return redirect("org_settings:members")
 
 
 # ---------------------------------------------------------------- the invitation

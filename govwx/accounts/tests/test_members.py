@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from govwx.accounts import members as svc
-from govwx.accounts.models import Account, AuditEvent, Invitation, Membership
+from govwx.accounts.models import Account, AuditEvent, Department, Invitation, Membership
 from govwx.accounts.permissions import PERMISSIONS
 from govwx.accounts.services import add_member
 from govwx.console.tests.staff import open_case
@@ -363,3 +363,179 @@ def test_an_alert_mentions_by_the_wecom_userid_else_the_phone(
                                  subject="t", created_at=timezone.now())  # fmt: skip
     _notify_channels(alert, 1, [org.supervisor, other, org.admin])
     assert Delivery.objects.get().mentions == ["LiLeader", "13900139000"]
+
+
+# ------------------------------------------------------------ deactivated, restored
+
+
+def restore(c: Client, user: Any, role: str = "operator", department: Any = None) -> Any:
+    return c.post(f"{URL}{user.pk}/restore/", {"role": role,
+                  "department": department.pk if department else ""})  # fmt: skip
+
+
+def flash(r: Any) -> list[str]:
+    return [str(m) for m in r.wsgi_request._messages]
+
+
+@pytest.fixture
+def gone(org: Org, django_user_model: Any) -> Any:
+    """王芳, a liaison of 市城管局 deactivated by the admin at 09:30 Beijing time: her
+    login is disabled (she had no other role)."""
+    d = dept(org, "市城管局")
+    person = django_user_model.objects.create_user("wangfang", password="pw-wang-1",
+                                                   first_name="王芳")  # fmt: skip
+    add_member(org.account, person, "liaison", department=d)
+    org.admin.first_name = "赵管理"
+    org.admin.save()
+    with time_machine.travel("2026-03-02 01:30:00+00:00", tick=False):
+        assert svc.deactivate_member(org.account, person, actor=org.admin) is True
+    person.refresh_from_db()
+    assert not person.is_active
+    return person
+
+
+def test_a_deactivated_member_is_listed_with_who_and_when(org: Org, gone: Any) -> None:
+    r = as_user(org.admin).get(URL)
+    (f,) = r.context["former"]
+    assert (f.user, f.role, f.deactivated_by, f.login_disabled) == (
+        gone,
+        "liaison",
+        org.admin,
+        True,
+    )
+    html = r.content.decode()
+    section = html[html.index('id="deactivated"') :]
+    assert "已停用" in html and "王芳" in section and "wangfang" in section
+    assert "赵管理" in section and "2026-03-02 09:30" in section  # Asia/Shanghai
+    assert f'action="/settings/members/{gone.pk}/restore/"' in section
+    assert "wangfang" not in html[: html.index('id="deactivated"')]  # not among the members
+
+
+def test_restoring_gives_the_role_back_and_re_enables_the_login(org: Org, gone: Any) -> None:
+    d = dept(org, "市人社局")
+    c = as_user(org.admin)
+    r = restore(c, gone, "liaison", d)
+    assert r.status_code == 302 and r["Location"] == URL
+    assert flash(r) == ["已恢复 王芳，角色为 部门联络员（市人社局），并重新启用其登录账号"]
+    gone.refresh_from_db()
+    assert gone.is_active
+    m = Membership.objects.get(user=gone, account=org.account)
+    assert (m.role, m.department) == ("liaison", d)
+    event = AuditEvent.objects.get(name="member.restored")
+    assert (event.account, event.actor) == (org.account, org.admin)
+    assert event.data == {"user": gone.pk, "username": "wangfang", "role": "liaison",
+                          "department": d.pk, "login_enabled": True}  # fmt: skip
+    page = c.get(URL)
+    assert page.context["former"] == []
+    assert "wangfang" in [row.user.username for row in page.context["rows"]]
+    signed_in = Client()
+    assert signed_in.login(username="wangfang", password="pw-wang-1")
+    assert signed_in.get("/").context["account"] == org.account
+
+
+def test_restoring_keeps_a_login_that_has_roles_elsewhere(org: Org, django_user_model: Any) -> None:
+    person = django_user_model.objects.create_user("zhang")
+    add_member(org.account, person, "operator")
+    add_member(org.other, person, "operator")
+    assert svc.deactivate_member(org.account, person, actor=org.admin) is False
+    (f,) = as_user(org.supervisor).get(URL).context["former"]
+    assert f.user == person and not f.login_disabled
+    r = restore(as_user(org.admin), person, "editor")
+    assert flash(r) == ["已恢复 zhang，角色为 编辑"]
+    assert Membership.objects.get(user=person, account=org.account).role == "editor"
+    assert AuditEvent.objects.get(name="member.restored").data["login_enabled"] is False
+
+
+def test_a_deactivated_again_person_shows_the_last_deactivation(org: Org, gone: Any) -> None:
+    svc.restore_member(org.account, gone, "operator", None, actor=org.admin)
+    supervisor = org.supervisor
+    Membership.objects.filter(user=org.supervisor).update(role="admin")
+    with time_machine.travel("2026-04-01 02:00:00+00:00", tick=False):
+        svc.deactivate_member(org.account, gone, actor=supervisor)
+    (f,) = as_user(org.admin).get(URL).context["former"]
+    assert (f.role, f.deactivated_by) == ("operator", supervisor)
+    assert "2026-04-01 10:00" in as_user(org.admin).get(URL).content.decode()
+
+
+def test_restoring_bad_input_is_refused_and_changes_nothing(
+    org: Org, gone: Any, django_user_model: Any
+) -> None:
+    assert org.other.organisation is not None
+    elsewhere = Department.objects.create(organisation=org.other.organisation, name="外市局")
+    before = fingerprint()
+    bad: list[tuple[tuple[Any, ...], str]] = [
+        (("liaison",), "未能恢复 王芳：部门联络员必须指定部门"),
+        (("liaison", elsewhere), "未能恢复 王芳：所选部门不是本组织在用的部门"),
+        (("boss",), "未能恢复 王芳：未知角色：boss"),
+    ]
+    for args, message in bad:
+        r = restore(as_user(org.admin), gone, *args)
+        assert r.status_code == 302 and flash(r) == [message]
+    # an active member: nothing to restore
+    r = restore(as_user(org.admin), org.supervisor)
+    assert flash(r) == [
+        "未能恢复 leader：leader 已是本公众号的成员，不必恢复；要改角色请在其成员页修改 / already a member"
+    ]
+    assert fingerprint() == before
+    gone.refresh_from_db()
+    assert not gone.is_active
+    # never a member of this account: not found here (the page), refused (the service)
+    stranger = django_user_model.objects.create_user("stranger")
+    c = as_user(org.admin)
+    assert restore(c, stranger).status_code == 404
+    assert restore(c, org.outsider).status_code == 404
+    c = as_user(org.admin)
+    assert c.post(f"{URL}999999/restore/", {"role": "operator"}).status_code == 404
+    with pytest.raises(ValidationError, match="此人从未是本公众号的成员"):
+        svc.restore_member(org.account, stranger, "operator", None, actor=org.admin)
+    with pytest.raises(ValidationError, match="已是本公众号的成员"):
+        svc.restore_member(org.account, org.supervisor, "operator", None, actor=org.admin)
+    assert fingerprint()[0] == before[0]
+    stranger.refresh_from_db()
+    assert stranger.is_active
+
+
+def test_a_supervisor_sees_the_deactivated_but_cannot_restore(org: Org, gone: Any) -> None:
+    c = as_user(org.supervisor)
+    r = c.get(URL)
+    assert [f.user for f in r.context["former"]] == [gone]
+    html = r.content.decode()
+    assert 'id="deactivated"' in html and "restore-form" not in html
+    before = fingerprint()
+    assert restore(c, gone).status_code == 403
+    assert c.get(f"{URL}{gone.pk}/restore/").status_code == 405
+    assert fingerprint() == before
+
+
+def test_another_accounts_member_cannot_see_or_restore_these_people(org: Org, gone: Any) -> None:
+    c = as_user(org.outsider)  # admin of the other account
+    r = c.get(URL)
+    assert r.context["account"] == org.other and r.context["former"] == []
+    assert "wangfang" not in r.content.decode()
+    before = fingerprint()
+    assert restore(c, gone).status_code == 404
+    with pytest.raises(ValidationError, match="此人从未是本公众号的成员"):
+        svc.restore_member(org.other, gone, "operator", None, actor=org.outsider)
+    assert fingerprint() == before
+    gone.refresh_from_db()
+    assert not gone.is_active
+
+
+def test_the_deactivated_list_costs_the_same_queries_for_one_or_many(
+    org: Org, gone: Any, django_user_model: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        c = as_user(org.admin)
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = queries()
+    for n in range(10):
+        user = django_user_model.objects.create_user(f"former{n}")
+        add_member(org.account, user, "operator")
+        svc.deactivate_member(org.account, user, actor=org.admin)
+    assert queries() == one

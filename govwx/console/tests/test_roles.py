@@ -330,6 +330,7 @@ ARGS: dict[str, Args] = {
     "services:office_withdraw": lambda w, u: {"pk": catalogue_rows(w)["inherited_office"].pk},
     "org_settings:department": lambda w, u: {"pk": w.depts["城管"].pk},
     "org_settings:member": lambda w, u: {"user_id": w.users["operator"].pk},
+    "org_settings:member_restore": lambda w, u: {"user_id": w.users["operator"].pk},
 }
 
 # POST-only pages and a valid POST for each: (world, user) -> form data.
@@ -359,6 +360,9 @@ POSTS: dict[str, Args] = {
     "services:links_check": lambda w, u: {},
     # The door only: a user name with no failed logins gets the page's message.
     "org_settings:lockout_lift": lambda w, u: {"username": "-"},
+    # The door only: an active member is not restored, the members page says so
+    # (restoring itself: accounts/tests/test_members.py).
+    "org_settings:member_restore": lambda w, u: {"role": "operator"},
 }
 
 # Query strings a GET page needs to answer 200.
