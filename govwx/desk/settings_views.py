@@ -9,8 +9,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from govwx.accounts.models import Account, Department
@@ -43,14 +43,12 @@ def _type_label(kind: str) -> str:
     return str(CaseType(kind).label) if kind in CaseType.values else _("按消息中的词判断")
 
 
+def _own(model: type[Any], account: Account, value: Any) -> Any:
+    """The account's own row of `model` named by a form's value; 404 for anything else."""
+    return get_object_or_404(model, account=account, pk=_pk(value) or 0)
+
+
 # ------------------------------------------------------------------ routing
-
-
-def _rule_of(account: Account, value: Any) -> RoutingRule:
-    rule = RoutingRule.objects.filter(account=account, pk=_pk(value) or 0).first()
-    if rule is None:
-        raise Http404("no such rule")
-    return rule
 
 
 @console_view("settings.view")
@@ -59,7 +57,7 @@ def routing(request: HttpRequest, account: Account) -> HttpResponse:
     form: dict[str, Any] = {}
     editing: RoutingRule | None = None
     if request.GET.get("edit"):
-        editing = _rule_of(account, request.GET["edit"])
+        editing = _own(RoutingRule, account, request.GET["edit"])
     if request.method == "POST":
         action, post = request.POST.get("action", ""), request.POST
         data = ops.RuleInput(
@@ -70,15 +68,15 @@ def routing(request: HttpRequest, account: Account) -> HttpResponse:
                 rule = ops.add_routing_rule(account, data, actor=request.user)
                 messages.success(request, _("已添加分办规则「%s」") % rule.keyword)
             elif action == "edit":
-                editing = _rule_of(account, post.get("rule"))
+                editing = _own(RoutingRule, account, post.get("rule"))
                 ops.update_routing_rule(editing, data, actor=request.user)
                 messages.success(request, _("已修改分办规则「%s」") % editing.keyword)
             elif action == "delete":
-                rule = _rule_of(account, post.get("rule"))
+                rule = _own(RoutingRule, account, post.get("rule"))
                 ops.delete_routing_rule(rule, actor=request.user)
                 messages.success(request, _("已删除分办规则「%s」") % rule.keyword)
             elif action in ("up", "down"):
-                rule = _rule_of(account, post.get("rule"))
+                rule = _own(RoutingRule, account, post.get("rule"))
                 ops.move_routing_rule(rule, action, actor=request.user)
                 messages.success(
                     request,
@@ -193,20 +191,13 @@ def time_limits(request: HttpRequest, account: Account) -> HttpResponse:
 # ------------------------------------------------------------------ canned replies
 
 
-def _reply_of(account: Account, value: Any) -> CannedReply:
-    reply = CannedReply.objects.filter(account=account, pk=_pk(value) or 0).first()
-    if reply is None:
-        raise Http404("no such reply")
-    return reply
-
-
 @console_view("settings.view")
 def replies(request: HttpRequest, account: Account) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     form: dict[str, Any] = {}
     editing: CannedReply | None = None
     if request.GET.get("edit"):
-        editing = _reply_of(account, request.GET["edit"])
+        editing = _own(CannedReply, account, request.GET["edit"])
     if request.method == "POST":
         action, post = request.POST.get("action", ""), request.POST
         data = ops.CannedInput(
@@ -217,11 +208,11 @@ def replies(request: HttpRequest, account: Account) -> HttpResponse:
                 reply = ops.add_canned_reply(account, data, actor=request.user)
                 messages.success(request, _("已添加快捷回复「%s」") % reply.title)
             elif action == "edit":
-                editing = _reply_of(account, post.get("reply"))
+                editing = _own(CannedReply, account, post.get("reply"))
                 ops.update_canned_reply(editing, data, actor=request.user)
                 messages.success(request, _("已修改快捷回复「%s」") % editing.title)
             elif action == "delete":
-                reply = _reply_of(account, post.get("reply"))
+                reply = _own(CannedReply, account, post.get("reply"))
                 ops.delete_canned_reply(reply, actor=request.user)
                 messages.success(request, _("已删除快捷回复「%s」") % reply.title)
             else:
