@@ -68,5 +68,10 @@ def test_the_desk_checkpoints_so_that_commits_need_not(tmp_path: Any) -> None:
 def test_a_checkpoint_inside_a_transaction_waits_for_the_next_pass() -> None:
     from django.db import transaction
 
+    from govwx.accounts.models import Organisation
+
     with transaction.atomic():  # SQLite refuses a checkpoint here: nothing is attempted
+        Organisation.objects.create(name="市", level="city")
         dblock.checkpoint(connection)
+        # the transaction goes on unharmed
+        assert Organisation.objects.filter(name="市").count() == 1
