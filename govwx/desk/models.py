@@ -47,7 +47,10 @@ OPEN_STATUSES = (
 
 
 class Case(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="cases")
+    # indexed by (account, openid) and the inbox's indexes below, which begin with it
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="cases", db_index=False
+    )
     openid = models.CharField(max_length=64)
     case_type = models.CharField(_("类型"), max_length=16, choices=CaseType.choices)
     type_confirmed = models.BooleanField(_("类型已确认"), default=False)
@@ -66,6 +69,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # indexed by (department, status) below
     )
     assisting = models.ManyToManyField(
         Department, verbose_name=_("协办部门"), blank=True, related_name="assisted_cases"
@@ -90,7 +94,12 @@ class Case(models.Model):
     revision = models.PositiveIntegerField(default=1)
     # the project team (专项工作组) that owns the case, if any
     project = models.ForeignKey(
-        "team.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        "team.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,  # most cases have none: indexed where set, below
     )
     # What the deadlines were computed from, so that they can be computed again when a
     # year they assumed is confirmed: {"first_response": [start, n, unit],
@@ -103,7 +112,12 @@ class Case(models.Model):
     # people on duty, one alert per account and window (services.announce_new_cases).
     announce_pending = models.BooleanField(default=False)
     announced_in = models.ForeignKey(
-        "team.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        "team.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,  # none while a case is opened: indexed where set, below
     )
 
     class Meta:
@@ -118,7 +132,20 @@ class Case(models.Model):
                 name="case_one_open_per_follower",
             )
         ]
+        # Intake writes a case row with each of these: indexes that the open-case
+        # lookup and the console read, and no more (nullable links only where set).
         indexes = [
+            # a follower's cases (intake's lookup of the open one: SQLite cannot use the
+            # partial unique index for a query whose statuses are parameters)
+            models.Index(fields=["account", "openid"], name="case_follower"),
+            models.Index(
+                fields=["announced_in"],
+                condition=Q(announced_in__isnull=False),
+                name="case_announced_in",
+            ),
+            models.Index(
+                fields=["project"], condition=Q(project__isnull=False), name="case_project"
+            ),
             # the inbox: newest first, and newest first by status
             models.Index(fields=["account", "-opened_at", "-id"]),
             models.Index(fields=["account", "status", "-opened_at"]),

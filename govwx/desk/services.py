@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Membership
@@ -308,7 +309,9 @@ class _Batch:
     taken: their texts and words, and the case each follower's first message would open
     (type, department, deadlines: the calendar, routing rules and time limits read once)."""
 
-    def __init__(self, messages: Sequence[_Msg]) -> None:
+    def __init__(
+        self, messages: Sequence[_Msg], open_before: Set[tuple[int, str]] = frozenset()
+    ) -> None:
         self.cal = calendar()
         self.rules: dict[int, list[RoutingRule]] = {}
         self.messages = list(messages)
@@ -341,21 +344,33 @@ class _Batch:
             for m, t in zip(self.messages, self.texts, strict=True)
         }
         # the case each follower's messages would open (the first opens it, the others
-        # may name and route it), its row and events adapted
-        cases: dict[tuple[int, str], _NewCase] = {}
-        for msg, text, at in zip(self.messages, self.texts, self.stamps, strict=True):
-            key = (msg.account_id, msg.openid)
-            if key not in cases:
-                cases[key] = self.new_case(msg, text)
-            else:
-                cases[key].state.follow(text, self.routed[msg.pk], self.modes[msg.account_id], at)
+        # may name and route it), its row and events adapted: for the followers who had
+        # no open case when the batch was read (`open_before`); any other is prepared
+        # when it turns out to need one (its case was closed meanwhile)
         self.new: dict[tuple[int, str], tuple[list[Any], list[list[Any]]]] = {}
-        for key, case in cases.items():
-            if case.state.case_type != case.opening_type:  # named by a later message
-                case.first, case.resolve, case.basis = self.deadlines(
-                    case.opened_at, self.limits_for(case.account_id, case.state.case_type)
-                )
-            self.new[key] = (case.row(), case.events())
+        for key in dict.fromkeys((m.account_id, m.openid) for m in self.messages):
+            if key not in open_before:
+                self.new_rows(key)
+
+    def new_rows(self, key: tuple[int, str]) -> tuple[list[Any], list[list[Any]]]:
+        """The row and events of the case the follower's messages of the batch open."""
+        if key in self.new:
+            return self.new[key]
+        case = None
+        for msg, text, at in zip(self.messages, self.texts, self.stamps, strict=True):
+            if (msg.account_id, msg.openid) != key:
+                continue
+            if case is None:
+                case = self.new_case(msg, text)
+            else:
+                case.state.follow(text, self.routed[msg.pk], self.modes[msg.account_id], at)
+        assert case is not None, key
+        if case.state.case_type != case.opening_type:  # named by a later message
+            case.first, case.resolve, case.basis = self.deadlines(
+                case.opened_at, self.limits_for(case.account_id, case.state.case_type)
+            )
+        self.new[key] = (case.row(), case.events())
+        return self.new[key]
 
     def route(self, account_id: int, msg_type: str, text: str) -> routing.Routed:
         if account_id not in self.rules:
@@ -496,7 +511,7 @@ def _route_again(
         if key not in states:
             _, _, _, status, untitled, kind, dept, confirmed, subject, suggested = row[:10]
             states[key] = routing.CaseState(
-                subject, untitled, kind, confirmed, dept, suggested, status
+                subject, bool(untitled), kind, bool(confirmed), dept, suggested, status
             )
         states[key].follow(text, batch.routed[msg.pk], batch.modes[msg.account_id], at)
     events: list[list[Any]] = []
@@ -518,7 +533,7 @@ def _route_again(
         if st.case_type != kind and not extensions:
             # typed by what the citizen wrote: the type's time limits, from the opening
             first, resolve, basis = batch.deadlines(
-                opened_at, batch.limits_for(account_id, st.case_type)
+                _opened_at(opened_at), batch.limits_for(account_id, st.case_type)
             )
             changes.update(
                 first_response_due=stamp(first.at),
@@ -566,6 +581,37 @@ def _update_cases(changed: dict[int, dict[str, Any]]) -> None:
             )
 
 
+def _open_cases(followers: Iterable[tuple[int, str]], *, lock: bool) -> list[tuple[Any, ...]]:
+    """The followers' open cases: id, account, openid, status and UNSETTLED_FIELDS, as
+    the database driver returns them (a batch reads a few hundred: Django's conversions
+    of each value cost more than the query; `_opened_at` converts the one value used)."""
+    keys = list(followers)
+    qs = Case.objects.filter(
+        account_id__in={a for a, _ in keys},
+        openid__in={o for _, o in keys},
+        status__in=OPEN_STATUSES,
+    )
+    if lock:
+        qs = qs.select_for_update()
+    sql, params = (
+        qs.order_by("pk")
+        .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _opened_at(value: Any) -> datetime:
+    """A case's opened_at as `_open_cases` read it (SQLite: text in UTC)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(value)
+    assert parsed is not None, value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     """Take in a prepared batch's messages (those in `only`, when given), inside the
     caller's transaction, with a handful of statements whatever their number: the
@@ -587,16 +633,7 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
     woken: list[tuple[int, str]] = []
     # open cases that the new messages may still name or route
     unsettled: dict[tuple[int, str], tuple[Any, ...]] = {}
-    for row in (
-        Case.objects.select_for_update()
-        .filter(
-            account_id__in={a for a, _ in followers},
-            openid__in={o for _, o in followers},
-            status__in=OPEN_STATUSES,
-        )
-        .order_by("pk")
-        .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
-    ):
+    for row in _open_cases(followers, lock=True):
         pk, account_id, openid, status = row[:4]
         if (account_id, openid) in followers:
             open_cases[(account_id, openid)] = pk
@@ -606,10 +643,10 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
             if untitled or (department_id is None and status in (Status.NEW, Status.REOPENED)):
                 unsettled[(account_id, openid)] = row
     new = [key for key in followers if key not in open_cases]
-    rows = [batch.new[key][0] for key in new]
+    rows = [batch.new_rows(key)[0] for key in new]
     for pk, account_id, openid in _insert(Case, CASE_COLUMNS, rows, ("id", "account_id", "openid")):
         open_cases[(account_id, openid)] = pk
-    events = [[open_cases[key], *ev] for key in new for ev in batch.new[key][1]]
+    events = [[open_cases[key], *ev] for key in new for ev in batch.new_rows(key)[1]]
     if unsettled:
         events += _route_again(batch, picked, unsettled)
     _insert(CaseEvent, EVENT_COLUMNS, events)
@@ -688,8 +725,11 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
 
 
 def _take_in_batch(pending: list[_Msg]) -> int:
-    # the work that needs no lock first: texts, words, the cases they would open
-    batch = _Batch(pending)
+    # the work that needs no lock first: texts, words, the cases they would open (for
+    # the followers with no open case now: read again under the lock)
+    followers = {(m.account_id, m.openid) for m in pending}
+    open_now = {(row[1], row[2]) for row in _open_cases(followers, lock=False)}
+    batch = _Batch(pending, open_now)
     with serialized_writes(connection), transaction.atomic():
         # Two loops at once queue here (the row lock; SQLite's single writer), and the
         # second skips what the first linked.

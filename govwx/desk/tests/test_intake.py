@@ -206,3 +206,46 @@ def test_the_cursor_never_passes_a_message_stored_between_its_two_reads(
     assert IntakeCursor.objects.get().last_inbound_id < late.pk
     assert take_in_pending() == (1, 0)
     assert CaseMessage.objects.filter(inbound=late).exists()
+
+
+def test_a_case_closed_while_the_batch_was_prepared_gives_way_to_a_new_one(
+    client: Any, account: Account
+) -> None:
+    """The batch prepares new cases only for the followers who had no open case when it
+    was read; a follower whose case was closed before the write lock was taken still
+    gets a new case, named by what they wrote."""
+    from govwx.desk import services
+
+    peer = Peer(client)
+    peer.post(text_xml("路灯不亮", msg_id=1))
+    assert take_in_pending() == (1, 0)
+    first = Case.objects.get()
+    peer.post(text_xml("小区门口的井盖丢了", msg_id=2))
+    pending = services._pending(0, 10)
+    follower = (pending[0].account_id, pending[0].openid)
+    batch = services._Batch(pending, open_before={follower})  # read while the case was open
+    assert follower not in batch.new
+    Case.objects.filter(pk=first.pk).update(status="closed")  # closed meanwhile
+    with services.serialized_writes(services.connection), services.transaction.atomic():
+        [case_id] = services._take_in(batch)
+    case = Case.objects.get(pk=case_id)
+    assert case.pk != first.pk and case.subject == "小区门口的井盖丢了"
+    assert case.events.filter(name="case.opened").count() == 1
+    assert list(case.messages.values_list("text", flat=True)) == ["小区门口的井盖丢了"]
+
+
+def test_the_open_case_lookup_reads_the_followers_cases_only(account: Account) -> None:
+    """Intake looks up each batch's followers' open cases by (account, openid): an index,
+    not a scan of every case the account ever had (SQLite cannot use the partial unique
+    index for statuses given as parameters)."""
+    from django.db import connection
+
+    from govwx.desk.services import OPEN_STATUSES
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's plan depends on its statistics")
+    qs = Case.objects.filter(
+        account_id__in={account.pk}, openid__in={"o1", "o2"}, status__in=OPEN_STATUSES
+    ).values_list("pk")
+    plan = qs.explain()
+    assert "USING INDEX case_follower (account_id=? AND openid=?)" in plan, plan
