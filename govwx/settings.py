@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "govwx.team",
     "govwx.desk",
     "govwx.services",
+    "govwx.content",
     "govwx.inbox",
     "govwx.console",
 ]

@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "team": {"lib", "accounts", "workcalendar", "notify"},
     "desk": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
     "services": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
+    "content": {"lib", "accounts", "workcalendar", "wechat", "replies", "notify", "team"},
     "inbox": {
         "lib",
         "accounts",
@@ -29,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
         "team",
         "desk",
         "services",
+        "content",
     },  # fmt: skip
     "console": {
         "lib",
@@ -40,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
         "team",
         "desk",
         "services",
+        "content",
         "inbox",
     },  # fmt: skip
     "sandbox": set(),

@@ -85,7 +85,13 @@ def test_a_role_has_exactly_its_permissions() -> None:
     for role in ROLES:
         assert perms_for(role) == {p for p, (_, rs) in PERMISSIONS.items() if role in rs}
         assert "home.view" in perms_for(role)
-    assert perms_for("admin") == set(PERMISSIONS) - {"cases.accept"}
+    # a department's own acts (accepting a case, verifying its information) and a
+    # leader's (approving major information) are not the office's
+    assert perms_for("admin") == set(PERMISSIONS) - {
+        "cases.accept",
+        "content.verify",
+        "content.major",
+    }
     assert perms_for("reviewer") == {
         "home.view",
         "alerts.view",
@@ -95,6 +101,9 @@ def test_a_role_has_exactly_its_permissions() -> None:
         "projects.view",
         "services.view",
         "menu.view",
+        "content.view",
+        "content.proofread",
+        "materials.view",
     }
 
 
