@@ -17,6 +17,8 @@ urlpatterns = [
     path("rules/", include("govwx.replies.urls")),
     path("services/", include("govwx.services.urls")),
     path("h/", include("govwx.services.hub_urls")),
+    path("content/", include("govwx.content.urls")),
+    path("", include("govwx.content.web_urls")),
     path("", include("govwx.console.urls")),
 ]
 
