@@ -50,6 +50,12 @@ class Material(models.Model):
     wechat_media_id = models.CharField(max_length=128, blank=True)
     wechat_url = models.URLField(max_length=500, blank=True)
     article_url = models.URLField(_("图文内图片地址"), max_length=500, blank=True)
+    # a picture's small JPEG for the console's grid (empty for audio and video)
+    thumbnail = models.FileField(storage=media_storage, max_length=255, blank=True)
+    # why the last push to WeChat failed, in words (empty once one succeeds)
+    push_error = models.CharField(max_length=255, blank=True)
+    # a push under way since then: claimed, so that two pushes at once upload once
+    pushing_since = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -150,6 +156,7 @@ class Article(models.Model):
     wechat_article_id = models.CharField(max_length=128, blank=True)
     wechat_url = models.URLField(max_length=500, blank=True)
     publish_error = models.CharField(max_length=255, blank=True)
+    publish_started_at = models.DateTimeField(null=True, blank=True)
     # 转载: the article of another account of the matrix this one reposts
     reposted_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reposts"
