@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -116,7 +117,13 @@ def check(values: ArticleInput, account: Account) -> list[str]:
         errors.append(f"未知的类别 {values.category!r} / unknown category")
     if not values.original and not values.source_name.strip():
         errors.append("转载须注明来源 / a repost names its source")
-    if values.source_url and not values.source_url.startswith("https://"):
+    own = str(getattr(settings, "GOVWX_PUBLIC_URL", "") or "").rstrip("/")
+    if (
+        values.source_url
+        and not values.source_url.startswith("https://")
+        # a repost names its source's page on this site, whatever its scheme
+        and not (own and values.source_url.startswith(own + "/"))
+    ):
         errors.append("原文链接须为 HTTPS / the source link must be HTTPS")
     if values.cover is not None and (
         values.cover.account_id != account.pk or values.cover.kind != Material.Kind.IMAGE
@@ -279,6 +286,9 @@ def save_article(
         if current.revision != revision:
             raise Conflict(f"文章已被修改（第 {current.revision} 版）/ changed meanwhile")
         _apply(current, values)
+        if current.status == Article.Status.FAILED:
+            # changed after its approval: it goes through the workflow again
+            current.status = Article.Status.DRAFT
         current.revision = F("revision") + 1
         current.locked_at = timezone.now()
         current.save()

@@ -4,9 +4,9 @@ instead of WeChat refusing it later."""
 
 from __future__ import annotations
 
-TITLE_MAX = 64  # characters
-AUTHOR_MAX = 8
-DIGEST_MAX = 120
+TITLE_MAX = 32  # characters (draft/add: 45003 beyond)
+AUTHOR_MAX = 16
+DIGEST_MAX = 128
 CONTENT_MAX_CHARS = 20_000  # the article's HTML: fewer than 20,000 characters …
 CONTENT_MAX_BYTES = 1024 * 1024  # … and under 1 MB
 
@@ -29,3 +29,5 @@ RESIZE_LONG_SIDE = 1920
 
 # hosts whose videos a WeChat article can embed (腾讯视频)
 VIDEO_HOSTS = ("v.qq.com",)
+# a voice material plays at most this long (material/add_material: 播放长度不超过 60s)
+VOICE_MAX_SECONDS = 60

@@ -238,15 +238,28 @@ class Step(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)  # an emergency release's target
+    # what the step decided beside its comment: the proofreading findings a reviewer
+    # dismissed, with the reason ({"dismissed": [{"key", "message", "reason", "by", "at"}]})
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("流程步骤")
         verbose_name_plural = _("流程步骤")
         ordering = ["started_at", "id"]
-        indexes = [models.Index(fields=["article", "kind", "outcome"])]
+        indexes = [
+            models.Index(fields=["article", "kind", "outcome"]),
+            # 待我处理: the open steps, whatever the number of finished ones
+            models.Index(fields=["kind", "started_at"], condition=Q(outcome="open"), name="step_open_idx"),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.article_id} {self.kind} {self.outcome}"
+
+
+def _major_by_default() -> list[str]:
+    """Policy interpretation (政策解读) is approved by a leader unless the account says
+    otherwise."""
+    return [Article.Category.POLICY.value]
 
 
 class Policy(models.Model):
@@ -256,7 +269,7 @@ class Policy(models.Model):
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="content_policy")
     # categories whose articles a leader approves
-    major_categories = models.JSONField(default=list, blank=True)
+    major_categories = models.JSONField(default=_major_by_default, blank=True)
     # words that make an article major wherever they appear in its title or text
     major_keywords = models.JSONField(default=list, blank=True)
     verify_required = models.BooleanField(_("来源部门须核实"), default=True)
@@ -345,6 +358,8 @@ class MassSend(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     due_at = models.DateTimeField()
     error = models.CharField(max_length=255, blank=True)
+    # a send under way is claimed until then: a worker killed mid-send is taken over after
+    sending_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -376,6 +391,9 @@ class MassCall(models.Model):
     index = models.PositiveIntegerField()
     clientmsgid = models.CharField(max_length=64, unique=True)
     openids = models.JSONField(default=list, blank=True)
+    # an article: the draft this call sends (mpnews takes a draft, which WeChat removes
+    # once it is sent, so each call has its own)
+    media_id = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     msg_id = models.CharField(max_length=64, blank=True)
     msg_data_id = models.CharField(max_length=64, blank=True)

@@ -9,6 +9,7 @@ what `govwx serve` runs for `/wx/…`, and the Django view in views.py (test cli
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
+from govwx.content import events as content_events
 from govwx.wechat import protocol as wx
 from govwx.wechat.services import queue_customer_messages, store_inbound
 
 from . import runtime
 from .pipeline import decide
+
+log = logging.getLogger(__name__)
 
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -108,6 +112,13 @@ def _answer(
     )
     if stored.created and decision.followups:
         queue_customer_messages(rt.id, msg.from_user, decision.followups, in_reply_to=stored.id)
+    if stored.created and decision.handled_by == "content":
+        # a publish or mass-send job finished: recorded now (rare, a few statements);
+        # if that fails, polling the job's status records it later
+        try:
+            content_events.record_event(rt.id, msg.event.upper(), msg.raw)
+        except Exception:
+            log.exception("recording the %s event of account %s failed", msg.event, rt.id)
     if not stored.reply:
         return SUCCESS
     xml = wx.render_reply(

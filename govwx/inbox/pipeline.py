@@ -31,7 +31,7 @@ from .runtime import AccountRuntime
 
 @dataclass(frozen=True)
 class Decision:
-    handled_by: str  # rule / follow / click / service / desk / none
+    handled_by: str  # rule / follow / click / service / desk / content / none
     replies: tuple[Reply, ...] = field(default=())
     rule_id: int | None = None
 
@@ -46,6 +46,7 @@ class Decision:
 
 
 NONE = Decision("none")
+CONTENT = Decision("content")
 
 
 def _pick(replies: tuple[Reply, ...], reply_all: bool = False) -> tuple[Reply, ...]:
@@ -58,6 +59,11 @@ def _pick(replies: tuple[Reply, ...], reply_all: bool = False) -> tuple[Reply, .
 USER_MESSAGE_TYPES = frozenset(
     {"text", "image", "voice", "video", "shortvideo", "location", "link"}
 )
+
+
+# What the platform reports of the account's publishing (no follower wrote them): the
+# content app records them after the message is stored (content.events).
+PLATFORM_EVENTS = frozenset({"PUBLISHJOBFINISH", "MASSSENDJOBFINISH"})
 
 
 def decide(rt: AccountRuntime, msg: Message) -> Decision:
@@ -82,6 +88,8 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
                     # of a complaint) belongs to the case too, beside the offices' answer
                     return Decision("desk", answer)
                 return Decision("service", answer)
+    if msg.msg_type == "event" and msg.event.upper() in PLATFORM_EVENTS:
+        return CONTENT
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):

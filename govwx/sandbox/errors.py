@@ -58,19 +58,53 @@ MESSAGES: dict[int, str] = {
     65307: "conditional menu button empty",
     65316: "too many domains in conditional menus",
     65320: "match rule uses fields no longer supported",
+    # publishing: material, drafts, freepublish, mass send (docs/wechat-publishing.md)
+    40004: "invalid media type",
+    40005: "invalid file type",
+    40009: "invalid image size",
+    40010: "invalid voice size",
+    40011: "invalid video size",
+    40012: "invalid thumb size",
+    40048: "invalid url",
+    40050: "invalid tag id",
+    40059: "invalid msg id",
+    40060: "invalid article idx",
+    40130: "invalid openid list size, at least two openid",
+    40227: "title is empty",
+    41005: "media data missing",
+    44001: "empty media data",
+    45002: "content size out of limit",
+    45003: "title size out of limit",
+    45004: "description size out of limit",
+    45005: "url size out of limit",
+    45028: "has no masssend quota",
+    45034: "media file count is out of limit",
+    45065: "clientmsgid exist",
+    45066: "clientmsgid retry too fast, please retry after 1 minute",
+    45067: "clientmsgid size out of limit",
+    45110: "author size out of limit",
+    48001: "api unauthorized",
+    48005: "forbid to delete material used by auto-reply or menu",
+    53502: "invalid publish_id",
+    53503: "draft has not passed the publish check",
+    53600: "invalid article_id",
 }
 
 
 class ApiError(Exception):
     """An API call WeChat would refuse; carries the errcode and errmsg to answer."""
 
-    def __init__(self, errcode: int, errmsg: str | None = None) -> None:
+    def __init__(
+        self, errcode: int, errmsg: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         self.errcode = errcode
         self.errmsg = errmsg or MESSAGES.get(errcode, "system error")
+        # fields WeChat answers beside the error (45065 names the earlier send's msg_id)
+        self.extra = extra or {}
         super().__init__(f"{self.errcode} {self.errmsg}")
 
     def as_json(self) -> dict[str, Any]:
-        return {"errcode": self.errcode, "errmsg": self.errmsg}
+        return {"errcode": self.errcode, "errmsg": self.errmsg, **self.extra}
 
 
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}

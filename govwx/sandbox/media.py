@@ -39,10 +39,15 @@ CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
     "gif": "image/gif",
+    "bmp": "image/bmp",
     "amr": "audio/amr",
     "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "wma": "audio/x-ms-wma",
     "mp4": "video/mp4",
 }
+# ASF (WMA) header object GUID
+_ASF = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 MAX_VOICE_SECONDS = 60
 # AMR-NB: the bytes of a frame after its header byte, by the header's frame type
 _AMR_FRAME = [12, 13, 15, 17, 19, 20, 26, 31, 5, 0, 0, 0, 0, 0, 0, 0]
@@ -56,6 +61,12 @@ def sniff(data: bytes) -> str | None:
         return "png"
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "gif"
+    if data[:2] == b"BM" and len(data) > 14:
+        return "bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:16] == _ASF:
+        return "wma"
     if data[:6] == b"#!AMR\n":
         return "amr"
     if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):

@@ -16,6 +16,10 @@ class Account(models.Model):
         COMPATIBLE = "compatible", _("兼容模式")
         SAFE = "safe", _("安全模式")
 
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", _("订阅号")
+        SERVICE = "service", _("服务号")
+
     name = models.CharField(_("名称"), max_length=64)
     appid = models.CharField(_("AppID"), max_length=32, unique=True)
     secret = models.CharField(_("AppSecret"), max_length=64)
@@ -24,6 +28,11 @@ class Account(models.Model):
     mode = models.CharField(_("消息加解密方式"), max_length=10, choices=Mode.choices)
     original_id = models.CharField(_("原始ID"), max_length=32)
     callback_url = models.URLField(_("服务器地址（URL）"), max_length=500, blank=True)
+    # The mass-send quotas differ by type; mass/send by OpenID needs a verified service account.
+    kind = models.CharField(
+        _("帐号类型"), max_length=12, choices=Kind.choices, default=Kind.SUBSCRIPTION
+    )
+    verified = models.BooleanField(_("已认证"), default=True)
     # The current custom menu exactly as accepted by menu/create; null = no menu.
     menu = models.JSONField(_("自定义菜单"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,6 +80,8 @@ class Entry(models.Model):
         REPLY = "reply", _("被动回复")
         CUSTOMER_SERVICE = "custom", _("客服消息")
         TEMPLATE = "template", _("模板消息")
+        MASS = "mass", _("群发消息")
+        PREVIEW = "preview", _("预览消息")
 
     follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
@@ -239,3 +250,267 @@ class Media(models.Model):
 
     def __str__(self) -> str:
         return f"{self.media_type} {self.media_id[:12]}"
+
+
+# ------------------------------------------------------------------ publishing (docs/wechat-publishing.md)
+
+
+class Material(models.Model):
+    """A permanent material (永久素材: material/add_material), or a picture uploaded for use
+    inside articles (media/uploadimg), which WeChat keeps apart: it answers a URL, no
+    media_id, and does not count against the material library."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("图片")
+        VOICE = "voice", _("语音")
+        VIDEO = "video", _("视频")
+        THUMB = "thumb", _("缩略图")
+        ARTICLE_IMAGE = "newsimg", _("图文消息内的图片")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="materials")
+    media_id = models.CharField(_("媒体ID"), max_length=64, unique=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    name = models.CharField(_("文件名"), max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    extension = models.CharField(max_length=8)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    # A video's description form field: {"title", "introduction"}
+    title = models.CharField(_("标题"), max_length=128, blank=True)
+    introduction = models.TextField(_("简介"), blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("永久素材")
+        verbose_name_plural = _("永久素材")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "kind", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.media_id[:12]}"
+
+
+class Draft(models.Model):
+    """A draft in the draft box (草稿箱): one to eight articles, as normalised by draft/add."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="drafts")
+    media_id = models.CharField(_("媒体ID"), max_length=64, unique=True)
+    articles = models.JSONField(_("文章"))
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("草稿")
+        verbose_name_plural = _("草稿")
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.media_id[:12]
+
+
+class Publication(models.Model):
+    """A published group of articles with its article_id: from freepublish (发表), from a
+    mass send of a draft (群发), or a preview (预览, never in the account's history)."""
+
+    class Origin(models.TextChoices):
+        PUBLISH = "publish", _("发表")
+        MASS = "mass", _("群发")
+        PREVIEW = "preview", _("预览")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="publications")
+    article_id = models.CharField(_("文章ID"), max_length=64, unique=True)
+    origin = models.CharField(_("来源"), max_length=8, choices=Origin.choices)
+    msg_data_id = models.BigIntegerField(_("消息数据ID"), unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("已发表内容")
+        verbose_name_plural = _("已发表内容")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.article_id[:12]
+
+
+class Article(models.Model):
+    """One article (idx 1..8) of a publication: the sanitised content and its counters."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="items")
+    idx = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("标题"), max_length=64)
+    author = models.CharField(_("作者"), max_length=32, blank=True)
+    digest = models.CharField(_("摘要"), max_length=255, blank=True)
+    content = models.TextField(_("正文"))
+    content_source_url = models.CharField(_("原文地址"), max_length=1024, blank=True)
+    thumb_media_id = models.CharField(_("封面素材ID"), max_length=64)
+    show_cover_pic = models.PositiveSmallIntegerField(default=0)
+    need_open_comment = models.PositiveSmallIntegerField(default=0)
+    only_fans_can_comment = models.PositiveSmallIntegerField(default=0)
+    url = models.CharField(_("永久链接"), max_length=500)
+    deleted = models.BooleanField(_("已删除"), default=False)
+
+    class Meta:
+        verbose_name = _("文章")
+        verbose_name_plural = _("文章")
+        ordering = ["publication", "idx"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "idx"], name="sandbox_article_unique_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleRead(models.Model):
+    """A follower opened the article (every open counts, as 阅读次数 does)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reads")
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="reads")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("阅读")
+        verbose_name_plural = _("阅读")
+        indexes = [models.Index(fields=["article", "follower"])]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} read {self.article_id}"
+
+
+class ArticleReaction(models.Model):
+    """A like (点赞) or 在看 of a follower: at most one of each per follower and article."""
+
+    class Kind(models.TextChoices):
+        LIKE = "like", _("点赞")
+        WOW = "wow", _("在看")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reactions")
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="reactions")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("点赞与在看")
+        verbose_name_plural = _("点赞与在看")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "follower", "kind"], name="sandbox_reaction_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} {self.kind} {self.article_id}"
+
+
+class PublishFailure(models.Model):
+    """A driver's order: the account's next freepublish/submit ends with this status."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="publish_failures")
+    status = models.PositiveSmallIntegerField(_("发布状态"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("预设的发布失败")
+        verbose_name_plural = _("预设的发布失败")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.status}"
+
+
+class PublishJob(models.Model):
+    """A freepublish task: submitted, then finished at `due_at` by the job runner
+    (services run them on API calls, the phone's polling and `govwx sandbox run-jobs`)."""
+
+    class Status(models.IntegerChoices):
+        SUCCESS = 0, _("成功")
+        PUBLISHING = 1, _("发布中")
+        ORIGINAL_FAILED = 2, _("原创失败")
+        FAILED = 3, _("常规失败")
+        REJECTED = 4, _("平台审核不通过")
+        DELETED = 5, _("成功后用户删除所有文章")
+        BANNED = 6, _("成功后系统封禁所有文章")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="publish_jobs")
+    publish_id = models.BigIntegerField(_("发布任务ID"), unique=True)
+    msg_data_id = models.BigIntegerField(_("消息数据ID"), unique=True)
+    draft_media_id = models.CharField(max_length=64)
+    articles = models.JSONField(_("文章"))
+    base_url = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PUBLISHING)
+    # The status the job ends with (a driver's PublishFailure), SUCCESS otherwise.
+    outcome = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.SUCCESS)
+    fail_idx = models.JSONField(default=list)
+    publication = models.OneToOneField(
+        Publication, on_delete=models.SET_NULL, null=True, blank=True, related_name="job"
+    )
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    delivery = models.JSONField(_("事件推送结果"), null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("发布任务")
+        verbose_name_plural = _("发布任务")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["claimed_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return str(self.publish_id)
+
+
+class MassMessage(models.Model):
+    """A mass send (message/mass/sendall or send) or a preview; a send finishes at `due_at`
+    (delivery to the followers, then MASSSENDJOBFINISH)."""
+
+    class Status(models.TextChoices):
+        SENDING = "SENDING", _("发送中")
+        SUCCESS = "SEND_SUCCESS", _("发送成功")
+        FAIL = "SEND_FAIL", _("发送失败")
+        DELETED = "DELETE", _("已删除")
+
+    class Target(models.TextChoices):
+        ALL = "all", _("全部粉丝")
+        TAG = "tag", _("按标签")
+        OPENIDS = "openids", _("按OpenID列表")
+        PREVIEW = "preview", _("预览")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mass_messages")
+    msg_id = models.BigIntegerField(_("消息ID"), unique=True)
+    msg_data_id = models.BigIntegerField(null=True, blank=True)
+    target = models.CharField(max_length=8, choices=Target.choices)
+    tag_id = models.PositiveIntegerField(null=True, blank=True)
+    openids = models.JSONField(default=list)
+    msg_type = models.CharField(_("消息类型"), max_length=16)
+    payload = models.JSONField(_("内容"))
+    # clientmsgid, or WeChat's default: a digest of the audience and the content
+    dedup_key = models.CharField(max_length=80, blank=True)
+    publication = models.ForeignKey(
+        Publication, on_delete=models.SET_NULL, null=True, blank=True, related_name="mass"
+    )
+    base_url = models.CharField(max_length=300)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENDING)
+    total_count = models.PositiveIntegerField(default=0)
+    filter_count = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    delivery = models.JSONField(_("事件推送结果"), null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("群发消息")
+        verbose_name_plural = _("群发消息")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["account", "dedup_key", "created_at"]),
+            models.Index(fields=["claimed_at", "due_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.msg_id)

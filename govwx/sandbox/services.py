@@ -77,6 +77,9 @@ class AccountInput:
     mode: str = Account.Mode.SAFE
     callback_url: str = ""
     original_id: str = ""
+    # None: a new account's default (subscription, verified), an existing one's unchanged
+    kind: str | None = None
+    verified: bool | None = None
 
 
 def clean_account(data: dict[str, Any]) -> AccountInput:
@@ -101,7 +104,16 @@ def clean_account(data: dict[str, Any]) -> AccountInput:
         mode=text("mode", required=False) or Account.Mode.SAFE,
         callback_url=text("callback_url", required=False),
         original_id=text("original_id", required=False),
+        kind=text("type", required=False) or None,
+        verified=data.get("verified"),
     )
+    if values.kind is not None and values.kind not in Account.Kind.values:
+        raise InvalidInput(
+            "type 须为 subscription（订阅号）或 service（服务号） / "
+            "type must be subscription or service"
+        )
+    if values.verified is not None and not isinstance(values.verified, bool):
+        raise InvalidInput("verified 须为 true 或 false / verified must be true or false")
     if not re.fullmatch(r"[A-Za-z0-9_]{1,32}", values.appid):
         raise InvalidInput("appid must be 1-32 letters, digits or _")
     if not re.fullmatch(r"[A-Za-z0-9]{3,32}", values.token):
@@ -145,6 +157,10 @@ def register_account(values: AccountInput, *, verify: bool = False) -> tuple[Acc
         account.original_id = (
             values.original_id or account.original_id or "gh_" + secrets.token_hex(6)
         )
+        if values.kind is not None:
+            account.kind = values.kind
+        if values.verified is not None:
+            account.verified = values.verified
         account.save()
     return account, created
 

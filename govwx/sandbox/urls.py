@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import publishing_views as pv
 from . import views, web
 
 app_name = "sandbox"
@@ -23,6 +24,33 @@ urlpatterns = [
     path("cgi-bin/media/upload", views.media_upload, name="media_upload"),
     path("cgi-bin/media/get", views.media_get, name="media_get"),
     path("media/<str:media_id>", views.media_file, name="media_file"),
+    path("cgi-bin/material/add_material", pv.material_add, name="material_add"),
+    path("cgi-bin/material/get_material", pv.material_get, name="material_get"),
+    path("cgi-bin/material/del_material", pv.material_delete, name="material_delete"),
+    path("cgi-bin/material/get_materialcount", pv.material_count, name="material_count"),
+    path("cgi-bin/material/batchget_material", pv.material_batchget, name="material_batchget"),
+    path("cgi-bin/media/uploadimg", pv.upload_image, name="upload_image"),
+    path("material/<str:media_id>", pv.material_file, name="material_file"),
+    path("cgi-bin/draft/add", pv.draft_add, name="draft_add"),
+    path("cgi-bin/draft/get", pv.draft_get, name="draft_get"),
+    path("cgi-bin/draft/update", pv.draft_update, name="draft_update"),
+    path("cgi-bin/draft/delete", pv.draft_delete, name="draft_delete"),
+    path("cgi-bin/draft/count", pv.draft_count, name="draft_count"),
+    path("cgi-bin/draft/batchget", pv.draft_batchget, name="draft_batchget"),
+    path("cgi-bin/freepublish/submit", pv.freepublish_submit, name="freepublish_submit"),
+    path("cgi-bin/freepublish/get", pv.freepublish_get, name="freepublish_get"),
+    path("cgi-bin/freepublish/delete", pv.freepublish_delete, name="freepublish_delete"),
+    path(
+        "cgi-bin/freepublish/getarticle", pv.freepublish_getarticle, name="freepublish_getarticle"
+    ),
+    path("cgi-bin/freepublish/batchget", pv.freepublish_batchget, name="freepublish_batchget"),
+    path("cgi-bin/message/mass/sendall", pv.mass_sendall, name="mass_sendall"),
+    path("cgi-bin/message/mass/send", pv.mass_send, name="mass_send"),
+    path("cgi-bin/message/mass/preview", pv.mass_preview, name="mass_preview"),
+    path("cgi-bin/message/mass/get", pv.mass_get, name="mass_get"),
+    path("cgi-bin/message/mass/delete", pv.mass_delete, name="mass_delete"),
+    path("s/<str:article_id>/<int:idx>", pv.article_page, name="article_page"),
+    path("s/<str:article_id>/<int:idx>/content", pv.article_content, name="article_content"),
     path("cgi-bin/user/info", views.user_info, name="user_info"),
     path("cgi-bin/user/get", views.user_get, name="user_get"),
     path("cgi-bin/webhook/send", views.robot_send, name="robot_send"),
@@ -36,6 +64,20 @@ urlpatterns = [
     path("api/accounts/<str:appid>", views.api_account, name="api_account"),
     path("api/accounts/<str:appid>/menu", views.api_menu, name="api_menu"),
     path("api/accounts/<str:appid>/tags", views.api_tags, name="api_tags"),
+    path("api/accounts/<str:appid>/articles", pv.api_articles, name="api_articles"),
+    path("api/accounts/<str:appid>/articles/<str:article_id>", pv.api_article, name="api_article"),
+    path(
+        "api/accounts/<str:appid>/publish-failures",
+        pv.api_publish_failures,
+        name="api_publish_failures",
+    ),
+    path("api/accounts/<str:appid>/jobs/run", pv.api_run_jobs, name="api_run_jobs"),
+    path(
+        "api/accounts/<str:appid>/followers/<str:openid>/articles/<str:article_id>/<int:idx>/"
+        "<str:action>",
+        pv.api_follower_article,
+        name="api_follower_article",
+    ),
     path("api/accounts/<str:appid>/followers", views.api_followers, name="api_followers"),
     path(
         "api/accounts/<str:appid>/followers/<str:openid>/tags",

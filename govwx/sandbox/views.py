@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from . import media, services, wecom
+from . import jobs, media, services, wecom
 from .callbacks import UNAVAILABLE
 from .errors import OK, ApiError
 from .models import Account, ConditionalMenu, Entry, Follower, Robot, RobotMessage
@@ -57,6 +57,7 @@ def wechat_api(method: str, needs_token: bool = True) -> Callable[[ApiView], Vie
                     raise ApiError(43002)
                 if needs_token:
                     account = services.account_for_token(request.GET.get("access_token"))
+                    jobs.run_due(account)  # tasks due by now end before WeChat answers
                     return json_response(view(request, account))
                 return json_response(view(request))
             except ApiError as exc:
@@ -359,6 +360,8 @@ def account_json(account: Account) -> dict[str, Any]:
         "mode": account.mode,
         "original_id": account.original_id,
         "callback_url": account.callback_url,
+        "type": account.kind,
+        "verified": account.verified,
     }
 
 
@@ -510,6 +513,7 @@ def api_conversation(request: HttpRequest, appid: str, openid: str) -> HttpRespo
     after = request.GET.get("after", "0") or "0"
     if not after.isdigit():
         raise services.InvalidInput("after must be an entry id")
+    jobs.run_due(follower.account)  # the phone polls: due mass sends reach the chat
     entries = [
         entry_json(e) for e in follower.entries.filter(id__gt=int(after)).order_by("id")[:500]
     ]
@@ -587,6 +591,15 @@ def phone(request: HttpRequest) -> HttpResponse:
         "failed": _("请求失败：%s"),
         "nickname_prompt": _("新粉丝的昵称"),
         "customer_service": _("客服消息"),
+        "mass": _("群发消息"),
+        "preview": _("预览"),
+        "history": _("历史文章"),
+        "no_articles": _("该公众号还没有发表文章。"),
+        "reads": _("阅读 %s"),
+        "like": _("赞"),
+        "wow": _("在看"),
+        "deleted": _("该内容已被发布者删除"),
+        "source": _("阅读原文"),
     }
     return render(request, "sandbox/phone.html", {"strings": strings})
 

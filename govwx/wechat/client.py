@@ -24,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,16 +35,28 @@ from govwx.accounts.models import Account
 
 from .errors import (
     CREDENTIAL_ERRCODES,
+    ArticleRefused,
+    DraftNotPublishable,
+    DuplicateMassSend,
     InvalidAppSecret,
+    InvalidArticleId,
     InvalidCredential,
     InvalidMediaId,
+    InvalidMsgId,
     InvalidOpenid,
+    InvalidPublishId,
     IPNotWhitelisted,
+    MassQuotaUsedUp,
+    MassRetryTooFast,
+    MaterialInUse,
+    MaterialLimitReached,
     MediaRefused,
     MenuInvalid,
     MenuNotFound,
     NotFollowing,
+    OpenidListInvalid,
     OutsideReplyWindow,
+    PublishBanned,
     QuotaExceeded,
     RateLimited,
     ReplyQuotaUsedUp,
@@ -59,7 +71,21 @@ from .errors import (
 
 # The errors are re-exported: callers need only this module.
 __all__ = [
+    "ArticleRefused",
     "CUSTOM_MESSAGE_TYPES",
+    "DraftNotPublishable",
+    "DuplicateMassSend",
+    "InvalidArticleId",
+    "InvalidMsgId",
+    "InvalidPublishId",
+    "MASS_MESSAGE_TYPES",
+    "MassQuotaUsedUp",
+    "MassRetryTooFast",
+    "MaterialInUse",
+    "MaterialLimitReached",
+    "OpenidListInvalid",
+    "PUBLISH_STATUSES",
+    "PublishBanned",
     "IPNotWhitelisted",
     "InvalidAppSecret",
     "InvalidCredential",
@@ -287,6 +313,32 @@ def custom_message_body(
     return body
 
 
+# ------------------------------------------------------------------ publishing
+
+# msgtype -> keys its content must carry (message/mass/sendall; image as "images")
+MASS_MESSAGE_TYPES: dict[str, tuple[str, ...]] = {
+    "mpnews": ("media_id",),
+    "text": ("content",),
+    "image": ("media_ids",),
+    "voice": ("media_id",),
+    "mpvideo": ("media_id",),
+    "wxcard": ("card_id",),
+}
+MASS_OPENIDS_MIN, MASS_OPENIDS_MAX = 2, 10_000
+CLIENTMSGID_MAX_BYTES = 64
+MAX_DRAFT_ARTICLES = 8
+# freepublish/get's publish_status
+PUBLISH_STATUSES: dict[int, str] = {
+    0: "成功",
+    1: "发布中",
+    2: "原创失败",
+    3: "常规失败",
+    4: "平台审核不通过",
+    5: "成功后用户删除所有文章",
+    6: "成功后系统封禁所有文章",
+}
+
+
 # ------------------------------------------------------------------ client
 
 
@@ -442,13 +494,7 @@ class WeChatClient:
             raise TransportError(f"{path}: answer is not JSON") from exc
         if not isinstance(data, dict):
             raise TransportError(f"{path}: answer is not a JSON object")
-        errcode = data.get("errcode", 0)
-        if errcode:
-            try:
-                code = int(errcode)
-            except (TypeError, ValueError) as exc:
-                raise TransportError(f"{path}: errcode {errcode!r} is not a number") from exc
-            raise error_for(code, str(data.get("errmsg", "")))
+        _raise_for(data, path)
         return data
 
     # -------------------------------------------------------------- API
@@ -540,21 +586,7 @@ class WeChatClient:
     def upload_media(self, kind: str, filename: str, content: bytes, content_type: str) -> str:
         """media/upload: a temporary media file (three days); returns its media_id.
         MediaRefused for a type, format or size WeChat does not take."""
-        boundary = "govwx" + uuid.uuid4().hex
-        safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "media"
-        body = b"".join(
-            [
-                f"--{boundary}\r\n".encode(),
-                (
-                    f'Content-Disposition: form-data; name="media"; filename="{safe_name}"; '
-                    f"filelength={len(content)}\r\n"
-                ).encode(),
-                f"Content-Type: {content_type}\r\n\r\n".encode(),
-                content,
-                f"\r\n--{boundary}--\r\n".encode(),
-            ]
-        )
-        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        body, headers = _multipart(filename, content, content_type)
         answer = self._raw_with_token(
             "POST", "/cgi-bin/media/upload", {"type": kind}, body, headers
         )
@@ -566,6 +598,213 @@ class WeChatClient:
         if not isinstance(media_id, str) or not media_id:
             raise TransportError("media/upload answer has no media_id")
         return media_id
+
+    # -------------------------------------------------------------- material
+
+    def _upload(
+        self,
+        path: str,
+        params: Params,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        fields: Mapping[str, str] | None = None,
+    ) -> JSON:
+        body, headers = _multipart(filename, content, content_type, fields)
+        answer = self._raw_with_token("POST", path, params, body, headers)
+        data = _json_answer(answer)
+        if data is None:
+            raise TransportError(f"{path}: answer is not JSON")
+        _raise_for(data, path)
+        return data
+
+    def add_material(
+        self,
+        kind: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        *,
+        title: str = "",
+        introduction: str = "",
+    ) -> tuple[str, str | None]:
+        """material/add_material: a permanent image, voice, video or thumb; returns its
+        media_id and, for an image, its URL. A video carries `title` and `introduction`.
+        MediaRefused for a type, format or size WeChat does not take, MaterialLimitReached
+        when the library is full."""
+        if kind not in ("image", "voice", "video", "thumb"):
+            raise ValueError(f"unknown permanent material type: {kind!r}")
+        fields = None
+        if kind == "video":
+            fields = {
+                "description": jsonlib.dumps(
+                    {"title": title, "introduction": introduction}, ensure_ascii=False
+                )
+            }
+        data = self._upload(
+            "/cgi-bin/material/add_material",
+            {"type": kind},
+            filename,
+            content,
+            content_type,
+            fields,
+        )
+        media_id = data.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransportError("material/add_material answer has no media_id")
+        url = data.get("url")
+        return media_id, url if isinstance(url, str) and url else None
+
+    def upload_article_image(self, filename: str, content: bytes, content_type: str) -> str:
+        """media/uploadimg: a picture (jpg/png, 1 MB at most) for use inside an article's
+        content; returns its URL, the only picture address WeChat keeps in articles."""
+        data = self._upload("/cgi-bin/media/uploadimg", {}, filename, content, content_type)
+        url = data.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise TransportError("media/uploadimg answer has no url")
+        return url
+
+    def delete_material(self, media_id: str) -> None:
+        """material/del_material. MaterialInUse while a menu or auto-reply shows it."""
+        self.post("/cgi-bin/material/del_material", {"media_id": media_id})
+
+    def material_count(self) -> dict[str, int]:
+        """material/get_materialcount: {"voice_count", "video_count", "image_count",
+        "news_count"}."""
+        data = self.get("/cgi-bin/material/get_materialcount")
+        counts: dict[str, int] = {}
+        for key in ("voice_count", "video_count", "image_count", "news_count"):
+            value = data.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TransportError(f"material/get_materialcount answer has no {key}")
+            counts[key] = value
+        return counts
+
+    # -------------------------------------------------------------- drafts and publishing
+
+    def add_draft(self, articles: Sequence[Mapping[str, Any]]) -> str:
+        """draft/add: one to eight articles ({"title", "author", "digest", "content",
+        "content_source_url", "thumb_media_id", "need_open_comment", …}); returns the
+        draft's media_id. ArticleRefused for a field WeChat does not take."""
+        if not 1 <= len(articles) <= MAX_DRAFT_ARTICLES:
+            raise ValueError("a draft holds one to eight articles")
+        data = self.post("/cgi-bin/draft/add", {"articles": [dict(a) for a in articles]})
+        media_id = data.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransportError("draft/add answer has no media_id")
+        return media_id
+
+    def update_draft(self, media_id: str, index: int, article: Mapping[str, Any]) -> None:
+        """draft/update: replace the article at `index` (0 for the first)."""
+        self.post(
+            "/cgi-bin/draft/update",
+            {"media_id": media_id, "index": index, "articles": dict(article)},
+        )
+
+    def delete_draft(self, media_id: str) -> None:
+        self.post("/cgi-bin/draft/delete", {"media_id": media_id})
+
+    def submit_publish(self, media_id: str) -> tuple[str, str]:
+        """freepublish/submit a draft; returns (publish_id, msg_data_id). Success only
+        queues the task: its end comes as PUBLISHJOBFINISH, or ask publish_status."""
+        data = self.post("/cgi-bin/freepublish/submit", {"media_id": media_id})
+        publish_id = _id_text(data.get("publish_id"))
+        if not publish_id:
+            raise TransportError("freepublish/submit answer has no publish_id")
+        return publish_id, _id_text(data.get("msg_data_id"))
+
+    def publish_status(self, publish_id: str) -> JSON:
+        """freepublish/get: {"publish_id", "publish_status" (PUBLISH_STATUSES), and on
+        success "article_id" and "article_detail": {"count", "item": [{"idx",
+        "article_url"}]}, on failure "fail_idx"}. InvalidPublishId for an unknown task."""
+        data = self.post("/cgi-bin/freepublish/get", {"publish_id": str(publish_id)})
+        status = data.get("publish_status")
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TransportError("freepublish/get answer has no publish_status")
+        return data
+
+    def delete_published(self, article_id: str, index: int = 0) -> None:
+        """freepublish/delete: the article at `index` (1 for the first), or all with 0."""
+        self.post("/cgi-bin/freepublish/delete", {"article_id": article_id, "index": index})
+
+    def published_articles(
+        self, *, offset: int = 0, count: int = 20, no_content: bool = True
+    ) -> list[JSON]:
+        """freepublish/batchget: what the account published (发表; not mass sends), newest
+        first: [{"article_id", "content": {"news_item": [...]}, "update_time"}, …]."""
+        if not 1 <= count <= 20 or offset < 0:
+            raise ValueError("freepublish/batchget takes count 1 to 20 from offset 0 on")
+        data = self.post(
+            "/cgi-bin/freepublish/batchget",
+            {"offset": offset, "count": count, "no_content": 1 if no_content else 0},
+        )
+        items = data.get("item", [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise TransportError("freepublish/batchget answer has no item list")
+        return items
+
+    # -------------------------------------------------------------- mass send
+
+    def mass_send_all(
+        self,
+        msgtype: str,
+        content: Mapping[str, Any],
+        *,
+        tag_id: int | None = None,
+        send_ignore_reprint: bool = False,
+        clientmsgid: str | None = None,
+    ) -> JSON:
+        """message/mass/sendall to every follower, or to a tag's. `content` is the
+        msgtype's object: {"media_id": draft} for mpnews, {"content": "…"} for text,
+        {"media_ids": [...]} for image. Returns WeChat's answer: "msg_id" (an int) and,
+        for an article message, "msg_data_id" (the key of its comments and statistics).
+        MassQuotaUsedUp when the account's quota is spent; DuplicateMassSend (with its
+        msg_id) when the same send was made within 24 hours."""
+        audience: JSON = {"is_to_all": tag_id is None}
+        if tag_id is not None:
+            audience["tag_id"] = tag_id
+        body = _mass_body(msgtype, content, send_ignore_reprint, clientmsgid)
+        return _mass_sent(self.post("/cgi-bin/message/mass/sendall", {"filter": audience, **body}))
+
+    def mass_send_openids(
+        self,
+        openids: Sequence[str],
+        msgtype: str,
+        content: Mapping[str, Any],
+        *,
+        send_ignore_reprint: bool = False,
+        clientmsgid: str | None = None,
+    ) -> JSON:
+        """message/mass/send to 2 to 10 000 OpenIDs (verified service accounts only:
+        Unauthorized otherwise); answers as mass_send_all."""
+        unique = list(dict.fromkeys(openids))
+        if not MASS_OPENIDS_MIN <= len(unique) <= MASS_OPENIDS_MAX:
+            raise ValueError("message/mass/send takes 2 to 10 000 OpenIDs")
+        body = _mass_body(msgtype, content, send_ignore_reprint, clientmsgid)
+        return _mass_sent(self.post("/cgi-bin/message/mass/send", {"touser": unique, **body}))
+
+    def mass_preview(self, openid: str, msgtype: str, content: Mapping[str, Any]) -> int:
+        """message/mass/preview to one follower; returns the preview's msg_id."""
+        body = _mass_body(msgtype, content, False, None)
+        body.pop("send_ignore_reprint")
+        data = self.post("/cgi-bin/message/mass/preview", {"touser": openid, **body})
+        return int(_mass_sent(data)["msg_id"])
+
+    def mass_status(self, msg_id: int | str) -> str:
+        """message/mass/get: SEND_SUCCESS, SENDING, SEND_FAIL or DELETE."""
+        data = self.post("/cgi-bin/message/mass/get", {"msg_id": _msg_id(msg_id)})
+        status = data.get("msg_status")
+        if not isinstance(status, str) or not status:
+            raise TransportError("message/mass/get answer has no msg_status")
+        return status
+
+    def mass_delete(self, msg_id: int | str, article_idx: int = 0) -> None:
+        """message/mass/delete an article message: the article at `article_idx` (1 for the
+        first), or all with 0. Its pages stop working; the cards stay in the chats."""
+        self.post(
+            "/cgi-bin/message/mass/delete",
+            {"msg_id": _msg_id(msg_id), "article_idx": article_idx},
+        )
 
     def _raw_with_token(
         self,
@@ -617,9 +856,81 @@ def _raise_for(data: JSON, what: str) -> None:
             code = int(errcode)
         except (TypeError, ValueError) as exc:
             raise TransportError(f"{what}: errcode {errcode!r} is not a number") from exc
-        raise error_for(code, str(data.get("errmsg", "")))
+        raise error_for(code, str(data.get("errmsg", "")), data)
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
     # WeChat wants Chinese as raw UTF-8: some endpoints keep \u escapes literally.
     return jsonlib.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _multipart(
+    filename: str, content: bytes, content_type: str, fields: Mapping[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A form with the file in the field `media` (as WeChat's upload APIs take it) and
+    any text fields beside it."""
+    boundary = "govwx" + uuid.uuid4().hex
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "media"
+    parts: list[bytes] = []
+    for name, value in (fields or {}).items():
+        parts += [
+            f"--{boundary}\r\n".encode(),
+            f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode(),
+            value.encode("utf-8"),
+            b"\r\n",
+        ]
+    parts += [
+        f"--{boundary}\r\n".encode(),
+        (
+            f'Content-Disposition: form-data; name="media"; filename="{safe_name}"; '
+            f"filelength={len(content)}\r\n"
+        ).encode(),
+        f"Content-Type: {content_type}\r\n\r\n".encode(),
+        content,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
+    return b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def _id_text(value: Any) -> str:
+    """An id WeChat answers as a number in one place and a string in another."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value) if isinstance(value, int | str) else ""
+
+
+def _mass_body(
+    msgtype: str, content: Mapping[str, Any], send_ignore_reprint: bool, clientmsgid: str | None
+) -> JSON:
+    required = MASS_MESSAGE_TYPES.get(msgtype)
+    if required is None:
+        raise ValueError(f"unknown mass-send msgtype: {msgtype!r}")
+    missing = [key for key in required if not content.get(key)]
+    if missing:
+        raise ValueError(f"{msgtype} mass message needs {', '.join(missing)}")
+    key = "images" if msgtype == "image" else msgtype
+    body: JSON = {
+        "msgtype": msgtype,
+        key: dict(content),
+        "send_ignore_reprint": 1 if send_ignore_reprint else 0,
+    }
+    if clientmsgid is not None:
+        if not clientmsgid or len(clientmsgid.encode()) > CLIENTMSGID_MAX_BYTES:
+            raise ValueError("clientmsgid is 1 to 64 bytes")
+        body["clientmsgid"] = clientmsgid
+    return body
+
+
+def _mass_sent(data: JSON) -> JSON:
+    """A mass send's answer, its msg_id an int (WeChat's numbers may come as strings)."""
+    msg_id = data.get("msg_id")
+    if isinstance(msg_id, str) and msg_id.isdigit():
+        msg_id = int(msg_id)
+    if isinstance(msg_id, bool) or not isinstance(msg_id, int):
+        raise TransportError("mass-send answer has no msg_id")
+    return {**data, "msg_id": msg_id}
+
+
+def _msg_id(msg_id: int | str) -> int | str:
+    """A msg_id as WeChat takes it: a number (one kept as text is turned back)."""
+    return int(msg_id) if isinstance(msg_id, str) and msg_id.isdigit() else msg_id

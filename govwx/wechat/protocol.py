@@ -386,6 +386,11 @@ class MassSendJobFinishEvent(Event):
     error_count: int | None = None
     kind = "masssend_finish"
 
+    @property
+    def dedup_key(self) -> str:
+        # One sender reports every job's end: jobs ending in one second differ by id only.
+        return f"{super().dedup_key}:{self.job_msg_id}"
+
 
 @dataclass
 class PublishJobFinishEvent(Event):
@@ -395,6 +400,10 @@ class PublishJobFinishEvent(Event):
     article_urls: list[str] = field(default_factory=list)
     fail_idx: list[str] = field(default_factory=list)
     kind = "publish_finish"
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{super().dedup_key}:{self.publish_id}"
 
 
 @dataclass

@@ -207,3 +207,21 @@ def test_it_prints_who_is_on_duty_and_the_new_case_alert_goes_to_them(
     assert [u.username for u in alert.recipients.all()] == [login]
     # the person printed can log in with the password printed
     assert get_user_model().objects.get(username=login).check_password("govwx-demo")
+
+
+def test_the_publishing_desk_has_pictures_a_draft_information_to_verify_and_a_plan(
+    calendar: None,
+) -> None:
+    from govwx.content.models import Article, Material, Step, Topic
+
+    account = demo.seed()
+    assert set(Material.objects.filter(account=account).values_list("caption", flat=True)) == {
+        "东湖水厂新建的清水池", "市政府召开常务会议",
+    }  # fmt: skip
+    draft = Article.objects.get(account=account, status=Article.Status.DRAFT)
+    assert draft.cover is not None and "人民路" in draft.html
+    info = Article.objects.get(account=account, status=Article.Status.VERIFYING)
+    step = Step.objects.get(article=info, outcome=Step.Outcome.OPEN)
+    assert step.kind == Step.Kind.VERIFY and step.department == info.source_department
+    assert info.source_department is not None and info.source_department.name == "市城市管理局"
+    assert Topic.objects.filter(account=account).count() == 2

@@ -143,8 +143,9 @@ def test_it_lists_the_latest_ten_messages(
     client.force_login(operator)
     # session, user, accounts list, account + membership (access helper), latest messages,
     # 2 aggregates, enabled rules, rule names, nicknames, the account's rotas (none here),
-    # broken links (none anywhere: the account's links are not listed), failed intakes
-    with django_assert_num_queries(15):
+    # broken links (none anywhere: the account's links are not listed), failed intakes,
+    # the last 30 days' published articles (the positioning panel)
+    with django_assert_num_queries(16):
         r = client.get("/")
     rows = r.context["rows"]
     assert [row.content for row in rows] == [f"消息{i:02d}" for i in range(11, 1, -1)]

@@ -46,7 +46,9 @@ NOT_CONSOLE_NAMES |= {"org_settings:join"}
 # A new account is the installation's business, not a role's on an account: only a
 # superuser may open it, with or without accounts (test_only_a_superuser_creates_… below).
 NOT_CONSOLE_NAMES |= {"org_settings:account_new"}
-NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox", "hub"}
+# The articles' public web pages (`content_web`: H5 pages, feeds, the embeddable list)
+# are public too.
+NOT_CONSOLE_NAMESPACES = {"admin", "inbox", "sandbox", "hub", "content_web"}
 
 # Pages another engineer has not finished, skipped by name until they are. Keep it
 # short, and empty when nothing is in progress.
@@ -143,6 +145,11 @@ OWN_PAGES = {
     "desk:media": "cases.view",
     "desk:export": "cases.export",
     "desk:summary": "cases.export",
+    "console:matrix": "content.view",
+    "console:matrix_repost": "content.edit",
+    "console:content_guides": "content.edit",
+    "console:content_plan": "content.plan",
+    "console:content_plan_act": "content.plan",
 }
 
 
@@ -294,6 +301,86 @@ def case_media(w: World) -> Any:
     )  # fmt: skip
 
 
+def content_article(w: World) -> Any:
+    """A draft of the 人社 department (its liaison sees it), written by the superuser,
+    who holds its lock: the others' editor opens read-only, their restore is refused."""
+    from govwx.content import articles
+    from govwx.content.models import Article
+
+    found = Article.objects.filter(account=w.account, title="社保卡补办").first()
+    if found is not None:
+        return found
+    values = articles.ArticleInput(
+        "社保卡补办", [{"type": "text", "html": "<p>带身份证。</p>"}],
+        source_department=w.depts["人社"],
+    )  # fmt: skip
+    return articles.create_article(w.account, values, actor=w.users["superuser"])
+
+
+def library(w: World) -> dict[str, Any]:
+    """Two pictures of the account's material library: one already on WeChat (a push
+    asks nothing) and one an article uses (a delete is refused before any call)."""
+    from django.core.files.base import ContentFile
+
+    from govwx.content.models import Article, Material
+    from govwx.wechat.models import media_storage
+
+    found: dict[str, Any] = {}
+    for key in ("pushed", "used"):
+        m = Material.objects.filter(account=w.account, sha256=f"roles-{key}").first()
+        if m is None:
+            m = Material(
+                account=w.account, kind="image", title="水厂", content_type="image/gif",
+                size=15, sha256=f"roles-{key}", wechat_media_id="ROLES" if key == "pushed" else "",
+                article_url="https://mmbiz.qpic.cn/roles.gif" if key == "pushed" else "",
+            )  # fmt: skip
+            m.file = media_storage().save(f"roles-{key}.gif", ContentFile(b"GIF89a-not-read"))
+            m.save()
+        found[key] = m
+    Article.objects.get_or_create(
+        account=w.account, title="用图的文章",
+        defaults={"body": [{"type": "image", "material": found["used"].pk}]},
+    )  # fmt: skip
+    return found
+
+
+def text_mass_send(w: World) -> Any:
+    """A text mass send, sent: its page reads; deleting it is refused before any call
+    (WeChat deletes only articles)."""
+    from django.utils import timezone
+
+    from govwx.content.models import MassSend
+
+    return MassSend.objects.get_or_create(
+        account=w.account, kind="text", text="今晚停水",
+        defaults={"to_all": True, "status": "sent", "due_at": timezone.now()},
+    )[0]  # fmt: skip
+
+
+def matrix_article(w: World) -> Any:
+    """A published article of a county account under the account's organisation (the
+    same matrix), for 转载."""
+    from django.utils import timezone
+
+    from govwx.accounts.models import Organisation
+    from govwx.conftest import make_account
+    from govwx.content.models import Article
+
+    found = Article.objects.filter(title="县里的通知").first()
+    if found is not None:
+        return found
+    county = Organisation.objects.create(
+        name="示例县", level="county", parent=w.account.organisation
+    )
+    other = make_account("wx00000000000000c0", name="示例县发布")
+    Account.objects.filter(pk=other.pk).update(organisation=county)
+    return Article.objects.create(
+        account=other, title="县里的通知", status=Article.Status.PUBLISHED,
+        published_at=timezone.now(), body=[{"type": "text", "html": "<p>通知</p>"}],
+        html="<p>通知</p>",
+    )  # fmt: skip
+
+
 # URL arguments of the pages that name an object: (world, user) -> kwargs.
 Args = Callable[[World, Any], dict[str, Any]]
 ARGS: dict[str, Args] = {
@@ -331,6 +418,25 @@ ARGS: dict[str, Args] = {
     "org_settings:department": lambda w, u: {"pk": w.depts["城管"].pk},
     "org_settings:member": lambda w, u: {"user_id": w.users["operator"].pk},
     "org_settings:member_restore": lambda w, u: {"user_id": w.users["operator"].pk},
+    "console:matrix_repost": lambda w, u: {"pk": matrix_article(w).pk},
+    "content:article": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_edit": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_lock": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_release": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_unlock": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_compare": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_restore": lambda w, u: {"pk": content_article(w).pk},
+    "content:article_revision": lambda w, u: {"pk": content_article(w).pk, "number": 1},
+    "content:workflow": lambda w, u: {"pk": content_article(w).pk},
+    "content:workflow_act": lambda w, u: {"pk": content_article(w).pk},
+    "content:material": lambda w, u: {"pk": library(w)["pushed"].pk},
+    "content:material_file": lambda w, u: {"pk": library(w)["pushed"].pk},
+    "content:material_edit": lambda w, u: {"pk": library(w)["pushed"].pk},
+    "content:material_push": lambda w, u: {"pk": library(w)["pushed"].pk},
+    "content:material_delete": lambda w, u: {"pk": library(w)["used"].pk},
+    "content:publish_retry": lambda w, u: {"pk": content_article(w).pk},
+    "content:mass_detail": lambda w, u: {"pk": text_mass_send(w).pk},
+    "content:mass_delete": lambda w, u: {"pk": text_mass_send(w).pk},
 }
 
 # POST-only pages and a valid POST for each: (world, user) -> form data.
@@ -363,6 +469,33 @@ POSTS: dict[str, Args] = {
     # The door only: an active member is not restored, the members page says so
     # (restoring itself: accounts/tests/test_members.py).
     "org_settings:member_restore": lambda w, u: {"role": "operator"},
+    # The door only: what a repost copies and refuses: content/tests/test_reposts.py.
+    "console:matrix_repost": lambda w, u: {},
+    # The doors only (a form post, not the editor's JSON): the article is the
+    # superuser's, locked to them; what each does: content/tests/test_articles_views.py.
+    "content:article_check": lambda w, u: {"title": "t"},
+    "content:article_lock": lambda w, u: {},
+    "content:article_release": lambda w, u: {},
+    "content:article_unlock": lambda w, u: {},
+    "content:article_restore": lambda w, u: {"number": 1, "revision": content_article(w).revision},
+    # The material library: an edit that changes nothing (a liaison is told it is not
+    # theirs), a push of what WeChat has already (no call), a delete refused while an
+    # article uses it; what each does: content/tests/test_materials*.py.
+    "content:material_edit": lambda w, u: {"title": "水厂", "caption": "", "tags": ""},
+    "content:material_push": lambda w, u: {},
+    "content:material_delete": lambda w, u: {},
+    # The doors only: an unknown action gets the page's message and a redirect; what
+    # each person may do: content/tests/test_workflow*.py, console/tests/test_content_plan.py.
+    "content:workflow_act": lambda w, u: {"action": "-"},
+    # The doors only: a draft is not retried, an empty form is refused in words, the tags
+    # are read after commit (never, in a test's transaction), a text is not deleted;
+    # what each does: content/tests/test_publishing*.py and test_mass.py.
+    "content:publish_retry": lambda w, u: {},
+    "content:mass_send": lambda w, u: {},
+    "content:mass_preview": lambda w, u: {},
+    "content:mass_tags": lambda w, u: {},
+    "content:mass_delete": lambda w, u: {},
+    "console:content_plan_act": lambda w, u: {"action": "-"},
 }
 
 # Query strings a GET page needs to answer 200.

@@ -13,6 +13,7 @@ from PIL import Image
 
 from govwx.accounts.models import Account, Department, Membership, Organisation
 from govwx.content.models import Material
+from govwx.wechat.models import media_storage
 
 
 def member(django_user_model: Any, account: Account, name: str, role: str, **kw: Any) -> Any:
@@ -83,6 +84,8 @@ def picture(account: Account) -> Material:
         content_type="image/png", size=len(data), width=64, height=48,
         sha256=hashlib.sha256(data).hexdigest(),
     )  # fmt: skip
-    m.file.save("water.png", ContentFile(data), save=False)
+    # through the media store the test set up (a FileField keeps the store it was
+    # loaded with; the app reads and writes through media_storage())
+    m.file.name = media_storage().save(f"content/{account.pk}/water.png", ContentFile(data))
     m.save()
     return m

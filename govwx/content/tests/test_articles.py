@@ -71,7 +71,7 @@ def test_a_second_editor_sees_the_lock_and_a_stale_save_is_a_conflict(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (ArticleInput("长" * 65, [TEXT]), "标题最多 64 字"),
+        (ArticleInput("长" * 33, [TEXT]), "标题最多 32 字"),
         (ArticleInput("", [TEXT]), "标题不能为空"),
         (
             ArticleInput("t", [{"type": "text", "html": "<p>x<script>alert(1)</script></p>"}]),
@@ -92,7 +92,7 @@ def test_a_second_editor_sees_the_lock_and_a_stale_save_is_a_conflict(
         (ArticleInput("t", [{"type": "poll"}]), "未知的内容类型"),
         (ArticleInput("t", [{"type": "text", "html": "<p>" + "字" * 20_000 + "</p>"}]), "20000"),
         (ArticleInput("t", [TEXT], original=False), "转载须注明来源"),
-        (ArticleInput("t", [TEXT], author="一二三四五六七八九"), "作者最多"),
+        (ArticleInput("t", [TEXT], author="作" * 17), "作者最多"),
     ],
 )
 def test_what_wechat_would_refuse_is_named_and_nothing_is_saved(
@@ -145,3 +145,13 @@ def test_a_liaison_writes_and_sees_only_their_departments_drafts(
 def test_people_without_the_permission_cannot_write(account: Account, reviewer: Any) -> None:
     with pytest.raises(PermissionDenied):
         articles.create_article(account, ArticleInput("t", [TEXT]), actor=reviewer)
+
+
+def test_a_failed_article_changed_after_approval_goes_back_to_draft(
+    account: Account, editor: Any
+) -> None:
+    a = articles.create_article(account, ArticleInput("标题", [TEXT]), actor=editor)
+    Article.objects.filter(pk=a.pk).update(status=Article.Status.FAILED, publish_error="45003")
+    a.refresh_from_db()
+    b = articles.save_article(a, ArticleInput("短标题", [TEXT]), revision=1, actor=editor)
+    assert b.status == Article.Status.DRAFT

@@ -39,7 +39,7 @@ def test_it_registers_and_updates_an_account_by_appid(client: Client) -> None:
     created = post(client, ACCOUNTS, BODY)
     assert created.status_code == 201
     assert created["Content-Type"] == "application/json; charset=utf-8"
-    assert created.json() == {**BODY}
+    assert created.json() == {**BODY, "type": "subscription", "verified": True}
     updated = post(
         client, ACCOUNTS, {**BODY, "name": "新名字", "mode": "plaintext", "original_id": ""}
     )

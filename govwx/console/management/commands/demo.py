@@ -74,6 +74,7 @@ def seed() -> Account:
         seed_desk(account)
         seed_team(account, op)
         seed_catalogue(account)
+        seed_content(account)
         seed_county(city)
     return account
 
@@ -228,6 +229,72 @@ def seed_desk(account: Account) -> None:
     add_member(account, liaison, Membership.Role.LIAISON, department=depts["市城市管理局"])
 
 
+def _picture(color: str, mark: str) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (900, 500), color)
+    draw = ImageDraw.Draw(img)
+    for i in range(0, 900, 60):
+        draw.line([(i, 500), (i + 200, 0)], fill="white", width=3)
+    draw.rectangle([(40, 40), (260, 120)], outline="white", width=6)
+    draw.text((60, 70), mark, fill="white")
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def seed_content(account: Account) -> None:
+    """The publishing desk: two pictures in the material library (one of a meeting, by
+    its caption), a draft by the editor, information the city management bureau's
+    liaison submitted (waiting for the bureau to verify it), and this week's plan."""
+    from govwx.content import articles, materials, plan, workflow
+
+    User = get_user_model()
+    editor = User.objects.get(username="bianji")
+    liaison = User.objects.get(username=LIAISON[0])
+    water = materials.upload(
+        account, _picture("#2f6fb0", "water"), kind="image", title="东湖水厂",
+        caption="东湖水厂新建的清水池", tags="水务 民生", actor=editor, filename="water.jpg",
+    ).material  # fmt: skip
+    materials.upload(
+        account, _picture("#8a5a2b", "meeting"), kind="image", title="常务会议",
+        caption="市政府召开常务会议", tags="会议", actor=editor, filename="meeting.jpg",
+    )  # fmt: skip
+    text = (
+        "<p>因东湖水厂清水池连通施工，<strong>12 月 10 日 9:00 至 17:00</strong>，"
+        "东湖区人民路、建设路沿线小区停水，请提前储水。</p>"
+        "<p>停水期间可拨打供水服务热线 12345 咨询。</p>"
+    )
+    articles.create_article(
+        account,
+        articles.ArticleInput(
+            "东湖区 12 月 10 日部分小区停水", [{"type": "text", "html": text},
+            {"type": "image", "material": water.pk}], author="市水务局",
+            digest="12 月 10 日 9:00 至 17:00，人民路、建设路沿线小区停水", cover=water,
+        ),
+        actor=editor,
+    )  # fmt: skip
+    info = articles.create_article(
+        account,
+        articles.ArticleInput(
+            "中山路夜间施工时间调整",
+            [{"type": "text", "html": "<p>中山路改造工程夜间施工时间调整为 22:00 前结束。</p>"}],
+            author="市城市管理局",
+        ),
+        actor=liaison,
+    )
+    workflow.submit(info, revision=info.revision, actor=liaison)
+    today = timezone.localdate()
+    for offset, title in ((1, "冬季供暖常见问题答问"), (3, "社保卡补办一次办好")):
+        plan.add_topic(
+            account,
+            plan.TopicInput(title, today + timedelta(days=offset), owner=editor),
+            actor=editor,
+        )
+
+
 def on_duty_now(account: Account, now: Any = None) -> list[str]:
     """「值班员二 zhiban2 / govwx-demo（值班员，至 20:00）」 for each demo person on duty
     now on the account's rotas (the operators, then the leader): new-case alerts go to
@@ -364,7 +431,8 @@ class Command(BaseCommand):
             f"  控制台登录 / console login: {ADMIN[0]} / {ADMIN[1]}"
             f"  (运营人员 / operator: {OPERATOR[0]} / {OPERATOR[1]};"
             f" 带班领导 / leader on duty: {LEADER[0]} / {LEADER[1]};"
-            f" 城管局联络员 / liaison: {LIAISON[0]} / {LIAISON[1]})"
+            f" 城管局联络员 / liaison: {LIAISON[0]} / {LIAISON[1]};"
+            f" 编辑 / editor: bianji / {LEADER[1]}; 审核 / reviewer: shenhe / {LEADER[1]})"
         )
         if account is not None:
             duty = on_duty_now(account)

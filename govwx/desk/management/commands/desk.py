@@ -25,6 +25,7 @@ from govwx.desk.services import (
     sweep,
     take_in_pending,
 )
+from govwx.lib import chores
 from govwx.lib.dblock import checkpoint
 from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
@@ -86,6 +87,7 @@ class Command(BaseCommand):
                 done += release_held() + notify_held_replies()
                 escalate()
                 deliver_due()  # alerts through the notification channels, retries when due
+                chores.run_due()  # what other apps registered (publishing's due jobs)
                 last_chores = time.monotonic()
             if time.monotonic() - last_surge >= opts["surge_every"]:
                 topics.detect_surges()

@@ -135,6 +135,39 @@
     return frag;
   }
 
+  // A mass-sent or previewed article message: its cards open the article as WeChat shows
+  // it (a read of this follower), not a web page.
+  function articleCards(payload, kind) {
+    var frag = document.createDocumentFragment();
+    (payload.articles || []).forEach(function (article) {
+      var row = el("div", "row out");
+      var card = el("a", "news-card");
+      card.href = article.url || "#";
+      card.dataset.kind = kind;
+      card.dataset.testid = "article-card";
+      card.dataset.articleId = payload.article_id;
+      card.dataset.idx = article.idx;
+      card.addEventListener("click", function (e) {
+        if (e.ctrlKey || e.metaKey || e.shiftKey) { return; }
+        e.preventDefault();
+        openArticle(payload.article_id, article.idx, article.url);
+      });
+      if (article.pic_url) {
+        var img = el("img");
+        img.alt = "";
+        img.addEventListener("error", function () { img.remove(); });
+        img.src = article.pic_url;
+        card.appendChild(img);
+      }
+      card.appendChild(el("div", "title", article.title));
+      if (article.description) { card.appendChild(el("div", "desc", article.description)); }
+      if (kind === "preview") { card.appendChild(el("span", "mark", S.preview)); }
+      row.appendChild(card);
+      frag.appendChild(row);
+    });
+    return frag;
+  }
+
   function renderEntry(entry) {
     var box = el("div", "entry");
     box.dataset.id = entry.id;
@@ -155,6 +188,8 @@
       }
     } else if (p.msg_type === "news") {
       box.appendChild(newsCards(p, entry.kind));
+    } else if (p.msg_type === "mpnews") {
+      box.appendChild(articleCards(p, entry.kind));
     } else if (p.msg_type === "transfer_customer_service") {
       box.appendChild(el("div", "note", S.transfer));
     } else {
@@ -231,6 +266,91 @@
   }
 
   $("browser-close").addEventListener("click", closeBrowser);
+
+  // ---------------------------------------------------------------- articles
+
+  var shownArticle = null; // {article_id, idx} of the open article
+
+  function articlePath(articleId, idx, action) {
+    return followerPath("/articles/" + encodeURIComponent(articleId) + "/" + idx + "/" + action);
+  }
+
+  function showArticle(a) {
+    shownArticle = { article_id: a.article_id, idx: a.idx };
+    $("article-bar-title").textContent = a.account_name;
+    $("article-title").textContent = a.deleted ? "" : a.title;
+    $("article-author").textContent = a.deleted ? "" : a.author;
+    $("article-account").textContent = a.deleted ? "" : a.account_name;
+    $("article-date").textContent = a.deleted ? "" : a.date;
+    $("article-deleted").hidden = !a.deleted;
+    $("article-deleted").textContent = a.deleted ? S.deleted : "";
+    var frame = $("article-body");
+    frame.hidden = a.deleted;
+    if (a.deleted) { frame.removeAttribute("src"); }
+    else if (frame.getAttribute("src") !== a.content_url) { frame.setAttribute("src", a.content_url); }
+    $("article-source").hidden = a.deleted || !a.source_url;
+    if (a.source_url) { $("article-source").href = a.source_url; }
+    $("article-reads").textContent = fmt(S.reads, a.read_count);
+    $("article-like").textContent = S.like + " " + a.like_count;
+    $("article-like").setAttribute("aria-pressed", a.liked ? "true" : "false");
+    $("article-like").disabled = a.deleted;
+    $("article-wow").textContent = S.wow + " " + a.wow_count;
+    $("article-wow").setAttribute("aria-pressed", a.wowed ? "true" : "false");
+    $("article-wow").disabled = a.deleted;
+    $("article").hidden = false;
+  }
+
+  // Opening an article is one read by the selected follower; without one, the article's
+  // permanent page opens in the in-phone browser.
+  function openArticle(articleId, idx, url) {
+    if (!state.openid) { openBrowser(url, ""); return Promise.resolve(); }
+    status("");
+    return api("POST", articlePath(articleId, idx, "open"), {})
+      .then(showArticle)
+      .catch(function (err) { status(fmt(S.failed, err.message)); });
+  }
+
+  function react(action) {
+    if (!shownArticle || !state.openid) { return; }
+    api("POST", articlePath(shownArticle.article_id, shownArticle.idx, action), {})
+      .then(showArticle)
+      .catch(function (err) { status(fmt(S.failed, err.message)); });
+  }
+
+  function closeArticle() {
+    $("article").hidden = true;
+    $("article-body").removeAttribute("src");
+    shownArticle = null;
+  }
+
+  function openHistory() {
+    if (!state.appid) { return; }
+    status("");
+    api("GET", "/" + encodeURIComponent(state.appid) + "/articles").then(function (data) {
+      var list = $("history-list");
+      list.textContent = "";
+      if (!data.articles.length) { list.appendChild(el("li", "empty", S.no_articles)); }
+      data.articles.forEach(function (publication) {
+        var li = el("li");
+        var cards = articleCards({
+          article_id: publication.article_id,
+          articles: publication.items.filter(function (i) { return !i.deleted; }).map(function (i) {
+            return { idx: i.idx, title: i.title, description: i.digest, pic_url: i.thumb_url, url: i.url };
+          })
+        }, publication.origin);
+        li.appendChild(cards);
+        li.appendChild(el("div", "note", publication.date));
+        list.appendChild(li);
+      });
+      $("history").hidden = false;
+    }).catch(function (err) { status(fmt(S.failed, err.message)); });
+  }
+
+  $("article-close").addEventListener("click", closeArticle);
+  $("article-like").addEventListener("click", function () { react("like"); });
+  $("article-wow").addEventListener("click", function () { react("wow"); });
+  $("open-history").addEventListener("click", openHistory);
+  $("history-close").addEventListener("click", function () { $("history").hidden = true; });
 
   // ---------------------------------------------------------------- location picker
 
