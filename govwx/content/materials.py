@@ -43,7 +43,7 @@ from govwx.accounts import permissions
 from govwx.accounts.models import Account, Membership
 from govwx.accounts.services import record, role_for
 from govwx.wechat.client import WeChatClient
-from govwx.wechat.errors import EXPLANATIONS, InvalidMediaId, WeChatAPIError
+from govwx.wechat.errors import InvalidMediaId, WeChatAPIError, in_words
 from govwx.wechat.media import thumbnail as make_thumbnail
 from govwx.wechat.models import media_storage
 
@@ -423,7 +423,7 @@ def delete_material(material: Material, *, actor: Any, client: WeChatClient | No
         except WeChatAPIError as exc:
             raise MaterialRefused(
                 _("微信素材库中的副本未能删除，素材保留：%(error)s / kept: WeChat refused")
-                % {"error": error_text(exc)}
+                % {"error": in_words(exc)}
             ) from exc
     with transaction.atomic():
         locked = Material.objects.select_for_update().filter(pk=material.pk).first()
@@ -472,18 +472,6 @@ def _delete_row(locked: Material, actor: Any) -> None:
 
 
 # ------------------------------------------------------------------ WeChat
-
-
-def error_text(exc: WeChatAPIError) -> str:
-    """WeChat's answer in words, Chinese first."""
-    if exc.errcode is None:
-        return _("无法连接微信接口，请稍后重试 / WeChat unreachable: %(msg)s") % {"msg": exc.errmsg}
-    words = EXPLANATIONS.get(exc.errcode, "")
-    return _("微信返回错误 %(code)s%(words)s / WeChat errcode %(code)s: %(msg)s") % {
-        "code": exc.errcode,
-        "words": f"：{words}" if words else "",
-        "msg": exc.errmsg,
-    }
 
 
 def is_pushed(material: Material) -> bool:
@@ -570,7 +558,7 @@ def push_material(
             Material.objects.filter(pk=material.pk).update(article_url=url)
             material.article_url = url
     except WeChatAPIError as exc:
-        error = error_text(exc)
+        error = in_words(exc)
         with transaction.atomic():
             Material.objects.filter(pk=material.pk).update(
                 push_error=error[:255], pushing_since=None

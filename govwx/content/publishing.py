@@ -40,7 +40,7 @@ from django_tasks.base import Task
 from govwx.accounts import permissions
 from govwx.accounts.services import record
 from govwx.wechat.client import WeChatClient
-from govwx.wechat.errors import InvalidMediaId, WeChatAPIError
+from govwx.wechat.errors import InvalidMediaId, WeChatAPIError, in_words
 
 from . import events, materials
 from .models import Article, Material, Step
@@ -84,7 +84,7 @@ def error_words(exc: WeChatAPIError) -> str:
     """WeChat's refusal in words, Chinese first (a picture's push has its own)."""
     if isinstance(exc, materials.PushFailed):
         return str(exc)
-    return str(materials.error_text(exc))
+    return str(in_words(exc))
 
 
 def later(work: Task[..., Any], when: datetime, *args: Any) -> None:

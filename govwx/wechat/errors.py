@@ -297,3 +297,18 @@ ERRCODE_CLASSES: dict[int, type[WeChatAPIError]] = {
 def error_for(errcode: int, errmsg: str = "", data: dict[str, Any] | None = None) -> WeChatAPIError:
     """The typed exception for an errcode; unknown codes give the base class."""
     return ERRCODE_CLASSES.get(errcode, WeChatAPIError)(errcode, errmsg, data)
+
+
+def in_words(exc: WeChatAPIError) -> str:
+    """WeChat's answer in words for the console, Chinese first: what the errcode means
+    where the table knows it, and WeChat's own message."""
+    from django.utils.translation import gettext as _
+
+    if exc.errcode is None:
+        return _("无法连接微信接口，请稍后重试 / WeChat unreachable: %(msg)s") % {"msg": exc.errmsg}
+    words = exc.explanation
+    return _("微信返回错误 %(code)s%(words)s / WeChat errcode %(code)s: %(msg)s") % {
+        "code": exc.errcode,
+        "words": f"：{words}" if words else "",
+        "msg": exc.errmsg,
+    }
