@@ -43,7 +43,7 @@ from .models import (
     PublishFailure,
     PublishJob,
 )
-from .services import InvalidInput, target
+from .services import InvalidInput, callback_timeout, target
 
 MAX_ARTICLES = 8
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
@@ -439,7 +439,13 @@ def push_event(account: Account, event: str, body: list[callbacks.Element]) -> d
         *body,
     ]
     delivery = callbacks.deliver(
-        target(account), event, fields, openid=openid, create_time=create_time, msg_type="event"
+        target(account),
+        event,
+        fields,
+        openid=openid,
+        create_time=create_time,
+        msg_type="event",
+        timeout=callback_timeout(),
     )
     return {**delivery.as_json(), "log": delivery.log}
 

@@ -199,7 +199,8 @@ def create_follower(account: Account, openid: str = "", nickname: str = "") -> F
     return Follower.objects.create(account=account, openid=openid, nickname=nickname or openid[-6:])
 
 
-def _timeout() -> float:
+def callback_timeout() -> float:
+    """How long the platform waits for the account's server (each delivery's attempt)."""
     return float(getattr(settings, "GOVWX_SANDBOX_CALLBACK_TIMEOUT", callbacks.TIMEOUT))
 
 
@@ -265,7 +266,7 @@ def act(
         openid=follower.openid,
         create_time=create_time,
         msg_type=kind,
-        timeout=_timeout() if timeout is None else timeout,
+        timeout=callback_timeout() if timeout is None else timeout,
     )
     if kind == "unsubscribe":
         delivery.reply = None  # WeChat shows nothing to someone who just left

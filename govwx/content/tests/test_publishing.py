@@ -39,6 +39,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 S = Article.Status
 NOW = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+CALLBACK_DEADLINE = 30.0  # seconds the platform waits for govwx's callback (WeChat: 5)
 
 
 # ------------------------------------------------------------------ the platform
@@ -61,11 +62,16 @@ def register(box: Sandbox, account: Account, *, callback: str, kind: str = "subs
 @pytest.fixture
 def wx(live_server: Any, settings: Any, cache_table: None, account: Account) -> Iterator[Sandbox]:
     """The sandbox, with the account registered and its events sent to govwx's callback
-    on the live server."""
+    on the live server. The platform waits for govwx's answer longer than govwx can take
+    (SQLite's busy timeout is 20 s), so that when jobs/run returns, govwx has recorded
+    the job's event: under WeChat's 5 s a slow first delivery is retried, the retry is
+    answered at once as a duplicate, and jobs/run returned while the first was still
+    recording it."""
     settings.GOVWX_WECHAT_API_BASE = live_server.url + "/sandbox"
+    settings.GOVWX_SANDBOX_CALLBACK_TIMEOUT = CALLBACK_DEADLINE
     cache.clear()
     clear_local_tokens()
-    box = Sandbox(live_server.url + "/sandbox")
+    box = Sandbox(live_server.url + "/sandbox", timeout=CALLBACK_DEADLINE * 2)
     box.callback = live_server.url + f"/wx/{account.appid}/callback"  # type: ignore[attr-defined]
     register(box, account, callback=box.callback)  # type: ignore[attr-defined]
     yield box

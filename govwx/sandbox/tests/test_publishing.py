@@ -160,6 +160,30 @@ def test_a_driver_makes_the_next_publish_fail(client: Client) -> None:
     assert call(client, "freepublish/get", token, {"publish_id": again})["publish_status"] == 0
 
 
+def test_a_job_event_waits_for_the_server_as_long_as_the_callback_deadline(
+    client: Client, settings: Any
+) -> None:
+    """PUBLISHJOBFINISH (and MASSSENDJOBFINISH, through the same push) keeps to
+    GOVWX_SANDBOX_CALLBACK_TIMEOUT like every other delivery: a server slower than it
+    gets WeChat's three attempts; within it, one."""
+    settings.GOVWX_SANDBOX_CALLBACK_TIMEOUT = 0.2
+    with serve(Peer(mode="safe", delay=0.5)) as peer:
+        register(peer.url)
+        token = token_for(client)
+        thumb = cover(client, token)
+        submit(client, token, add_draft(client, token, article(thumb)))
+        [missed] = run_jobs(client)
+        settings.GOVWX_SANDBOX_CALLBACK_TIMEOUT = 2
+        submit(client, token, add_draft(client, token, article(thumb, title="第二篇")))
+        [waited] = run_jobs(client)
+    assert (missed["delivery"]["attempts"], missed["delivery"]["error"]) == (
+        3,
+        "timeout after 0.2 s",
+    )
+    assert (waited["delivery"]["attempts"], waited["delivery"]["status"]) == (1, 200)
+    assert waited["delivery"]["error"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [

@@ -74,8 +74,9 @@ MENU: dict[str, Any] = {
 class Sandbox:
     """The sandbox's driver API: what a tester does on the simulated platform."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *, timeout: float = 10) -> None:
         self.base = base
+        self.timeout = timeout  # a driver call may wait for a callback the platform makes
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -86,7 +87,7 @@ class Sandbox:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
