@@ -25,7 +25,7 @@ from govwx.desk.services import (
     sweep,
     take_in_pending,
 )
-from govwx.lib import chores
+from govwx.lib import chores, ready
 from govwx.lib.dblock import checkpoint
 from govwx.notify.services import deliver_due
 from govwx.team.services import check_gaps, escalate
@@ -77,6 +77,7 @@ class Command(BaseCommand):
             threading.Thread(
                 target=_fetch_media, args=(opts["interval"],), name="media-fetch", daemon=True
             ).start()
+        ready.notify()  # `govwx serve` opens its port now
         last_chores = last_sweep = last_surge = last_prune = 0.0
         while True:
             done, failed = take_in_pending()

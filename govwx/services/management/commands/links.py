@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from govwx.lib import ready
 from govwx.services.links import check_links
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         run.add_argument("--interval", type=float, default=60.0, help="seconds between passes")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        ready.notify()  # `govwx serve` opens its port now
         while True:
             checked = check_links()
             if opts["once"]:
