@@ -12,6 +12,7 @@ urlpatterns = [
     path("calendar/", include("govwx.desk.calendar_watch.urls")),
     path("settings/", include("govwx.accounts.settings_urls")),
     path("settings/", include("govwx.desk.settings_urls")),
+    path("settings/", include("govwx.content.proofread.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("rules/", include("govwx.replies.urls")),

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -36,6 +37,7 @@ from . import articles, limits
 from .articles import Conflict, Locked
 from .articles_forms import Posted, initial, posted_fields, read
 from .models import Article, Material, Revision
+from .proofread.article_views import may_dismiss
 from .render import material_ids
 from .render import render as render_blocks
 
@@ -50,6 +52,8 @@ TABS: dict[str, tuple[Any, tuple[str, ...] | None]] = {
     "failed": (gettext_lazy("失败与撤回"), (S.FAILED, S.WITHDRAWN)),
 }
 PER_PAGE = 50
+# the comparison's pickers offer this many revisions (the newest)
+COMPARE_CHOICES = 100
 # a picker shows the newest this many
 PICK = 60
 # what cannot be changed any more (articles.save_article refuses it too)
@@ -161,6 +165,19 @@ def _preview_html(account: Account, body: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------ the list
 
 
+class Counted(Paginator):
+    """Pages of a list whose length is known already (the tab's count): no second
+    count of the same rows."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known
+
+
 @console_view("content.view")
 def article_list(request: HttpRequest, account: Account) -> HttpResponse:
     tab = request.GET.get("tab", "all")
@@ -175,7 +192,8 @@ def article_list(request: HttpRequest, account: Account) -> HttpResponse:
         qs = qs.filter(title__icontains=q)
     if own is None and dept_id.isdigit():
         qs = qs.filter(source_department_id=int(dept_id))
-    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    # COUNT(*), not COUNT(id): PostgreSQL counts from the (account, status) index alone
+    counts = dict(qs.values_list("status").annotate(n=Count("*")).order_by())
     tabs = []
     for key, (label, statuses) in TABS.items():
         n = sum(v for k, v in counts.items() if statuses is None or k in statuses)
@@ -184,11 +202,13 @@ def article_list(request: HttpRequest, account: Account) -> HttpResponse:
     if statuses is not None:
         qs = qs.filter(status__in=statuses)
     qs = qs.select_related("source_department", "locked_by").order_by("-updated_at", "-id")
-    page = Paginator(qs.only(
+    page = Counted(qs.only(
         "id", "title", "status", "category", "locality", "revision", "updated_at",
         "locked_at", "source_department__name", "locked_by__username",
         "locked_by__first_name", "locked_by__last_name", "original", "emergency",
-    ), PER_PAGE).get_page(request.GET.get("page"))  # fmt: skip
+    ), PER_PAGE, next(t["count"] for t in tabs if t["key"] == tab)).get_page(
+        request.GET.get("page")
+    )  # fmt: skip
     return render(
         request,
         "content/articles_list.html",
@@ -287,11 +307,6 @@ def article_compare(request: HttpRequest, account: Account, pk: int) -> HttpResp
     """What changed between two revisions (by default the one before the current and
     the current), field by field, removed lines red and added lines green."""
     article = _article(request, account, pk)
-    numbers = list(
-        Revision.objects.filter(article=article)
-        .order_by("-number")
-        .values_list("number", flat=True)
-    )
 
     def pick(name: str, default: int) -> int:
         raw = request.GET.get(name, "")
@@ -299,10 +314,15 @@ def article_compare(request: HttpRequest, account: Account, pk: int) -> HttpResp
 
     b = pick("b", article.revision)
     a = pick("a", b - 1)
+    # Revisions are numbered 1 to the current one, none ever deleted: the pickers offer
+    # the newest COMPARE_CHOICES and the two compared, not every revision ever saved
+    # (numbers beyond them are typed)
+    numbers = list(range(article.revision, max(0, article.revision - COMPARE_CHOICES), -1))
+    numbers += sorted(({a, b} - set(numbers)) & set(range(1, article.revision)), reverse=True)
     error = ""
     changes: list[dict[str, Any]] = []
     status = 200
-    if len(numbers) < 2:
+    if article.revision < 2:
         error = _("这篇文章只有一个版本，还没有可比较的。")
     else:
         try:
@@ -320,6 +340,7 @@ def article_compare(request: HttpRequest, account: Account, pk: int) -> HttpResp
         {
             "article": article,
             "numbers": numbers,
+            "typed": article.revision > COMPARE_CHOICES,
             "a": a,
             "b": b,
             "changes": changes,
@@ -385,6 +406,9 @@ def _editor_setup(
         urls["guides"] = reverse("console:content_guides")
     except NoReverseMatch:
         pass
+    urls["proofread"] = reverse("content:article_proofread")
+    urls["proofread_dismiss"] = reverse("content:article_proofread_dismiss")
+    can_dismiss, dismiss_why = may_dismiss(request.user, account)
     if article is not None:
         urls["lock"] = reverse("content:article_lock", kwargs={"pk": article.pk})
         urls["release"] = reverse("content:article_release", kwargs={"pk": article.pk})
@@ -401,6 +425,8 @@ def _editor_setup(
         "video_hosts": list(limits.VIDEO_HOSTS),
         # renew the lock well inside its lapse (LOCK_FOR)
         "renew_seconds": max(30, int(articles.LOCK_FOR.total_seconds() // 4)),
+        # proofreading as one types: asked this long after the last change
+        "proofread": {"delay": 600, "can_dismiss": can_dismiss, "dismiss_why": dismiss_why},
     }
 
 

@@ -11,7 +11,9 @@ quota (docs/wechat-publishing.md §4; days and months are Asia/Shanghai's):
 
 It is stored with one `MassCall` per WeChat call (a list send is split into calls of at
 most LIST_MAX followers), and run by the task worker at its time, claimed with a lease
-(`sending_until`) so that one worker sends it and another takes over from a dead one.
+(`sending_until`) so that one worker sends it and another takes over from a dead one; at
+most PER_MINUTE calls a minute per account, as WeChat takes them (a list of a million
+followers, 100 calls, goes out in just over a minute).
 Each call carries its own clientmsgid: a call is made, then marked; a worker killed in
 between makes it again after the restart, and WeChat refuses the repeat with 45065
 (naming the first call's msg_id, recorded as made), so no follower gets it twice and
@@ -62,6 +64,9 @@ SUBSCRIPTION_PER_DAY = 1
 SERVICE_TO_ALL_PER_DAY, SERVICE_TO_ALL_PER_MONTH = 1, 4
 PER_FOLLOWER_PER_MONTH = 4  # a service account's followers; WeChat filters the rest
 LEASE = timedelta(minutes=2)  # a send's claim, renewed before each call
+# WeChat takes at most this many mass calls a minute from an account ("群发接口每分钟限制请求
+# 60 次", Batch_Sends guide) and refuses the rest: a long list waits for the next minute
+PER_MINUTE = 60
 PAST_SLACK = timedelta(minutes=5)  # a send "now" whose form took a while to submit
 OPENID_RE = re.compile(r"[A-Za-z0-9_-]{6,64}")
 TAGS_KEY = "govwx:content:mass-tags:{}"
@@ -378,10 +383,26 @@ def run_mass(pk: int) -> str:
     return send(pk)
 
 
+def room_at(account_id: int, now: datetime) -> datetime | None:
+    """When the account may make its next mass call, if it made PER_MINUTE in the minute
+    before `now` (None: now)."""
+    made = list(
+        MassCall.objects.filter(
+            mass_send__account_id=account_id, called_at__gt=now - timedelta(minutes=1)
+        )
+        .order_by("-called_at")
+        .values_list("called_at", flat=True)[:PER_MINUTE]
+    )
+    if len(made) < PER_MINUTE or made[-1] is None:
+        return None
+    return made[-1] + timedelta(minutes=1)
+
+
 def send(pk: int, *, client: WeChatClient | None = None) -> str:
     """Make the send's calls not yet made, if this process claims it. Safe to run again
     at any point: "sent", "failed", "retry" (WeChat asked to wait; queued again),
-    "busy" (another worker holds it), "settled" or "not due"."""
+    "paced" (the account's calls of the minute made; queued for the next), "busy"
+    (another worker holds it), "settled" or "not due"."""
     now = timezone.now()
     claimed = (
         MassSend.objects.filter(pk=pk, status__in=[ST.SCHEDULED, ST.SENDING], due_at__lte=now)
@@ -396,6 +417,11 @@ def send(pk: int, *, client: WeChatClient | None = None) -> str:
     mass = MassSend.objects.select_related("account", "article__cover", "image").get(pk=pk)
     client = client or WeChatClient(mass.account)
     for call in mass.calls.filter(status=C.PENDING).order_by("index"):
+        room = room_at(mass.account_id, timezone.now())
+        if room is not None:  # the account's calls of the minute are made: the rest then
+            MassSend.objects.filter(pk=pk).update(sending_until=None)
+            later(run_mass, room, pk)
+            return "paced"
         MassSend.objects.filter(pk=pk).update(sending_until=timezone.now() + LEASE)
         try:
             answer = _call(mass, call, client)

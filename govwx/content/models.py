@@ -169,6 +169,9 @@ class Article(models.Model):
         verbose_name_plural = _("文章")
         indexes = [
             models.Index(fields=["account", "status", "-updated_at"]),
+            # the article list, newest first: all of an account's, a liaison's department's
+            models.Index(fields=["account", "-updated_at", "-id"], name="article_list_idx"),
+            models.Index(fields=["account", "source_department", "-updated_at", "-id"], name="article_department_idx"),
             models.Index(fields=["account", "-published_at"], condition=Q(published_at__isnull=False), name="article_published_idx"),
             models.Index(fields=["scheduled_for"], condition=Q(status="scheduled"), name="article_due_idx"),
         ]  # fmt: skip
@@ -250,6 +253,8 @@ class Step(models.Model):
             models.Index(fields=["article", "kind", "outcome"]),
             # 待我处理: the open steps, whatever the number of finished ones
             models.Index(fields=["kind", "started_at"], condition=Q(outcome="open"), name="step_open_idx"),
+            # 退回给我的稿件: the returns, whatever the number of other steps
+            models.Index(fields=["-finished_at", "-id"], condition=Q(outcome="returned"), name="step_returned_idx"),
         ]  # fmt: skip
 
     def __str__(self) -> str:
@@ -416,3 +421,133 @@ class MassCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mass_send_id}/{self.index}"
+
+
+# ------------------------------------------------------------------ proofreading
+
+
+class ProofEntry(models.Model):
+    """A word list entry the proofreading checker reads (校对词表): for one account, or
+    (no account) for the whole installation. Nothing is deleted: a retired entry is kept,
+    hidden from the checker, with who retired it in the audit log."""
+
+    class Kind(models.TextChoices):
+        FORMULATION = "formulation", _("规范提法")
+        AVOID = "avoid", _("禁用词")
+        MISUSED = "misused", _("易错词")
+        LEADER = "leader", _("领导姓名职务")
+        PUBLIC_NUMBER = "public_number", _("公开号码")
+        PLACE = "place", _("地名")
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="proof_entries"
+    )
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    # the formulation, the word to avoid, the wrong form, the leader's name, the number
+    # or the place
+    text = models.CharField(_("词语"), max_length=100)
+    # the right form (易错词), the leader's title, the suggestion (禁用词), what the number is
+    extra = models.CharField(_("对应内容"), max_length=100, blank=True)
+    # why (required for a word to avoid)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("校对词条")
+        verbose_name_plural = _("校对词表")
+        ordering = ["kind", "text", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "text"],
+                condition=Q(retired_at__isnull=True, account__isnull=False),
+                name="proof_entry_unique_current",
+            ),
+            # NULL is distinct from NULL in a unique index: the installation's own rows
+            # need a constraint of their own
+            models.UniqueConstraint(
+                fields=["kind", "text"],
+                condition=Q(retired_at__isnull=True, account__isnull=True),
+                name="proof_entry_unique_current_installation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.text}"
+
+
+class Dismissal(models.Model):
+    """A proofreading finding a reviewer dismissed, saying why. It holds for the text it
+    was dismissed in (by its SHA-256): the same finding in the same text stays dismissed;
+    any change of the text asks again."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="dismissals")
+    # the finding's stable key: family, rule and the text found (`proofread.services.key_of`)
+    rule = models.CharField(max_length=300)
+    text_sha256 = models.CharField(max_length=64)
+    found = models.CharField(_("所指文字"), max_length=200)
+    reason = models.CharField(_("理由"), max_length=500)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("已忽略的校对提示")
+        verbose_name_plural = _("已忽略的校对提示")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "text_sha256", "rule"], name="dismissal_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.rule
+
+
+class FindingRecord(models.Model):
+    """A finding of the checker in one object (an article, an auto-reply rule …), kept for
+    the report: one row per object, rule and text found, updated on each check; a finding
+    fixed later keeps its row (found, not published)."""
+
+    class Where(models.TextChoices):
+        ARTICLE = "article", _("文章")
+        REPLY_RULE = "reply_rule", _("自动回复")
+        MENU = "menu", _("自定义菜单")
+        GUIDE = "guide", _("办事指南")
+        CANNED_REPLY = "canned_reply", _("快捷回复")
+        CASE_REPLY = "case_reply", _("诉求答复")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="finding_records")
+    where = models.CharField(_("位置"), max_length=16, choices=Where.choices)
+    object_id = models.CharField(max_length=64)
+    family = models.CharField(_("类别"), max_length=32)
+    severity = models.CharField(_("级别"), max_length=8)
+    rule = models.CharField(_("规则"), max_length=100)
+    found = models.CharField(_("所指文字"), max_length=200)
+    # the first day of the local month it was first found in
+    month = models.DateField(_("月份"))
+    dismissed = models.BooleanField(_("已忽略"), default=False)
+    # still there when the object reached publication
+    published = models.BooleanField(_("已发布"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("校对记录")
+        verbose_name_plural = _("校对记录")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "where", "object_id", "family", "rule", "found"],
+                name="finding_record_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.object_id} {self.rule} {self.found}"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -44,6 +45,7 @@ from govwx.wechat.errors import InvalidMediaId, WeChatAPIError, in_words
 
 from . import events, materials
 from .models import Article, Material, Step
+from .proofread import article as proofread_article
 from .render import material_ids, render
 
 log = logging.getLogger(__name__)
@@ -301,6 +303,8 @@ def finish(article: Article, status: int, article_id: str = "", url: str = "") -
                 )  # fmt: skip
                 record("article.published", account=article.account, article=article.pk,
                        article_id=article_id, url=url)  # fmt: skip
+                # what the proofreader still finds reached the public (for its report)
+                transaction.on_commit(partial(proofread_article.mark_published, article.pk))
             return bool(changed)
         message = PUBLISH_FAILURES.get(status, f"微信发布失败（状态 {status}）/ failed")
         changed = Article.objects.filter(pk=article.pk, status=S.PUBLISHING).update(

@@ -1,6 +1,6 @@
 """The content app's console pages, under /content/ (namespace `content`)."""
 
-from . import urls_articles, urls_materials, urls_publishing, urls_workflow
+from . import urls_articles, urls_materials, urls_proofread, urls_publishing, urls_workflow
 
 app_name = "content"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *urls_materials.urlpatterns,
     *urls_workflow.urlpatterns,
     *urls_publishing.urlpatterns,
+    *urls_proofread.urlpatterns,
 ]

@@ -12,7 +12,11 @@ steps.
 
 The text checks run at 校对 and at every later step: `articles.check` (what WeChat would
 refuse: a veto) and the proofreading checks registered in `CHECKS`. A veto, or an error
-no reviewer has dismissed with a reason, blocks passing the step.
+no reviewer has dismissed with a reason, blocks passing the step. A check may keep its
+own dismissals (proofreading remembers them for the paragraph, in the editor as here:
+`proofread.article`); the others' are kept on the step, for this round. What the
+proofreader finds is recorded for its report (`proofread.article.record`) whenever a
+step looks at the text: submitted, passed or refused, returned, an error dismissed.
 
 What the pages read (待我处理, the history with step times, the release's clock) is in
 workflow_queries.py.
@@ -20,8 +24,9 @@ workflow_queries.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +46,7 @@ from govwx.team.services import on_duty, raise_alert, settle_alerts
 from . import articles, publishing
 from .articles import ArticleInput, Conflict
 from .models import Article, Policy, Step
+from .proofread import article as proofread_article
 
 Status = Article.Status
 Kind = Step.Kind
@@ -78,6 +84,13 @@ class Finding:
     message: str
     # a stable name for what was found (a dismissal names it); by default the message
     code: str = ""
+    # Set by a check that keeps its own dismissals: who dismissed it, when and why
+    # ("by", "by_name", "at", "reason"), and how to dismiss it — (actor, reason) → the
+    # same, raising ValidationError or PermissionDenied when it may not be.
+    dismissed: Mapping[str, Any] | None = field(default=None, compare=False)
+    dismiss: Callable[[Any, str], Mapping[str, Any]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -162,21 +175,38 @@ class Review:
 
 
 def review(article: Article) -> Review:
+    """The findings, and the dismissals that hold for them: a check's own (remembered
+    for the text), else those made on the steps since the article was submitted."""
+    found = findings(article)
+    own = {f.key for f in found if f.dismiss is not None}
     dismissed: dict[str, dict[str, Any]] = {}
     for data in _round(article).values_list("data", flat=True):
         for d in (data or {}).get("dismissed", []):
-            dismissed[d["key"]] = d
-    return Review(findings(article), dismissed)
+            if d["key"] not in own:
+                dismissed[d["key"]] = d
+    for f in found:
+        if f.dismiss is not None and f.dismissed is not None:
+            dismissed[f.key] = {"key": f.key, "message": f.message, **f.dismissed}
+    return Review(found, dismissed)
+
+
+class Blocked(ValidationError):
+    """A step refused: a veto or an undismissed error in the text."""
 
 
 def _require_clean(article: Article) -> None:
     blocking = review(article).blocking
     if blocking:
         lines = [f"{'否决' if f.severity == VETO else '错误'}：{f.message}" for f in blocking]
-        raise ValidationError(
+        raise Blocked(
             [*lines, "请修改正文，或由校对人员说明理由后忽略错误项 / fix the text, or a "
              "reviewer dismisses an error with a reason"]
         )  # fmt: skip
+
+
+def _record(article: Article) -> None:
+    """Keep what the proofreader finds in the article's text for its report."""
+    proofread_article.record(article)
 
 
 # ------------------------------------------------------------------ policy
@@ -525,6 +555,7 @@ def _submit(
         if emergency:
             record("article.emergency_started", account=a.account, actor=actor, article=a.pk,
                    target_minutes=a.target_minutes)  # fmt: skip
+        _record(a)
         record("article.submitted", account=a.account, actor=actor, article=a.pk,
                revision=a.revision, major=why, emergency=a.emergency, next=nxt)  # fmt: skip
     return a
@@ -543,9 +574,23 @@ def _pass(
     _require_actor(actor, a, step)
     if kind != Kind.VERIFY:
         _require_clean(a)
+        _record(a)
     _finish(step, Outcome.DONE, actor, a.revision, comment, now)
     _settle(a, step, actor)
     return a, step
+
+
+@contextmanager
+def _recorded_if_blocked(article: Article) -> Iterator[None]:
+    """A step refused for its text still records what was found (after the step's own
+    transaction is rolled back)."""
+    try:
+        yield
+    except Blocked:
+        fresh = Article.objects.select_related("account").filter(pk=article.pk).first()
+        if fresh is not None:
+            _record(fresh)
+        raise
 
 
 def verify(article: Article, *, revision: int, actor: Any, comment: str = "") -> Article:
@@ -566,7 +611,7 @@ def proofread(article: Article, *, revision: int, actor: Any, comment: str = "")
     a leader when the article is major — decided at submission, and made major here if
     the text now names a major keyword."""
     permissions.require(actor, article.account, "content.proofread")
-    with transaction.atomic():
+    with _recorded_if_blocked(article), transaction.atomic():
         a, step = _pass(article, Kind.PROOFREAD, revision=revision, actor=actor, comment=comment)
         now = step.finished_at or timezone.now()
         why = major_reason(a, policy_for(a.account))
@@ -603,7 +648,7 @@ def approve(
             f"定时发布时间 {timezone.localtime(at):%Y-%m-%d %H:%M} 已过 / that time has passed"
         )
     when = max(at, now) if at is not None else now
-    with transaction.atomic():
+    with _recorded_if_blocked(article), transaction.atomic():
         a, step = _pass(article, Kind.APPROVE, revision=revision, actor=actor, comment=comment)
         step.data = {**step.data, "scheduled_for": when.isoformat()}
         step.save(update_fields=["data"])
@@ -627,6 +672,8 @@ def return_article(article: Article, reason: str, *, revision: int, actor: Any) 
         _require_actor(actor, a, step)
         _finish(step, Outcome.RETURNED, actor, a.revision, reason, now)
         _settle(a, step, actor)
+        if step.kind != Kind.VERIFY:
+            _record(a)
         _set(a, status=Status.DRAFT)
         record("article.returned", account=a.account, actor=actor, article=a.pk,
                revision=a.revision, step=step.pk, kind=step.kind, reason=reason)  # fmt: skip
@@ -635,8 +682,9 @@ def return_article(article: Article, reason: str, *, revision: int, actor: Any) 
 
 def dismiss(article: Article, key: str, reason: str, *, revision: int, actor: Any) -> Article:
     """A reviewer dismisses an error finding, saying why (kept on the open step and
-    audited): it no longer blocks, until the article is submitted again. A veto cannot
-    be dismissed: the text must change."""
+    audited): it no longer blocks — until the article is submitted again, or, for a
+    check that keeps its own dismissals (proofreading), while the text it was dismissed
+    in stays the same. A veto cannot be dismissed: the text must change."""
     permissions.require(actor, article.account, "content.proofread")
     reason = (reason or "").strip()
     if not reason:
@@ -655,6 +703,8 @@ def dismiss(article: Article, key: str, reason: str, *, revision: int, actor: An
             raise ValidationError(
                 f"否决项不能忽略，须修改正文：{finding.message} / a veto cannot be dismissed"
             )
+        if finding.dismiss is not None:  # the check's own, remembered for the text
+            finding.dismiss(actor, reason)
         step.data = {
             **step.data,
             "dismissed": [
@@ -665,6 +715,7 @@ def dismiss(article: Article, key: str, reason: str, *, revision: int, actor: An
             ],
         }  # fmt: skip
         step.save(update_fields=["data"])
+        _record(a)
         record("article.finding_dismissed", account=a.account, actor=actor, article=a.pk,
                step=step.pk, finding=finding.message, reason=reason)  # fmt: skip
     return a

@@ -22,6 +22,9 @@ from . import articles
 from .models import Article, Step
 from .workflow import WAITING, Kind, Outcome, Status, deadline, is_writer, may_act, membership_of
 
+# 退回给我的稿件: how many the page lists
+RETURNED_SHOWN = 50
+
 
 def waiting_for(actor: Any, account: Account) -> QuerySet[Step]:
     """待我处理: the open steps the person may act on — their department's 核实 (a
@@ -41,28 +44,50 @@ def waiting_for(actor: Any, account: Account) -> QuerySet[Step]:
         wanted |= Q(kind=Kind.APPROVE, article__major=True)
     return (
         Step.objects.filter(wanted, outcome=Outcome.OPEN, article__account=account)
-        .select_related("article", "department", "article__source_department")
+        .select_related("article", "article__source_department")
+        # what the list shows (not the texts: a few KB each, up to 200 of them)
+        .only(
+            "kind",
+            "started_at",
+            "due_at",
+            "article__title",
+            "article__emergency",
+            "article__major",
+            "article__status",
+            "article__source_department__name",
+        )
         .order_by("-article__emergency", "started_at", "id")
     )
 
 
-def returned_to(actor: Any, account: Account) -> QuerySet[Article]:
+def returned_to(actor: Any, account: Account, limit: int = RETURNED_SHOWN) -> QuerySet[Article]:
     """The drafts of this person (they wrote or submitted them) that were returned and
-    wait for them, with the reason (`returned_reason`, `returned_kind`)."""
-    last = Step.objects.filter(article=OuterRef("pk")).order_by("-id")
-    theirs = Q(created_by=actor) | Exists(
-        Step.objects.filter(article=OuterRef("pk"), kind=Kind.SUBMIT, actor=actor)
+    wait for them, with the reason (`returned_reason`, `returned_kind`, `returned_at`):
+    the `limit` returned last.
+
+    Read from the returns (an index of their own: a few among the steps) that are still
+    the last step of their article, not by looking for the last step of every draft."""
+    later = Step.objects.filter(article=OuterRef("article_id"), pk__gt=OuterRef("pk"))
+    submitted = Step.objects.filter(article=OuterRef("article_id"), kind=Kind.SUBMIT, actor=actor)
+    newest = (
+        Step.objects.filter(
+            outcome=Outcome.RETURNED, article__account=account, article__status=Status.DRAFT
+        )
+        .filter(Q(article__created_by=actor) | Exists(submitted))
+        .exclude(Exists(later))
+        .order_by("-finished_at", "-id")
+        .values("article_id")[:limit]
     )
+    last = Step.objects.filter(article=OuterRef("pk")).order_by("-id")
     return (
-        Article.objects.filter(theirs, account=account, status=Status.DRAFT)
+        Article.objects.filter(pk__in=newest)
+        .defer("body", "html")
         .annotate(
-            returned_outcome=Subquery(last.values("outcome")[:1]),
             returned_reason=Subquery(last.values("comment")[:1]),
             returned_kind=Subquery(last.values("kind")[:1]),
             returned_at=Subquery(last.values("finished_at")[:1]),
         )
-        .filter(returned_outcome=Outcome.RETURNED)
-        .order_by("-returned_at")
+        .order_by("-returned_at", "-pk")
     )
 
 

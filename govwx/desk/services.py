@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Collection, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Membership
 from govwx.accounts.services import record, role_for
+from govwx.lib import textcheck
 from govwx.lib.dblock import serialized_writes
 from govwx.lib.workdays import WorkCalendar
 from govwx.team.models import Alert
@@ -1079,14 +1080,27 @@ def take_case(case: Case, *, revision: int, actor: Any) -> Case:
 
 # A customer-service text carries 2,048 bytes; the rating link takes up to ~300 of them.
 MAX_REPLY_BYTES = 1700
+REPLY_CHECK = "case_reply"  # what the text checker is told it checks
 
 
 def reply_to_case(
-    case: Case, text: str, *, revision: int, actor: Any, ask: bool = False
+    case: Case,
+    text: str,
+    *,
+    revision: int,
+    actor: Any,
+    ask: bool = False,
+    confirmed: Collection[str] = (),
 ) -> CaseMessage:
     """Answer the citizen. The reply is stored with the case and sent as a customer-service
     message after the commit; outside WeChat's 48-hour window it is held and goes out when
-    the follower next writes (see wechat.services.release_held), and the case shows it."""
+    the follower next writes (see wechat.services.release_held), and the case shows it.
+
+    The text checker reads it first: a veto (someone's ID or phone number …) stops it
+    (textcheck.TextRefused, nothing stored or sent); so does an error until the sender
+    has seen it and sends anyway (`confirmed`: the keys of the errors shown). Replies are
+    held to time limits and written by people on duty, who may not dismiss findings: an
+    error is theirs to judge, and the case's history records that they did."""
     _require_in_department(
         actor, case, "cases.handle", "只有主办部门可以答复 / only the lead department replies"
     )
@@ -1099,6 +1113,8 @@ def reply_to_case(
         )
     if case.status not in OPEN_STATUSES:
         raise ValidationError(f"当前状态不能答复 / cannot reply to a case that is {case.status}")
+    sent_anyway = textcheck.unconfirmed(case.account, [("答复", text)], REPLY_CHECK, confirmed)
+    data = {"proofread_confirmed": [f.key for f in sent_anyway]} if sent_anyway else {}
     now = timezone.now()
     with transaction.atomic():
         first = Coalesce("first_responded_at", Value(now))
@@ -1108,7 +1124,7 @@ def reply_to_case(
                 revision,
                 actor,
                 "case.asked",
-                {},
+                data,
                 status=Status.WAITING,
                 first_responded_at=first,
             )
@@ -1118,7 +1134,7 @@ def reply_to_case(
                 revision,
                 actor,
                 "case.replied",
-                {},
+                data,
                 status=Status.ANSWERED,
                 answered_at=now,
                 first_responded_at=first,
@@ -1503,8 +1519,8 @@ def notify_held_replies(limit: int = 200) -> int:
     sent = 0
     for message in held:
         case = message.case
-        fields = {
-            "thing1": case.subject[:20],
+        fields = {  # the subject is the citizen's words: personal data in it masked
+            "thing1": textcheck.masked(case.account, case.subject, REPLY_CHECK)[:20],
             "phrase2": "已答复",
             "time3": timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M"),
         }

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department
 from govwx.accounts.services import record
+from govwx.lib import textcheck
 from govwx.workcalendar.services import calendar
 
 from . import routing
@@ -26,6 +27,7 @@ from .models import CannedReply, Case, CaseType, DeskSettings, RoutingRule, Time
 from .services import DEFAULT_LIMITS, Due, Limits, deadlines
 
 MANAGE = "settings.manage"
+CANNED = "canned_reply"  # what the text checker is told it checks
 Unit = TimeLimit.Unit
 
 
@@ -379,10 +381,27 @@ def _clean_canned(data: CannedInput) -> CannedInput:
     return CannedInput(title, text, data.case_type)
 
 
-def add_canned_reply(account: Account, data: CannedInput, *, actor: Any) -> CannedReply:
+def canned_texts(data: CannedInput) -> list[tuple[str, str]]:
+    """What the checker reads of a canned reply: its text, as typed (with its variables);
+    the title is for staff only."""
+    return [(_("内容"), data.text)] if data.text else []
+
+
+def add_canned_reply(
+    account: Account,
+    data: CannedInput,
+    *,
+    actor: Any,
+    dismissing: textcheck.Dismiss | None = None,
+) -> CannedReply:
+    """A canned reply; refused (textcheck.TextRefused) while the checker finds a veto
+    or an error not dismissed (`dismissing`: 「忽略并保存」) in its text."""
     permissions.require(actor, account, MANAGE)
     data = _clean_canned(data)
     with transaction.atomic():
+        textcheck.require_clean(
+            account, canned_texts(data), CANNED, dismissing=dismissing, actor=actor
+        )
         reply = CannedReply.objects.create(
             account=account, title=data.title, text=data.text, case_type=data.case_type
         )
@@ -390,10 +409,20 @@ def add_canned_reply(account: Account, data: CannedInput, *, actor: Any) -> Cann
     return reply
 
 
-def update_canned_reply(reply: CannedReply, data: CannedInput, *, actor: Any) -> CannedReply:
+def update_canned_reply(
+    reply: CannedReply,
+    data: CannedInput,
+    *,
+    actor: Any,
+    dismissing: textcheck.Dismiss | None = None,
+) -> CannedReply:
+    """Rewrite a canned reply; its text checked as in `add_canned_reply`."""
     permissions.require(actor, reply.account, MANAGE)
     data = _clean_canned(data)
     with transaction.atomic():
+        textcheck.require_clean(
+            reply.account, canned_texts(data), CANNED, dismissing=dismissing, actor=actor
+        )
         before = _canned_data(reply)
         reply.title, reply.text, reply.case_type = data.title, data.text, data.case_type
         reply.save(update_fields=["title", "text", "case_type"])

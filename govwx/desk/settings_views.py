@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from govwx.accounts.models import Account, Department
 from govwx.accounts.permissions import console_view
+from govwx.lib import textcheck
 
 from . import settings_services as ops
 from .models import CannedReply, CaseType, DeskSettings, RoutingRule, TimeLimit
@@ -194,6 +195,7 @@ def time_limits(request: HttpRequest, account: Account) -> HttpResponse:
 @console_view("settings.view")
 def replies(request: HttpRequest, account: Account) -> HttpResponse:
     errors: dict[str, list[str]] = {}
+    refused: textcheck.TextRefused | None = None
     form: dict[str, Any] = {}
     editing: CannedReply | None = None
     if request.GET.get("edit"):
@@ -203,14 +205,19 @@ def replies(request: HttpRequest, account: Account) -> HttpResponse:
         data = ops.CannedInput(
             post.get("title", ""), post.get("text", ""), post.get("case_type", "")
         )
+        dismissing = textcheck.posted_dismiss(post)
         try:
             if action == "add":
-                reply = ops.add_canned_reply(account, data, actor=request.user)
+                reply = ops.add_canned_reply(
+                    account, data, actor=request.user, dismissing=dismissing
+                )
                 messages.success(request, _("已添加快捷回复「%s」") % reply.title)
+                textcheck.warn(request, account, ops.canned_texts(data), ops.CANNED)
             elif action == "edit":
                 editing = _own(CannedReply, account, post.get("reply"))
-                ops.update_canned_reply(editing, data, actor=request.user)
+                ops.update_canned_reply(editing, data, actor=request.user, dismissing=dismissing)
                 messages.success(request, _("已修改快捷回复「%s」") % editing.title)
+                textcheck.warn(request, account, ops.canned_texts(data), ops.CANNED)
             elif action == "delete":
                 reply = _own(CannedReply, account, post.get("reply"))
                 ops.delete_canned_reply(reply, actor=request.user)
@@ -218,7 +225,10 @@ def replies(request: HttpRequest, account: Account) -> HttpResponse:
             else:
                 raise ValidationError(_("未知操作"))
         except ValidationError as exc:
-            errors = _errors(exc)
+            if isinstance(exc, textcheck.TextRefused):
+                refused = exc
+            else:
+                errors = _errors(exc)
             form = {"title": data.title, "text": data.text, "case_type": data.case_type,
                     "action": action}  # fmt: skip
         else:
@@ -240,6 +250,7 @@ def replies(request: HttpRequest, account: Account) -> HttpResponse:
             "editing": editing,
             "form": form,
             "errors": errors,
+            "refused": refused,
         },
-        status=400 if errors else 200,
+        status=400 if errors or refused else 200,
     )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from govwx.accounts.models import Account, Department
 from govwx.accounts.permissions import console_view
+from govwx.lib import textcheck
 from govwx.lib.cells import safe_row
 from govwx.team.models import Alert
 from govwx.workcalendar.services import calendar
@@ -239,6 +240,19 @@ def _account_of_case(pk: int) -> int | None:
 @console_view("cases.view", account_of=_account_of_case)
 def case_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     case = services.get_case_for_user(request.user, pk)
+    return _render_case(request, case)
+
+
+def _render_case(
+    request: HttpRequest,
+    case: Case,
+    *,
+    draft: str = "",
+    refused: textcheck.TextRefused | None = None,
+    action: str = "",
+) -> HttpResponse:
+    """The case page; after a reply the text checker stopped, with the reply as typed
+    (`draft`), what stopped it and the action to send it with."""
     tz = timezone.get_current_timezone()
     today = timezone.localtime().date()
     try:
@@ -262,7 +276,11 @@ def case_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
             "types": CaseType.choices,
             "rating": Rating.objects.filter(case=case).first(),
             "canned": canned_for_case(case),
+            "draft": draft,
+            "refused": refused,
+            "refused_action": action,
         },
+        status=400 if refused else 200,
     )
 
 
@@ -270,13 +288,18 @@ def case_detail(request: HttpRequest, account: Account, pk: int) -> HttpResponse
 @require_POST
 def case_action(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     case = services.get_case_for_user(request.user, pk)
-    action, post = request.POST.get("action", ""), request.POST
+    post = request.POST
+    # 「仍然发送」 sends the reply (or the question) the checker stopped
+    action = post.get(textcheck.CONFIRM_FIELD) or post.get("action", "")
     try:
         revision = int(post.get("revision", ""))
     except ValueError:
         revision = -1
     try:
         _perform(request, case, action, post, revision)
+    except textcheck.TextRefused as exc:
+        # the page again, with the reply as typed: fix it there, or send it anyway
+        return _render_case(request, case, draft=post.get("text", ""), refused=exc, action=action)
     except services.Conflict as exc:
         messages.error(request, str(exc))
     except (ValidationError, PermissionDenied) as exc:
@@ -344,7 +367,12 @@ def _perform(request: HttpRequest, case: Any, action: str, post: Any, revision: 
         services.add_assisting(case, dept, actor=user)
     elif action in ("reply", "ask"):
         services.reply_to_case(
-            case, post.get("text", ""), revision=revision, actor=user, ask=action == "ask"
+            case,
+            post.get("text", ""),
+            revision=revision,
+            actor=user,
+            ask=action == "ask",
+            confirmed=textcheck.posted_confirm(post),
         )
     elif action == "close":
         services.close_case(case, revision=revision, actor=user)

@@ -13,6 +13,7 @@ from django.db.models import F
 
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
+from govwx.lib import textcheck
 from govwx.wechat.protocol import NEWS_LIMIT_FOR_EVENTS
 from govwx.wechat.protocol import Reply as WireReply
 
@@ -25,6 +26,7 @@ MAX_KEYWORD_LENGTH = 200
 MAX_TEXT_BYTES = 2048  # WeChat truncates longer passive text replies
 MAX_RULES_PER_ACCOUNT = 10_000
 CLICK_KEY_BYTES = 128
+WHERE = "reply_rule"  # what the text checker is told it checks
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,45 @@ def clean_rule(data: RuleInput) -> RuleInput:
     )
 
 
+# ------------------------------------------------------------------ proofreading
+
+
+def reply_texts(replies: list[ReplyInput], label: str) -> list[tuple[str, str]]:
+    """What a follower reads of the replies, each named for the checker's messages: a
+    text reply's words, and the titles and descriptions of news, video and music."""
+    out: list[tuple[str, str]] = []
+    for n, r in enumerate(replies, start=1):
+        name = f"{label} {n}" if len(replies) > 1 else label
+        p = r.payload if isinstance(r.payload, dict) else {}
+        parts: list[dict[str, Any]] = [p]
+        if r.kind == Reply.Kind.NEWS:
+            parts = [a for a in p.get("articles") or [] if isinstance(a, dict)]
+        for part in parts:
+            for key, what in (("content", ""), ("title", "标题"), ("description", "摘要")):
+                text = part.get(key)
+                if isinstance(text, str) and text.strip():
+                    out.append((f"{name}·{what}" if what else name, text))
+    return out
+
+
+def rule_texts(data: RuleInput) -> list[tuple[str, str]]:
+    """The texts of a rule the checker reads: its replies (its name and keywords are
+    never sent)."""
+    return reply_texts(data.replies, "回复")
+
+
+def trigger_label(trigger: str, click_key: str = "") -> str:
+    if trigger == Reply.Trigger.CLICK:
+        return f"菜单「{click_key}」的回复"
+    return str(Reply.Trigger(trigger).label) if trigger in Reply.Trigger.values else trigger
+
+
+def trigger_texts(changes: list[TriggerChange]) -> list[tuple[str, str]]:
+    return [
+        t for c in changes for t in reply_texts(c.replies, trigger_label(c.trigger, c.click_key))
+    ]
+
+
 # ------------------------------------------------------------------ writes
 
 
@@ -216,9 +257,20 @@ def _write_rule_children(rule: Rule, data: RuleInput) -> None:
     )
 
 
-def create_rule(account: Account, data: RuleInput, *, actor: Any = None) -> Rule:
+def create_rule(
+    account: Account,
+    data: RuleInput,
+    *,
+    actor: Any = None,
+    dismissing: textcheck.Dismiss | None = None,
+) -> Rule:
+    """A new rule; refused (textcheck.TextRefused) while the checker finds what blocks
+    its replies — a veto, or an error not dismissed (`dismissing`: 「忽略并保存」)."""
     data = clean_rule(data)
     with transaction.atomic():
+        textcheck.require_clean(
+            account, rule_texts(data), WHERE, dismissing=dismissing, actor=actor
+        )
         if Rule.objects.filter(account=account).count() >= MAX_RULES_PER_ACCOUNT:
             raise ValidationError(
                 f"每个公众号最多 {MAX_RULES_PER_ACCOUNT} 条规则 / at most {MAX_RULES_PER_ACCOUNT} rules"
@@ -237,9 +289,19 @@ def create_rule(account: Account, data: RuleInput, *, actor: Any = None) -> Rule
     return rule
 
 
-def update_rule(rule: Rule, data: RuleInput, *, actor: Any = None) -> Rule:
+def update_rule(
+    rule: Rule,
+    data: RuleInput,
+    *,
+    actor: Any = None,
+    dismissing: textcheck.Dismiss | None = None,
+) -> Rule:
+    """Rewrite a rule; its replies checked as in `create_rule`."""
     data = clean_rule(data)
     with transaction.atomic():
+        textcheck.require_clean(
+            rule.account, rule_texts(data), WHERE, dismissing=dismissing, actor=actor
+        )
         rule.name, rule.priority = data.name, data.priority
         rule.reply_mode, rule.enabled = data.reply_mode, data.enabled
         rule.handoff = data.handoff
@@ -284,11 +346,16 @@ def _clean_trigger(change: TriggerChange) -> TriggerChange:
 
 
 def save_trigger_replies(
-    account: Account, changes: list[TriggerChange], *, actor: Any = None
+    account: Account,
+    changes: list[TriggerChange],
+    *,
+    actor: Any = None,
+    dismissing: textcheck.Dismiss | None = None,
 ) -> None:
     """Apply trigger-reply changes together: all or none, one rules-version bump.
 
-    Invalid changes raise one ValidationError keyed by each change's `field`.
+    Invalid changes raise one ValidationError keyed by each change's `field`; texts the
+    checker refuses, textcheck.TextRefused (as in `create_rule`).
     """
     errors: dict[str, list[str]] = {}
     cleaned = []
@@ -302,6 +369,9 @@ def save_trigger_replies(
     if not cleaned:
         return
     with transaction.atomic():
+        textcheck.require_clean(
+            account, trigger_texts(cleaned), WHERE, dismissing=dismissing, actor=actor
+        )
         for c in cleaned:
             Reply.objects.filter(account=account, trigger=c.trigger, click_key=c.click_key).delete()
             Reply.objects.bulk_create(
@@ -456,10 +526,37 @@ def _replace_menu_handoff(account: Account, keys: list[str]) -> None:
     MenuHandoff.objects.bulk_create(MenuHandoff(account=account, click_key=k) for k in keys)
 
 
-def import_ruleset(account: Account, doc: Any, *, actor: Any = None) -> int:
-    """Replace all of an account's rules and trigger replies, atomically."""
+def check_ruleset(
+    account: Account, rules: list[RuleInput], triggers: dict[str, list[ReplyInput]]
+) -> list[str]:
+    """The checker on every reply of a rule set about to be imported: a veto (personal
+    data) refuses the import (textcheck.TextRefused, each naming its rule); errors and
+    warnings are returned, each naming its rule, for the import to report. An import
+    brings over replies an office already uses: it is not held up by what a reviewer
+    would judge, but it never publishes someone's ID number."""
+    texts: list[tuple[str, str]] = []
+    for i, r in enumerate(rules, start=1):
+        texts += reply_texts(r.replies, f"第 {i} 条规则「{r.name}」· 回复")
+    for name, items in triggers.items():
+        trigger, _, key = name.partition(":")
+        texts += reply_texts(items, trigger_label(trigger, key))
+    blocking, warnings = textcheck.review(account, texts, WHERE)
+    vetoes = [f for f in blocking if f.flag.severity == textcheck.VETO]
+    if vetoes:
+        raise textcheck.TextRefused(vetoes, ["规则文件含有不能发布的内容，没有导入 / refused:"])
+    return [textcheck.describe(f) for f in blocking + warnings]
+
+
+def import_ruleset(
+    account: Account, doc: Any, *, actor: Any = None, notes: list[str] | None = None
+) -> int:
+    """Replace all of an account's rules and trigger replies, atomically. What the
+    checker finds short of a veto is appended to `notes` (see `check_ruleset`)."""
     rules, triggers = parse_ruleset(doc)
     handoff_keys = parse_menu_handoff(doc)
+    found = check_ruleset(account, rules, triggers)
+    if notes is not None:
+        notes += found
     with transaction.atomic():
         _replace_menu_handoff(account, handoff_keys)
         Reply.objects.filter(account=account).delete()
@@ -512,7 +609,7 @@ def import_ruleset(account: Account, doc: Any, *, actor: Any = None) -> int:
             ]
         Reply.objects.bulk_create(replies, batch_size=2000)
         _bump(account)
-        record("rules.imported", account=account, actor=actor, rules=len(rules))
+        record("rules.imported", account=account, actor=actor, rules=len(rules), notes=len(found))
     return len(rules)
 
 

@@ -16,16 +16,20 @@ from django.utils.translation import gettext as _
 
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import console_view
+from govwx.lib import textcheck
 
 from .forms import RuleForm, TriggerRepliesForm, TryForm
 from .models import Keyword, Reply, Rule
 from .services import (
+    WHERE,
     ReplyInput,
     TriggerChange,
     create_rule,
     delete_rule,
     load_ruleset,
+    rule_texts,
     save_trigger_replies,
+    trigger_texts,
     update_rule,
 )
 
@@ -89,39 +93,67 @@ def rule_list(request: HttpRequest, account: Account) -> HttpResponse:
     )
 
 
+def _refused(form: RuleForm, exc: ValidationError) -> textcheck.TextRefused | None:
+    """The checker's refusal, shown on its own panel; any other error on the form."""
+    if isinstance(exc, textcheck.TextRefused):
+        return exc
+    form.add_service_errors(exc)
+    return None
+
+
 @console_view("rules.edit")
 def rule_create(request: HttpRequest, account: Account) -> HttpResponse:
     form = RuleForm(request.POST or None)
+    refused = None
     if request.method == "POST" and form.is_valid():
+        data = form.to_input()
         try:
-            rule = create_rule(account, form.to_input(), actor=request.user)
+            rule = create_rule(
+                account,
+                data,
+                actor=request.user,
+                dismissing=textcheck.posted_dismiss(request.POST),
+            )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            refused = _refused(form, exc)
         else:
             messages.success(request, _("已创建规则“%(name)s”") % {"name": rule.name})
+            textcheck.warn(request, account, rule_texts(data), WHERE)
             return redirect("replies:list")
     return render(
-        request, "replies/rule_form.html", {"account": account, "form": form, "rule": None}
+        request,
+        "replies/rule_form.html",
+        {"account": account, "form": form, "rule": None, "refused": refused},
     )
 
 
 @console_view("rules.edit")
 def rule_edit(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     rule = _rule_for(account, pk)
+    refused = None
     if request.method == "POST":
         form = RuleForm(request.POST)
         if form.is_valid():
+            data = form.to_input()
             try:
-                update_rule(rule, form.to_input(), actor=request.user)
+                update_rule(
+                    rule,
+                    data,
+                    actor=request.user,
+                    dismissing=textcheck.posted_dismiss(request.POST),
+                )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                refused = _refused(form, exc)
             else:
                 messages.success(request, _("已保存规则“%(name)s”") % {"name": rule.name})
+                textcheck.warn(request, account, rule_texts(data), WHERE)
                 return redirect("replies:list")
     else:
         form = RuleForm(initial=RuleForm.initial_for(rule))
     return render(
-        request, "replies/rule_form.html", {"account": account, "form": form, "rule": rule}
+        request,
+        "replies/rule_form.html",
+        {"account": account, "form": form, "rule": rule, "refused": refused},
     )
 
 
@@ -160,10 +192,11 @@ def _text_replies(text: str) -> list[ReplyInput]:
 def trigger_replies(request: HttpRequest, account: Account) -> HttpResponse:
     texts, kinds = _trigger_state(account)
     click_keys = sorted(k.removeprefix("click:") for k in kinds if k.startswith("click:"))
+    refused = None
     if request.method == "POST":
         form = TriggerRepliesForm(request.POST)
         if form.is_valid():
-            changed = _save_triggers(request, account, form, texts, kinds)
+            changed, refused = _save_triggers(request, account, form, texts, kinds)
             if changed is not None:
                 if changed:
                     messages.success(request, _("已保存"))
@@ -190,6 +223,7 @@ def trigger_replies(request: HttpRequest, account: Account) -> HttpResponse:
                 (form["follow"], labels.get("follow")),
                 (form["default"], labels.get("default")),
             ],
+            "refused": refused,
         },
     )
 
@@ -200,8 +234,9 @@ def _save_triggers(
     form: TriggerRepliesForm,
     texts: dict[str, str],
     kinds: dict[str, str],
-) -> int | None:
-    """Write what changed, all or nothing; the number of changes, or None on errors."""
+) -> tuple[int | None, textcheck.TextRefused | None]:
+    """Write what changed, all or nothing; the number of changes (None on errors), and
+    the checker's refusal if it refused them."""
     wanted = form.clicks()
     changes: list[TriggerChange] = []
     for field in ("follow", "default"):
@@ -219,14 +254,20 @@ def _save_triggers(
         if text.strip() != texts.get(name, "").strip() or (name not in kinds and text.strip()):
             changes.append(TriggerChange(Reply.Trigger.CLICK, _text_replies(text), key, field))
     if form.errors:
-        return None
+        return None, None
     try:
-        save_trigger_replies(account, changes, actor=request.user)
+        save_trigger_replies(
+            account, changes, actor=request.user, dismissing=textcheck.posted_dismiss(request.POST)
+        )
+    except textcheck.TextRefused as exc:
+        return None, exc
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(None if field == NON_FIELD_ERRORS else field, errors)
-        return None
-    return len(changes)
+        return None, None
+    if changes:
+        textcheck.warn(request, account, trigger_texts(changes), WHERE)
+    return len(changes), None
 
 
 @console_view("rules.view")

@@ -16,13 +16,16 @@ from django.utils.translation import gettext as _
 
 from govwx.accounts.models import Account, Organisation
 from govwx.accounts.permissions import console_view
+from govwx.lib import textcheck
 
 from . import catalogue
 from .catalogue_writes import (
+    GUIDE,
     create_office,
     create_service,
     delete_office,
     delete_service,
+    guide_texts,
     lineage_departments,
     override_service,
     update_office,
@@ -181,6 +184,14 @@ def _render_service_form(
     )
 
 
+def _refused(form: ServiceForm, exc: ValidationError) -> textcheck.TextRefused | None:
+    """The checker's refusal, shown on its own panel; any other error on the form."""
+    if isinstance(exc, textcheck.TextRefused):
+        return exc
+    form.add_service_errors(exc)
+    return None
+
+
 def _no_organisation(request: HttpRequest, account: Account) -> HttpResponse:
     return render(request, "services/catalogue_no_org.html", {"account": account})
 
@@ -191,40 +202,51 @@ def service_create(request: HttpRequest, account: Account) -> HttpResponse:
     if org is None:
         return _no_organisation(request, account)
     form = _service_form(account, org, request.POST or None)
+    refused = None
     if request.method == "POST" and form.is_valid():
+        data = form.to_input()
         try:
-            s = create_service(form.to_input(), account=account, actor=request.user)
+            s = create_service(
+                data,
+                account=account,
+                actor=request.user,
+                dismissing=textcheck.posted_dismiss(request.POST),
+            )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            refused = _refused(form, exc)
         else:
             messages.success(request, _("已新建事项“%(name)s”") % {"name": s.name})
+            textcheck.warn(request, account, guide_texts(data), GUIDE)
             return redirect("services:catalogue")
-    return _render_service_form(request, account, form)
+    return _render_service_form(request, account, form, refused=refused)
 
 
 @console_view("services.edit")
 def service_edit(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
     service = _own(Service, account, pk)
     org = service.organisation
+    refused = None
     if request.method == "POST":
         form = _service_form(account, org, request.POST)
         if form.is_valid():
-            data = form.to_input()
+            data = replace(form.to_input(), withdrawn=service.withdrawn)
             try:
                 update_service(
                     service,
-                    replace(data, withdrawn=service.withdrawn),
+                    data,
                     account=account,
                     actor=request.user,
+                    dismissing=textcheck.posted_dismiss(request.POST),
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                refused = _refused(form, exc)
             else:
                 messages.success(request, _("已保存事项“%(name)s”") % {"name": service.name})
+                textcheck.warn(request, account, guide_texts(data), GUIDE)
                 return redirect("services:catalogue")
     else:
         form = _service_form(account, org, initial=ServiceForm.initial_for(service))
-    return _render_service_form(request, account, form, service=service)
+    return _render_service_form(request, account, form, service=service, refused=refused)
 
 
 @console_view("services.edit")
@@ -235,17 +257,24 @@ def service_override(request: HttpRequest, account: Account, pk: int) -> HttpRes
     if Service.objects.filter(organisation=org, code=inherited.code).exists():
         own = Service.objects.get(organisation=org, code=inherited.code)
         return redirect("services:service_edit", pk=own.pk)
+    refused = None
     if request.method == "POST":
         form = _service_form(account, org, request.POST)
         if form.is_valid():
+            data = form.to_input()
             try:
                 s = override_service(
-                    inherited, form.to_input(), account=account, actor=request.user
+                    inherited,
+                    data,
+                    account=account,
+                    actor=request.user,
+                    dismissing=textcheck.posted_dismiss(request.POST),
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                refused = _refused(form, exc)
             else:
                 messages.success(request, _("已在本级覆盖事项“%(name)s”") % {"name": s.name})
+                textcheck.warn(request, account, guide_texts(data), GUIDE)
                 return redirect("services:catalogue")
     else:
         initial = ServiceForm.initial_for(inherited)
@@ -254,7 +283,7 @@ def service_override(request: HttpRequest, account: Account, pk: int) -> HttpRes
         form = _service_form(account, org, initial=initial)
     form.fields["code"].disabled = True
     form.fields["code"].initial = inherited.code
-    return _render_service_form(request, account, form, inherited=inherited)
+    return _render_service_form(request, account, form, inherited=inherited, refused=refused)
 
 
 def _confirm(request: HttpRequest, account: Account, **ctx: Any) -> HttpResponse:
@@ -480,6 +509,8 @@ def import_page(request: HttpRequest, account: Account) -> HttpResponse:
                     "n": result.unchanged,
                 },
             )
+            for note in result.notes:
+                messages.warning(request, _("已导入，校对提示：%(note)s") % {"note": note})
             return redirect("services:catalogue")
     return render(
         request,

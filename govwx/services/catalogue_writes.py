@@ -39,6 +39,7 @@ from django.db import IntegrityError, connection, transaction
 from govwx.accounts import permissions
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
+from govwx.lib import textcheck
 
 from . import catalogue
 from .menu_usage import check_menus_keep
@@ -522,6 +523,31 @@ def _audit(
 # ------------------------------------------------------------------ services
 
 
+GUIDE = "guide"  # what the text checker is told it checks
+GUIDE_FIELDS = (
+    ("name", "事项名称"), ("summary", "简介"), ("eligibility", "办理对象"),
+    ("materials", "申请材料"), ("steps", "办理流程"), ("fees", "收费标准"),
+    ("time_limit", "法定时限"),
+)  # fmt: skip
+
+
+def guide_texts(data: ServiceInput) -> list[tuple[str, str]]:
+    """The texts of a service's guide a citizen reads, named by field, for the checker
+    (materials and steps one line each, as stored). A withdrawn row shows nothing."""
+    if data.withdrawn:
+        return []
+    values = service_values(data)
+    return [(label, values[name]) for name, label in GUIDE_FIELDS if values[name]]
+
+
+def checker_account(account: Account | None, organisation: Organisation) -> Account | None:
+    """Whose word lists check a catalogue write: the account writing it; for a write
+    with none (the command line), the organisation's first account."""
+    if account is not None:
+        return account
+    return Account.objects.filter(organisation=organisation).order_by("pk").first()
+
+
 def service_values(data: ServiceInput) -> dict[str, Any]:
     """The row's fields (by attribute name) a checked input writes; its offices aside."""
     return {
@@ -582,9 +608,12 @@ def create_service(
     organisation: Organisation | None = None,
     account: Account | None = None,
     actor: Any = None,
+    dismissing: textcheck.Dismiss | None = None,
 ) -> Service:
     """A service of the organisation's own catalogue (the account's, when not given).
-    A code an ancestor uses makes this row an override of the inherited service.
+    A code an ancestor uses makes this row an override of the inherited service. Its
+    guide is refused (textcheck.TextRefused) while the checker finds a veto or an error
+    not dismissed (`dismissing`: 「忽略并保存」).
 
     The code is unique by constraint (a concurrent row of the same code: the same
     ValidationError as the check). Keywords have no constraint: they are checked in this
@@ -598,6 +627,10 @@ def create_service(
         data = clean_service(org, data, offices=offices, inherited=inherited)
         check_service_code(org, data.code)
         _check_keywords(org, data)
+        textcheck.require_clean(
+            checker_account(account, org), guide_texts(data), GUIDE,
+            dismissing=dismissing, actor=actor,
+        )  # fmt: skip
         s = Service(organisation=org)
         write_service_row(s, data, offices)
         name = "service.withdrawn" if data.withdrawn else "service.created"
@@ -607,11 +640,16 @@ def create_service(
 
 
 def update_service(
-    service: Service, data: ServiceInput, *, account: Account | None = None, actor: Any = None
+    service: Service,
+    data: ServiceInput,
+    *,
+    account: Account | None = None,
+    actor: Any = None,
+    dismissing: textcheck.Dismiss | None = None,
 ) -> Service:
-    """Rewrite a row of the organisation's own catalogue (its code too). The new code
-    and the keywords are checked as in `create_service`, in the transaction, under
-    `lock_catalogue`."""
+    """Rewrite a row of the organisation's own catalogue (its code too). The new code,
+    the keywords and the guide are checked as in `create_service`, in the transaction,
+    under `lock_catalogue`."""
     org = service.organisation
     _allowed(actor, account, org)
     with transaction.atomic():
@@ -622,6 +660,10 @@ def update_service(
         )
         check_service_code(org, data.code, current=service)
         _check_keywords(org, data, replaced=(service.code,))
+        textcheck.require_clean(
+            checker_account(account, org), guide_texts(data), GUIDE,
+            dismissing=dismissing, actor=actor,
+        )  # fmt: skip
         before = service.code
         write_service_row(service, data, offices)
         _audit("service.updated", org, account, actor, code=service.code, was=before)
@@ -636,6 +678,7 @@ def override_service(
     account: Account | None = None,
     actor: Any = None,
     organisation: Organisation | None = None,
+    dismissing: textcheck.Dismiss | None = None,
 ) -> Service:
     """A row of the organisation's own that takes the place of an inherited service
     there (same code: the code of `data` is ignored)."""
@@ -643,7 +686,11 @@ def override_service(
     if inherited.organisation_id not in catalogue.lineage(org)[1:]:
         raise ValidationError("这不是上级组织的服务事项 / not a service inherited from above")
     return create_service(
-        replace(data, code=inherited.code), organisation=org, account=account, actor=actor
+        replace(data, code=inherited.code),
+        organisation=org,
+        account=account,
+        actor=actor,
+        dismissing=dismissing,
     )
 
 

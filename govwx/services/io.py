@@ -23,6 +23,11 @@ Writing is in bulk: the organisation's rows are read once, new rows are inserted
 `bulk_create`, changed ones updated with `bulk_update` (the changed fields only) and the
 office links of new and changed services rewritten with one DELETE and one INSERT, a
 few statements whatever the number of rows.
+
+Proofreading: the guides of new and changed services are checked (`lib.textcheck`). A
+row with personal data (a veto) is a bad row like any other; errors and warnings do not
+hold the import up (it brings over guides an office already publishes) and are listed
+in `ImportResult.notes`, each naming its row.
 """
 
 from __future__ import annotations
@@ -42,15 +47,20 @@ from django.utils import timezone, translation
 
 from govwx.accounts.models import Account, Department, Organisation
 from govwx.accounts.services import record
+from govwx.lib import textcheck
 from govwx.lib.cells import safe_cell
 
 from . import catalogue
 from .catalogue_writes import (
+    GUIDE,
+    GUIDE_FIELDS,
     OfficeInput,
     ServiceInput,
     _allowed,
+    checker_account,
     clean_office,
     clean_service,
+    guide_texts,
     keyword_entries,
     lineage_departments,
     lock_catalogue,
@@ -132,6 +142,7 @@ class ImportResult:
     offices_created: list[str] = field(default_factory=list)
     offices_updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    notes: list[str] = field(default_factory=list)  # the checker's errors and warnings
 
     @property
     def changed(self) -> int:
@@ -428,11 +439,15 @@ def import_catalogue(
     with transaction.atomic():
         lock_catalogue(organisation)
         offices_in, services_in, errors = _validate(organisation, tables)
+        notes = _proofread(checker_account(account, organisation), organisation, services_in)
+        errors += notes.pop("refused")
         if errors:
+            errors.sort(key=_error_order(tables))
             raise CatalogueImportError(errors)
         try:
             with transaction.atomic():
                 result = _write(organisation, offices_in, services_in)
+                result.notes = notes["noted"]
         except IntegrityError as exc:
             # A row of the same code written past `lock_catalogue` (not by govwx's writes).
             raise CatalogueImportError(
@@ -553,6 +568,33 @@ def _validate(
             errors.append(row_error(n, clashes, label))
     errors.sort(key=_error_order(tables))
     return offices_in, services_in, errors
+
+
+def _proofread(
+    account: Account | None, org: Organisation, services_in: list[tuple[int, str, ServiceInput]]
+) -> dict[str, list[str]]:
+    """The checker on the guides of the rows that are new or change a guide: "refused",
+    a row error for each row with a veto; "noted", one line a row for the rest."""
+    stored = {
+        row["code"]: [(label, row[name]) for name, label in GUIDE_FIELDS if row[name]]
+        for row in Service.objects.filter(organisation=org).values(
+            "code", *(name for name, _label in GUIDE_FIELDS)
+        )
+    }
+    refused: list[str] = []
+    noted: list[str] = []
+    for n, label, sd in services_in:
+        texts = guide_texts(sd)
+        if not texts or stored.get(sd.code) == texts:
+            continue  # the guide as it is: the import changes nothing there
+        blocking, warnings = textcheck.review(account, texts, GUIDE)
+        vetoes = [f for f in blocking if f.flag.severity == textcheck.VETO]
+        rest = [f for f in blocking + warnings if f not in vetoes]
+        if vetoes:
+            refused.append(row_error(n, [f"{f} / {f.flag.rule}" for f in vetoes], label))
+        if rest:
+            noted.append(row_error(n, [f"{f} / {f.flag.rule}" for f in rest], label))
+    return {"refused": refused, "noted": noted}
 
 
 def _error_order(tables: list[Table]) -> Any:

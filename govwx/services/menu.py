@@ -31,6 +31,7 @@ from django_tasks import task
 from govwx.accounts import permissions
 from govwx.accounts.models import Account
 from govwx.accounts.services import record
+from govwx.lib import textcheck
 from govwx.replies.models import MenuHandoff, Reply
 from govwx.wechat.client import MenuNotFound, TransportError, WeChatAPIError, WeChatClient
 
@@ -50,6 +51,7 @@ KEY_BYTES, URL_BYTES = 128, 1024
 MAX_CONDITIONAL = 20
 # All conditional menus together may link to at most 3 domains (§2.4, errcode 65316).
 MAX_CONDITIONAL_DOMAINS = 3
+WHERE = "menu"  # what the text checker is told it checks
 
 KINDS: dict[str, str] = {
     "service": gettext_noop("服务事项"),
@@ -327,6 +329,31 @@ def compile_menu(account: Account, tree: Tree, conditional: list[Tree]) -> Tree:
     }
 
 
+def menu_texts(tree: Any, conditional: Any) -> list[tuple[str, str]]:
+    """The names of the menu's buttons, default and conditional, each with its path
+    (「便民服务」›「12345热线」), for the text checker. What a CLICK button answers is a
+    menu-click reply of the auto-reply, checked where it is saved."""
+    menus = [("", tree)] + [
+        (f"个性化菜单（{m.get('tag_name') or m.get('tag_id')}）", m)
+        for m in (conditional if isinstance(conditional, list) else [])
+        if isinstance(m, dict)
+    ]
+    found: list[tuple[str, str]] = []
+    for where, menu in menus:
+        buttons = menu.get("button") if isinstance(menu, dict) else None
+        for i, top in enumerate(buttons if isinstance(buttons, list) else []):
+            if not isinstance(top, dict):
+                continue
+            path = _path(where, top, i)
+            if isinstance(name := top.get("name"), str):
+                found.append((path, name))
+            subs = top.get("sub_button")
+            for j, sub in enumerate(subs if isinstance(subs, list) else []):
+                if isinstance(sub, dict) and isinstance(name := sub.get("name"), str):
+                    found.append((_path(path + "›", sub, j), name))
+    return found
+
+
 # ------------------------------------------------------------------ reading
 
 
@@ -408,9 +435,12 @@ def save_menu_draft(
     note: str = "",
     draft: int | None = None,
     revision: int | None = None,
+    dismissing: textcheck.Dismiss | None = None,
 ) -> MenuVersion:
     """Keep the builder's menu as a draft: the newest version when it is still a draft,
-    otherwise a new version. A menu that breaks a rule is refused (MenuInvalid).
+    otherwise a new version. A menu that breaks a rule is refused (MenuInvalid); one
+    whose button names the text checker refuses, textcheck.TextRefused (a veto, or an
+    error not dismissed: `dismissing` is 「忽略并保存」).
 
     The builder says what it loaded: `draft`, the number of the draft (None when it
     loaded none) and its `revision`. When the newest draft is not that one at that
@@ -425,6 +455,9 @@ def save_menu_draft(
         "菜单草稿已被他人修改，请刷新后再改 / the draft changed meanwhile: reload it"
     )
     with transaction.atomic():
+        textcheck.require_clean(
+            account, menu_texts(tree, conditional), WHERE, dismissing=dismissing, actor=actor
+        )
         number = _next_number(account)
         latest = latest_version(account)
         if latest is not None and latest.status == MenuVersion.Status.DRAFT:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from govwx.accounts.models import Account
 from govwx.accounts.permissions import can, console_view
+from govwx.lib import textcheck
 
 from . import catalogue, menu
 from .models import Category, MenuVersion
@@ -56,6 +57,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
     loaded = {"draft": draft.number if draft else "", "revision": draft.revision if draft else 0}
     error = ""
     status = 200
+    refused = None
     if request.method == "POST":
         if not can(request.user, account, "menu.edit"):
             raise PermissionDenied
@@ -75,15 +77,19 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
                 note=note,
                 draft=_int(request.POST.get("draft")),
                 revision=_int(request.POST.get("revision")),
+                dismissing=textcheck.posted_dismiss(request.POST),
             )
         except menu.MenuDraftConflict as exc:
             error, status = str(exc.message), 409
         except menu.MenuInvalid as exc:
             error, status = str(exc.message), 400
+        except textcheck.TextRefused as exc:
+            refused, status = exc, 400
         else:
             messages.success(
                 request, _("已保存草稿（版本 %(n)s），可以发布了。") % {"n": version.number}
             )
+            textcheck.warn(request, account, menu.menu_texts(tree, conditional), menu.WHERE)
             return redirect("services:menu")
     answers = menu.click_answers(account)
     setup = {
@@ -114,6 +120,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
             "setup": setup,
             "click_answers": answers,
             "error": error,
+            "refused": refused,
             "note": note,
             "draft": draft,
             "loaded": loaded,

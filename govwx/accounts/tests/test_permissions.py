@@ -103,6 +103,9 @@ def test_a_role_has_exactly_its_permissions() -> None:
         "menu.view",
         "content.view",
         "content.proofread",
+        "proofread.view",
+        "proofread.manage",
+        "proofread.dismiss",
         "materials.view",
     }
 

@@ -478,6 +478,10 @@ POSTS: dict[str, Args] = {
     "content:article_release": lambda w, u: {},
     "content:article_unlock": lambda w, u: {},
     "content:article_restore": lambda w, u: {"number": 1, "revision": content_article(w).revision},
+    # The doors only (a form post, not the editor's JSON): what each does:
+    # content/tests/test_proofread_editor_views.py.
+    "content:article_proofread": lambda w, u: {"title": "t"},
+    "content:article_proofread_dismiss": lambda w, u: {"title": "t"},
     # The material library: an edit that changes nothing (a liaison is told it is not
     # theirs), a push of what WeChat has already (no call), a delete refused while an
     # article uses it; what each does: content/tests/test_materials*.py.

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from govwx.accounts.models import Account, AuditEvent, Department, Organisation
+from govwx.lib import textcheck
 from govwx.services import catalogue
 from govwx.services import io as catalogue_io
 from govwx.services.catalogue_writes import OfficeInput, ServiceInput, create_office, create_service
@@ -186,7 +187,7 @@ def test_a_file_that_is_neither_utf8_nor_a_workbook_is_refused(city: Organisatio
     assert exc.value.errors[0].startswith("无法读取 Excel 文件 / cannot read the Excel file")
 
 
-FORMULA = '=HYPERLINK("https://example.invalid/","点此办理")'
+FORMULA = '=HYPERLINK("https://example.invalid/","apply online")'
 
 
 def _fill(city: Organisation, county: Organisation, hrss: Department) -> None:
@@ -394,11 +395,15 @@ def test_importing_200_services_with_offices_takes_a_few_statements(
     # services inserted, links inserted (6). The audit event and the bump (3). Savepoints
     # (4), and the lock on PostgreSQL (1). SQLite inserts at most 999 parameters a
     # statement: 55 services (18 fields) each, so 200 services take 4 INSERTs.
+    # Proofreading the new guides: the stored guides and the account whose word lists
+    # check them (2), and one read a text of the word lists' version in the shared cache
+    # (the checker's context, built before: 200 names).
     pg = connection.vendor == "postgresql"
     version = city_account.rules_version
+    textcheck.findings(city_account, "预热", "guide")
     with CaptureQueriesContext(connection) as ctx:
         result = import_catalogue(city, "c.xlsx", catalogue_book(200))
-    assert len(ctx.captured_queries) == (19 if pg else 21), [q["sql"][:80] for q in ctx]
+    assert len(ctx.captured_queries) == (19 if pg else 21) + 2 + 200, [q["sql"][:80] for q in ctx]
     assert (len(result.services_created), len(result.offices_created)) == (200, 10)
     links = sorted(
         Service.offices.through.objects.filter(service__code__in=["S000", "S009"]).values_list(
@@ -413,10 +418,12 @@ def test_importing_200_services_with_offices_takes_a_few_statements(
 
     # The same file with one row changed: one UPDATE of the changed fields, the links of
     # that service deleted and inserted.
+    # Proofreading: the changed guide only (2 + 1).
     before = dict(Service.objects.values_list("code", "updated_at"))
+    textcheck.findings(city_account, "预热", "guide")
     with CaptureQueriesContext(connection) as ctx:
         result = import_catalogue(city, "c.xlsx", catalogue_book(200, changed=5))
-    assert len(ctx.captured_queries) == (19 if pg else 18), [q["sql"][:80] for q in ctx]
+    assert len(ctx.captured_queries) == (19 if pg else 18) + 2 + 1, [q["sql"][:80] for q in ctx]
     updates = [q["sql"] for q in ctx if q["sql"].startswith('UPDATE "services_service"')]
     assert len(updates) == 1
     assert re.findall(r'"(\w+)" = \(?CASE', updates[0]) == ["name", "updated_at"]

@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from govwx.accounts.models import Account, Department, Membership, Organisation
 from govwx.accounts.services import AccountInput, add_member, create_account
+from govwx.content.models import ProofEntry
+from govwx.content.proofread.services import EntryInput, add_entry
 from govwx.replies.services import import_ruleset
 
 from .serve import default_workers, serve
@@ -105,6 +107,13 @@ def seed_county(city: Organisation) -> Account:
             organisation=county,
             positioning="示例县人民政府官方账号：县内政务信息与办事服务。",
         )
+    )
+    # the county centre's consultation line, which its menu reply gives: a number it
+    # publishes, so the proofreading's personal-data check lets it through
+    add_entry(
+        account,
+        EntryInput(ProofEntry.Kind.PUBLIC_NUMBER, "0000-7654321", "县政务服务中心咨询电话"),
+        actor=get_user_model().objects.get(username=ADMIN[0]),
     )
     with open(DEMO / "county_ruleset.json", encoding="utf-8") as f:
         import_ruleset(account, json.load(f))

@@ -66,6 +66,8 @@
     updatePhoneHead();
     clearTimeout(checkTimer);
     checkTimer = setTimeout(check, 700);
+    // proofreading (articles-proofread.js) checks again once typing stops
+    document.dispatchEvent(new Event("article-change"));
   }
 
   function collect() {

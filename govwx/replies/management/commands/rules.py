@@ -45,11 +45,16 @@ class Command(BaseCommand):
                 raise CommandError(f"无法读取文件 / cannot read file: {exc}") from exc
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise CommandError(f"不是有效的 JSON / not valid JSON: {exc}") from exc
+            notes: list[str] = []
             try:
-                n = import_ruleset(account, doc)
+                n = import_ruleset(account, doc, notes=notes)
             except ValidationError as exc:
-                raise CommandError("; ".join(exc.messages)) from exc
+                raise CommandError("\n".join(exc.messages)) from exc
             self.stdout.write(f"已导入 {n} 条规则 / imported {n} rules into {account.appid}")
+            if notes:
+                self.stderr.write(f"校对提示 {len(notes)} 条（已导入） / proofreading notes:")
+                for note in notes:
+                    self.stderr.write(f"  {note}")
             return
         text = json.dumps(export_ruleset(account), ensure_ascii=False, indent=1)
         if opts["file"] == "-":

@@ -57,6 +57,12 @@ class Command(BaseCommand):
                 f"{len(result.offices_created)}, updated {len(result.offices_updated)}; "
                 f"unchanged {result.unchanged}"
             )
+            if result.notes:
+                self.stderr.write(
+                    f"校对提示 {len(result.notes)} 条（已导入） / proofreading notes:"
+                )
+                for note in result.notes:
+                    self.stderr.write(f"  {note}")
             return
         if path.suffix.lower() == ".xlsx":
             data = export_xlsx(org)

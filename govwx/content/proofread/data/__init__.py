@@ -1,0 +1,1 @@
+"""Word lists shipped with the checker (read as files, not imported)."""

@@ -1,0 +1,463 @@
+"""Chinese language data for the typo and name families, loaded once per process.
+
+- Word frequencies: jieba's dictionary (its `FREQ`, shared with the desk's topics, read
+  only) plus the words of official writing that it lacks (data/official_words.txt).
+- A segmentation score: the log-probability of the best cut of a short span into known
+  words (a unigram model, jieba's own), with or without a change. A word that fits far
+  better than the one written raises it: 工做 (工 + 做) scores far below 工作, and
+  疫情防空 (疫情 + 防空) below 疫情防控 (one word of official writing).
+- Characters confused by sound (the same syllable, tones aside, any of a character's
+  readings: pypinyin) and by shape (pycorrector's same_stroke.txt, data/README.md).
+- `NearMisses`: strings of a list (an account's names) found in a text with exactly one
+  character changed, through an Aho-Corasick automaton of their halves.
+
+Load time: about 1.5 s once a process (jieba's dictionary from its cache, 0.7 s, shared
+with the desk; pypinyin's tables, the people's names of jieba's dictionary and the typo
+index, 0.8 s). Memory: jieba's dictionary (about 80 MB, shared) and about 50 MB more (the
+typo index of 170,000 keys, pypinyin's table of readings).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import jieba
+
+DATA = Path(__file__).resolve().parent / "data"
+OFFICIAL_WORDS = DATA / "official_words.txt"
+SAME_STROKE = DATA / "same_stroke.txt"
+
+
+def _pypinyin_data() -> Path:
+    """pypinyin's data files. Its modules are not imported: they load its phrase table
+    (40 MB in memory) whether it is used or not; its character table is all we need."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:
+        raise ImportError("pypinyin is not installed")
+    return Path(spec.origin).parent
+
+
+PYPINYIN = _pypinyin_data()
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+OFFICIAL_FREQ = 300  # an official word's frequency unless its line gives one
+INDEX_MIN_FREQ = 50  # a dictionary word rarer than this is never suggested
+SHORT = range(2, 5)  # lengths of the words the typo index holds (longer: `long_words`)
+MAX_WORD = 8  # characters: the longest word a changed character is looked for in
+PERSON = re.compile(rb"^(\S+) (?:[5-9]\d|\d{3,}) nr", re.MULTILINE)  # frequent enough to index
+CACHE_SIZE = 200_000  # character pairs whose confusion is remembered, at most
+_PRIVATE = 0xE000  # class markers in index keys: private-use characters, never in text
+
+
+def han_runs(text: str) -> Iterator[tuple[int, str]]:
+    """Each run of Chinese characters with its offset."""
+    for m in HAN.finditer(text):
+        yield m.start(), m.group()
+
+
+def read_lines(path: Path) -> Iterator[list[str]]:
+    """The fields of each line of a shipped list (tab-separated; # starts a comment)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield [field.strip() for field in line.split("\t")]
+
+
+_TONE_MARKS = dict.fromkeys([0x300, 0x301, 0x304, 0x30C])  # ü keeps its dots: lü is not lu
+RARE_READING = 0.02  # of a character's uses in pypinyin's phrases: rarer readings are left out
+
+
+def toneless(reading: str) -> str:
+    return unicodedata.normalize(
+        "NFC", unicodedata.normalize("NFD", reading).translate(_TONE_MARKS)
+    )
+
+
+def fuzzy(reading: str) -> str:
+    """A reading as a fuzzy pinyin input method hears it: zh, ch, sh as z, c, s; n as l;
+    ang, eng, ing (and iang, uang) as an, en, in."""
+    reading = re.sub(r"^([zcs])h", r"\1", reading)
+    reading = re.sub(r"^n(?=[^g])", "l", reading)
+    return re.sub(r"(?<=[aei])ng$", "n", reading)
+
+
+# pypinyin's phrase table, an entry: "一丁不识": [ ["yī"], ["dīng"], ... ] one item a line.
+_PHRASE = re.compile(r'^"([^"\n]+)": \[\n((?:\[\n(?:"[^"\n]*",?\n)+\],?\n)+)\]', re.MULTILINE)
+_FIRST_READING = re.compile(r'\[\n"([^"\n]*)"')
+
+
+def _readings() -> dict[str, str]:
+    """pypinyin's readings of each character, most used first (长: zhǎng,cháng)."""
+    table = json.loads((PYPINYIN / "pinyin_dict.json").read_text(encoding="utf-8"))
+    return {chr(int(code)): readings for code, readings in table.items()}
+
+
+def _reading_uses() -> dict[str, Counter[str]]:
+    """How often pypinyin's phrase table reads each character each way (解: jie 258, xie 7;
+    其: qi 253, ji 2), counted from its file line by line."""
+    text = (PYPINYIN / "phrases_dict.json").read_text(encoding="utf-8")
+    uses: dict[str, Counter[str]] = {}
+    for m in _PHRASE.finditer(text):
+        for char, reading in zip(m[1], _FIRST_READING.findall(m[2]), strict=False):
+            uses.setdefault(char, Counter())[toneless(reading)] += 1
+    return uses
+
+
+class Lexicon:
+    """Word frequencies, the typo index and the confusion of characters (see `load`)."""
+
+    def __init__(self, freq: dict[str, int], total: int, official: dict[str, int]) -> None:
+        self.freq = freq  # jieba's: words, and their prefixes with 0
+        self.extra = official
+        self.extra_prefixes = {w[:i] for w in official for i in range(1, len(w))}
+        self.log_total = math.log(total)
+        self.shapes = _shape_groups()
+        self._readings = _readings()
+        self._uses = _reading_uses()
+        self._sounds: dict[str, frozenset[str]] = {}
+        self._confused: dict[tuple[str, str], str] = {}
+        self._classes: dict[str, str] = {}
+        self._markers: dict[str, str] = {}
+        self.index: dict[str, str] = {}
+        # What a window of 3 or 4 characters keeps of an indexed word under one change,
+        # checked before the index is: 3 characters: the left two, the right two, the
+        # outer two; 4 characters: the left half, the right half.
+        self.gates: tuple[set[str], set[str], set[str], set[str], set[str]] = (
+            set(),
+            set(),
+            set(),
+            set(),
+            set(),
+        )
+        self.long_words: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- frequencies
+
+    def frequency(self, word: str) -> int:
+        return max(self.freq.get(word) or 0, self.extra.get(word, 0))
+
+    def score(self, span: str, words: dict[str, int] | None = None) -> float:
+        """Log-probability of the best cut of `span` into words (unknown characters one
+        by one). `words` adds or overrides frequencies (a name, a wrong form)."""
+        freq, extra, prefixes = self.freq, self.extra, self.extra_prefixes
+        words = words or {}
+        longest = max((len(w) for w in words), default=0)
+        log_total = self.log_total
+        n = len(span)
+        best = [0.0] + [-math.inf] * n
+        for i in range(n):
+            base = best[i]
+            for j in range(i + 1, n + 1):
+                w = span[i:j]
+                f = freq.get(w)
+                e = extra.get(w)
+                if f is None and e is None and w not in prefixes and j - i > max(1, longest):
+                    break
+                f = max(f or 0, e or 0, words.get(w, 0))
+                if f == 0 and j - i > 1:
+                    continue
+                value = base + math.log(f or 1) - log_total
+                if value > best[j]:
+                    best[j] = value
+        return best[n]
+
+    def words_at(self, run: str, i: int) -> list[tuple[int, float]]:
+        """The words of `run` that start at `i`, as (end, log-probability); the character
+        at `i` is always one (an unknown one counts once)."""
+        freq, extra, prefixes, log_total = (
+            self.freq,
+            self.extra,
+            self.extra_prefixes,
+            self.log_total,
+        )
+        log = math.log
+        char = run[i]
+        found = [(i + 1, log(freq.get(char) or extra.get(char) or 1) - log_total)]
+        for j in range(i + 2, min(len(run), i + MAX_WORD) + 1):
+            w = run[i:j]
+            f = freq.get(w)
+            if f:
+                found.append((j, log(f) - log_total))
+            elif w in extra:
+                found.append((j, log(extra[w]) - log_total))
+            elif f is None and w not in prefixes:
+                break
+        return found
+
+    # ---------------------------------------------------------------- confusion
+
+    def confused(self, written: str, meant: str) -> str:
+        """`confusion`, remembered."""
+        key = (written, meant)
+        found = self._confused.get(key)
+        if found is None:
+            if len(self._confused) > CACHE_SIZE:
+                self._confused.clear()
+            found = self._confused[key] = self.confusion(written, meant)
+        return found
+
+    def sounds(self, char: str) -> frozenset[str]:
+        """The readings of a character, tones aside, that are in use: its first one and
+        any other of at least `RARE_READING` of its uses (解: jie, xie; 其: qi, not ji)."""
+        found = self._sounds.get(char)
+        if found is None:
+            readings = self._readings.get(char, "")
+            listed = [toneless(r) for r in readings.split(",") if r]
+            uses = self._uses.get(char, Counter())
+            total = sum(uses.values())
+            found = frozenset(
+                r
+                for i, r in enumerate(listed)
+                if i == 0 or (uses[r] >= 3 and uses[r] >= RARE_READING * total)
+            )
+            self._sounds[char] = found
+        return found
+
+    def confusion(self, written: str, meant: str) -> str:
+        """How two characters are confused: "sound" (a reading in common), "near" (readings
+        that a fuzzy pinyin input method takes for each other: zh/z, ing/in, n/l), "shape"
+        or "" (not at all)."""
+        if written == meant:
+            return ""
+        heard, said = self.sounds(written), self.sounds(meant)
+        if heard & said:
+            return "sound"
+        if {fuzzy(r) for r in heard} & {fuzzy(r) for r in said}:
+            return "near"
+        if self.shapes.get(written, frozenset()) & self.shapes.get(meant, frozenset()):
+            return "shape"
+        return ""
+
+    def classes(self, char: str) -> str:
+        """The confusion classes of a character as marker characters: one per reading
+        and one per group of similar shapes."""
+        found = self._classes.get(char)
+        if found is None:
+            keys = [f"s:{s}" for s in sorted({fuzzy(r) for r in self.sounds(char)})]
+            keys += [f"g:{g}" for g in sorted(self.shapes.get(char, ()))]
+            found = "".join(self._marker(k) for k in keys)
+            self._classes[char] = found
+        return found
+
+    def _marker(self, key: str) -> str:
+        marker = self._markers.get(key)
+        if marker is None:
+            marker = chr(_PRIVATE + len(self._markers))
+            self._markers[key] = marker
+        return marker
+
+    def build_index(self, words: Iterable[tuple[str, int]]) -> None:
+        """Words of 2 to 4 characters under keys that replace one character by one of its
+        classes: 工作 under 工+[zuo] and [gong]+作, so 工做 finds 工作 by one lookup per
+        class of 做. Longer words go to `long_words`, searched with `NearMisses`."""
+        index: dict[str, str] = {}
+        classes = self._classes
+        left3, right3, outer3, left4, right4 = self.gates
+        for word, f in words:
+            if len(word) > 4:
+                self.long_words[word] = f
+                continue
+            if len(word) == 3:
+                left3.add(word[:2])
+                right3.add(word[1:])
+                outer3.add(word[0] + word[2])
+            elif len(word) == 4:
+                left4.add(word[:2])
+                right4.add(word[2:])
+            for j, char in enumerate(word):
+                markers = classes.get(char)
+                if markers is None:
+                    markers = self.classes(char)
+                for marker in markers:
+                    key = word[:j] + marker + word[j + 1 :]
+                    index[key] = index.get(key, "") + char
+        self.index = index
+
+
+def _shape_groups() -> dict[str, frozenset[int]]:
+    groups: dict[str, set[int]] = {}
+    for number, fields in enumerate(read_lines(SAME_STROKE)):
+        for char in fields:
+            groups.setdefault(char, set()).add(number)
+    return {char: frozenset(ids) for char, ids in groups.items()}
+
+
+def _official_words() -> dict[str, int]:
+    found: dict[str, int] = {}
+    for fields in read_lines(OFFICIAL_WORDS):
+        word = fields[0]
+        freq = int(fields[1]) if len(fields) > 1 and fields[1] else OFFICIAL_FREQ
+        found[word] = freq
+    return found
+
+
+_lock = threading.Lock()
+_loaded: list[Lexicon] = []
+
+
+def load() -> Lexicon:
+    """The lexicon of this process (built on first use)."""
+    if _loaded:
+        return _loaded[0]
+    with _lock:
+        if not _loaded:
+            _loaded.append(_build())
+    return _loaded[0]
+
+
+def _build() -> Lexicon:
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    tokenizer = jieba.dt
+    lexicon = Lexicon(tokenizer.FREQ, tokenizer.total, _official_words())
+    from govwx.content.proofread import typos  # the right forms of misused words
+
+    right = {r: OFFICIAL_FREQ for _, r, _ in typos.misused_pairs()}
+    people = _person_names(tokenizer)
+
+    def indexed() -> Iterator[tuple[str, int]]:
+        for word, f in tokenizer.FREQ.items():
+            if f >= INDEX_MIN_FREQ and len(word) > 1 and HAN.fullmatch(word) and word not in people:
+                yield word, f
+        for word, f in {**right, **lexicon.extra}.items():
+            if HAN.fullmatch(word):
+                yield word, max(f, lexicon.freq.get(word) or 0)
+
+    lexicon.build_index(indexed())
+    return lexicon
+
+
+class Cut:
+    """The best cut of a run of Chinese characters into words, from both ends, so that
+    the best cut with one character changed costs a few lookups: `before[i]` is the
+    log-probability of the best cut of run[:i], `after[j]` that of run[j:]."""
+
+    def __init__(self, lexicon: Lexicon, run: str) -> None:
+        self.lexicon = lexicon
+        self.run = run
+        n = len(run)
+        dag = [lexicon.words_at(run, i) for i in range(n)]
+        before = [0.0] + [-math.inf] * n
+        start = [0] * (n + 1)
+        for i in range(n):
+            base = before[i]
+            for j, lp in dag[i]:
+                if base + lp > before[j]:
+                    before[j] = base + lp
+                    start[j] = i
+        after = [-math.inf] * n + [0.0]
+        for i in range(n - 1, -1, -1):
+            after[i] = max([lp + after[j] for j, lp in dag[i]])
+        self.before, self.after = before, after
+        # the word of the best cut that each character belongs to
+        self.token: list[tuple[int, int]] = [(0, 0)] * n
+        j = n
+        while j > 0:
+            i = start[j]
+            for k in range(i, j):
+                self.token[k] = (i, j)
+            j = i
+
+    @property
+    def best(self) -> float:
+        return self.before[-1]
+
+    def with_change(self, position: int, char: str) -> float:
+        """The log-probability of the best cut with run[position] replaced by `char`:
+        the best word over it, and the best cuts on either side."""
+        lexicon, run = self.lexicon, self.run
+        freq, extra, prefixes = lexicon.freq, lexicon.extra, lexicon.extra_prefixes
+        best = -math.inf
+        for x in range(max(0, position - MAX_WORD + 1), position + 1):
+            head = run[x:position] + char
+            for y in range(position + 1, len(run) + 1):
+                w = head + run[position + 1 : y]
+                f = freq.get(w)
+                e = extra.get(w)
+                if len(w) > 1 and f is None and e is None and w not in prefixes:
+                    break
+                f = max(f or 0, e or 0)
+                if f == 0 and len(w) > 1:
+                    continue
+                value = self.before[x] + math.log(f or 1) - lexicon.log_total + self.after[y]
+                if value > best:
+                    best = value
+        return best
+
+
+def _person_names(tokenizer: jieba.Tokenizer) -> frozenset[str]:
+    """The words jieba's dictionary tags as people's names (nr): never a correction
+    (黄文斌 is not 黄文炳 misspelt)."""
+    with tokenizer.get_dict_file() as f:
+        data = f.read()
+    return frozenset(w.decode("utf-8") for w in PERSON.findall(data))
+
+
+# -------------------------------------------------------------------- near misses
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    start: int
+    end: int
+    written: str
+    meant: str  # the entry of the list
+    position: int  # of the changed character, in the entry
+
+
+class NearMisses:
+    """The strings of a list found in a text with exactly one character changed (by any
+    character: the caller judges the change). A string of length n keeps one of its two
+    halves whole under one change, so the automaton holds the halves and each hit is
+    compared with the entries it belongs to: a few thousand names over a long text cost
+    one pass of the automaton and a handful of comparisons a hit."""
+
+    def __init__(self, entries: Iterable[str], min_length: int = 3) -> None:
+        self.entries = frozenset(e for e in entries if len(e) >= max(2, min_length))
+        halves: dict[str, list[tuple[str, int]]] = {}
+        for entry in self.entries:
+            h = len(entry) // 2
+            halves.setdefault(entry[:h], []).append((entry, 0))
+            halves.setdefault(entry[h:], []).append((entry, h))
+        self.automaton = ahocorasick.Automaton()
+        for half, owners in halves.items():
+            self.automaton.add_word(half, (half, owners))
+        self._exact = ahocorasick.Automaton()
+        for entry in self.entries:
+            self._exact.add_word(entry, entry)
+        if halves:
+            self.automaton.make_automaton()
+            self._exact.make_automaton()
+
+    def exact(self, text: str) -> list[tuple[int, int, str]]:
+        """Every occurrence of an entry as written: (start, end, entry)."""
+        if not self.entries:
+            return []
+        return [(end + 1 - len(e), end + 1, e) for end, e in self._exact.iter(text)]
+
+    def find(self, text: str) -> list[NearMiss]:
+        if not self.entries:
+            return []
+        found: dict[tuple[int, str], NearMiss] = {}
+        for end, (half, owners) in self.automaton.iter(text):
+            hit = end + 1 - len(half)
+            for entry, offset in owners:
+                start = hit - offset
+                stop = start + len(entry)
+                if start < 0 or stop > len(text) or (start, entry) in found:
+                    continue
+                written = text[start:stop]
+                changed = [i for i, (a, b) in enumerate(zip(written, entry, strict=True)) if a != b]
+                if len(changed) == 1:
+                    found[(start, entry)] = NearMiss(start, stop, written, entry, changed[0])
+        return sorted(found.values(), key=lambda m: (m.start, m.end, m.meant))
