@@ -4,6 +4,7 @@ revision (a stale revision is a `Conflict`) and appends to the case's history.""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Collection, Iterable, Sequence, Set
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, Field, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -241,9 +242,22 @@ def _event(
 def stamp(value: datetime) -> Any:
     """A datetime as the ORM stores it (SQLite: naive UTC text; PostgreSQL: as it is),
     without Django's checks on each of a batch's thousands of values."""
-    if connection.vendor == "sqlite":
-        return str(value.astimezone(UTC).replace(tzinfo=None))
-    return value
+    if not _on_sqlite():
+        return value
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return str(value.replace(tzinfo=None))
+
+
+@functools.cache
+def _on_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _json(value: Any) -> Any:
+    """A JSON field's value as the database driver takes it (what the field's own
+    adaptation ends in, without its layers: a batch adapts thousands)."""
+    return connection.ops.adapt_json_value(value, None)
 
 
 class _Msg(NamedTuple):
@@ -278,7 +292,7 @@ class _NewCase:
 
     def row(self) -> list[Any]:
         """The INSERT's values (CASE_COLUMNS), adapted for the database."""
-        basis = Case._meta.get_field("deadline_basis").get_db_prep_save(self.basis, connection)
+        basis = _json(self.basis)
         st = self.state
         return [
             self.account_id, self.openid, st.case_type, False, st.subject, st.status,
@@ -302,7 +316,7 @@ class _NewCase:
 
 
 def _event_data(data: dict[str, Any]) -> Any:
-    return CaseEvent._meta.get_field("data").get_db_prep_save(data, connection)
+    return _json(data)
 
 
 class _Batch:
@@ -332,7 +346,15 @@ class _Batch:
         self.memo: dict[tuple[Any, ...], tuple[Due, Due, dict[str, Any]]] = {}
         self.texts = [message_text(m) for m in self.messages]
         self.words = [topics.words(t) for t in self.texts]
+        self.counts = topics.tally(
+            (m.account_id, m.received_at, found)
+            for m, found in zip(self.messages, self.words, strict=True)
+        )
         self.stamps = [stamp(m.received_at) for m in messages]
+        # each follower's messages of the batch, in order (indexes into the lists above)
+        self.of: dict[tuple[int, str], list[int]] = {}
+        for i, m in enumerate(self.messages):
+            self.of.setdefault((m.account_id, m.openid), []).append(i)
         # the file each picture, voice or video names, fetched from WeChat after the batch
         self.media = {
             m.pk: media.intake_row(m.account_id, m.pk, m.msg_type, m.payload, at)
@@ -358,11 +380,10 @@ class _Batch:
         if key in self.new:
             return self.new[key]
         case = None
-        for msg, text, at in zip(self.messages, self.texts, self.stamps, strict=True):
-            if (msg.account_id, msg.openid) != key:
-                continue
+        for i in self.of.get(key, ()):
+            msg, text, at = self.messages[i], self.texts[i], self.stamps[i]
             if case is None:
-                case = self.new_case(msg, text)
+                case = self.new_case(msg, text, at)
             else:
                 case.state.follow(text, self.routed[msg.pk], self.modes[msg.account_id], at)
         assert case is not None, key
@@ -401,11 +422,9 @@ class _Batch:
             },
         )
 
-    def new_case(self, msg: _Msg, text: str) -> _NewCase:
+    def new_case(self, msg: _Msg, text: str, at: Any) -> _NewCase:
         found = self.routed.get(msg.pk) or self.route(msg.account_id, msg.msg_type, text)
-        state = routing.CaseState.opened(
-            text, found, self.modes[msg.account_id], stamp(msg.received_at)
-        )
+        state = routing.CaseState.opened(text, found, self.modes[msg.account_id], at)
         opened = msg.received_at
         first, resolve, basis = self.deadlines(
             opened, self.limits_for(msg.account_id, state.case_type)
@@ -539,9 +558,7 @@ def _route_again(
             changes.update(
                 first_response_due=stamp(first.at),
                 resolve_due=stamp(resolve.at),
-                deadline_basis=Case._meta.get_field("deadline_basis").get_db_prep_save(
-                    basis, connection
-                ),
+                deadline_basis=_json(basis),
                 provisional_year=_earliest(first.provisional_year, resolve.provisional_year),
             )
         changed[pk] = changes
@@ -552,11 +569,27 @@ def _route_again(
 
 def _update_cases(changed: dict[int, dict[str, Any]]) -> None:
     """Each case's own changes (values adapted for the database), and its revision
-    bumped, in one UPDATE (per chunk of the parameter limit): column = CASE id WHEN …
-    THEN … ELSE column END."""
+    bumped. SQLite: one prepared UPDATE per set of columns changed, run for each case
+    (in-process, no round trips); PostgreSQL: one UPDATE for all (per chunk of the
+    parameter limit): column = CASE id WHEN … THEN … ELSE column END."""
     if not changed:
         return
     q = connection.ops.quote_name
+    table = q(Case._meta.db_table)
+    if _on_sqlite():
+        by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+        for pk, changes in changed.items():
+            names = tuple(sorted(changes))
+            by_columns.setdefault(names, []).append([changes[c] for c in names] + [pk])
+        with connection.cursor() as cur:
+            for names, rows in by_columns.items():
+                assigned = ", ".join(f"{q(c)} = %s" for c in names)
+                cur.executemany(
+                    f"UPDATE {table} SET {assigned}, {q('revision')} = {q('revision')} + 1 "
+                    f"WHERE {q('id')} = %s",
+                    rows,
+                )
+        return
     columns = sorted({c for changes in changed.values() for c in changes})
     per = max(1, (connection.features.max_query_params or 65535) // (2 * len(columns) + 1))
     ids = list(changed)
@@ -576,7 +609,7 @@ def _update_cases(changed: dict[int, dict[str, Any]]) -> None:
                 params += [v for pk in whens for v in (pk, changed[pk][col])]
             sets.append(f"{q('revision')} = {q('revision')} + 1")
             cur.execute(
-                f"UPDATE {q(Case._meta.db_table)} SET {', '.join(sets)} "
+                f"UPDATE {table} SET {', '.join(sets)} "
                 f"WHERE {q('id')} IN ({', '.join(['%s'] * len(chunk))})",
                 params + chunk,
             )
@@ -585,23 +618,42 @@ def _update_cases(changed: dict[int, dict[str, Any]]) -> None:
 def _open_cases(followers: Iterable[tuple[int, str]], *, lock: bool) -> list[tuple[Any, ...]]:
     """The followers' open cases: id, account, openid, status and UNSETTLED_FIELDS, as
     the database driver returns them (a batch reads a few hundred: Django's conversions
-    of each value cost more than the query; `_opened_at` converts the one value used)."""
+    of each value cost more than the query; `_opened_at` converts the one value used).
+    The statement is written here, not by the ORM: building it for a batch's few hundred
+    parameters cost more than running it. It uses the index on (account, openid)."""
     keys = list(followers)
-    qs = Case.objects.filter(
-        account_id__in={a for a, _ in keys},
-        openid__in={o for _, o in keys},
-        status__in=OPEN_STATUSES,
-    )
-    if lock:
-        qs = qs.select_for_update()
-    sql, params = (
-        qs.order_by("pk")
-        .values_list("pk", "account_id", "openid", "status", *UNSETTLED_FIELDS)
-        .query.sql_with_params()
+    if not keys:
+        return []
+    accounts = sorted({a for a, _ in keys})
+    openids = sorted({o for _, o in keys})
+    statuses = [str(s) for s in OPEN_STATUSES]
+    sql = _open_cases_sql().format(
+        accounts=", ".join(["%s"] * len(accounts)),
+        openids=", ".join(["%s"] * len(openids)),
+        statuses=", ".join(["%s"] * len(statuses)),
+        lock=" FOR UPDATE" if lock and connection.features.has_select_for_update else "",
     )
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, [*accounts, *openids, *statuses])
         return cur.fetchall()
+
+
+@functools.cache
+def _open_cases_sql() -> str:
+    """`_open_cases`'s statement, its lists of parameters to fill in."""
+    q = connection.ops.quote_name
+
+    def col(name: str) -> str:
+        field = Case._meta.get_field(name)
+        assert isinstance(field, Field) and field.column, name
+        return q(field.column)
+
+    columns = ", ".join(col(f) for f in ("id", "account", "openid", "status", *UNSETTLED_FIELDS))
+    return (
+        f"SELECT {columns} FROM {q(Case._meta.db_table)} WHERE {col('account')} IN ({{accounts}})"
+        f" AND {col('openid')} IN ({{openids}}) AND {col('status')} IN ({{statuses}})"
+        f" ORDER BY {col('id')}{{lock}}"
+    )
 
 
 def _opened_at(value: Any) -> datetime:
@@ -628,7 +680,11 @@ def _take_in(batch: _Batch, only: set[int] | None = None) -> list[int]:
         )
         if only is None or msg.pk in only
     ]
-    counts = topics.tally((m.account_id, m.received_at, found) for m, _, found, _ in picked)
+    counts = (
+        batch.counts
+        if len(picked) == len(batch.messages)
+        else topics.tally((m.account_id, m.received_at, found) for m, _, found, _ in picked)
+    )
     followers = dict.fromkeys((m.account_id, m.openid) for m, _, _, _ in picked)
     open_cases: dict[tuple[int, str], int] = {}
     woken: list[tuple[int, str]] = []
@@ -703,15 +759,17 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
     pending = _pending(cursor.last_inbound_id, limit)
     done = failed = 0
+    advanced = False
     if pending:
         try:
-            done = _take_in_batch(pending)
+            done, advanced = _take_in_batch(pending)
         except Exception:  # one bad message must not hold up the others: one by one
             log.exception("desk intake of a batch of %s messages failed", len(pending))
             for msg in pending:
                 ok = _intake_or_record(msg.pk)
                 done, failed = done + ok, failed + (not ok)
-    _advance_cursor(cursor.last_inbound_id)
+    if not advanced:
+        _advance_cursor(cursor.last_inbound_id)
     retry = list(
         IntakeFailure.objects.filter(updated_at__lt=timezone.now() - RETRY_AFTER)
         .order_by("updated_at")
@@ -725,25 +783,62 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     return done, failed
 
 
-def _take_in_batch(pending: list[_Msg]) -> int:
+def _take_in_batch(pending: list[_Msg]) -> tuple[int, bool]:
+    """Take in a batch; returns how many it took in, and whether the cursor moved past
+    it in the same transaction (SQLite: ids become visible in order, so every desk
+    message up to the batch's last is now linked or failed; PostgreSQL: later, by
+    `_advance_cursor`, which waits for lower ids that commit late)."""
     # the work that needs no lock first: texts, words, the cases they would open (for
     # the followers with no open case now: read again under the lock)
     followers = {(m.account_id, m.openid) for m in pending}
     open_now = {(row[1], row[2]) for row in _open_cases(followers, lock=False)}
     batch = _Batch(pending, open_now)
+    in_order = not SETTLE.get(connection.vendor, SETTLE_DEFAULT)
     with serialized_writes(connection), transaction.atomic():
         # Two loops at once queue here (the row lock; SQLite's single writer), and the
         # second skips what the first linked.
-        IntakeCursor.objects.select_for_update().filter(pk=1).first()
-        linked = set(
-            CaseMessage.objects.filter(inbound_id__in=[m.pk for m in pending]).values_list(
-                "inbound_id", flat=True
-            )
-        )
+        _lock_cursor()
+        linked = _linked([m.pk for m in pending])
         todo = {m.pk for m in pending} - linked
         if todo:
             _take_in(batch, todo)
-    return len(todo)
+        if in_order:
+            _move_cursor(pending[-1].pk)
+    return len(todo), in_order
+
+
+def _lock_cursor() -> None:
+    """The cursor row, locked for the transaction (PostgreSQL; SQLite's write lock is
+    the whole database's)."""
+    q = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {q('id')} FROM {q(IntakeCursor._meta.db_table)} WHERE {q('id')} = 1{lock}"
+        )
+
+
+def _move_cursor(upto: int) -> None:
+    q = connection.ops.quote_name
+    table, column = q(IntakeCursor._meta.db_table), q("last_inbound_id")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET {column} = %s WHERE {q('id')} = 1 AND {column} < %s",
+            [upto, upto],
+        )
+
+
+def _linked(ids: Sequence[int]) -> set[int]:
+    """Which of these messages are in a case already (the unique index on the link;
+    written here: the ORM's building of a 200-id list cost more than the query)."""
+    q = connection.ops.quote_name
+    table, column = q(CaseMessage._meta.db_table), q("inbound_id")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(ids))})",
+            list(ids),
+        )
+        return {row[0] for row in cur.fetchall()}
 
 
 def _intake_or_record(inbound_id: int) -> bool:

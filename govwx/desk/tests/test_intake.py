@@ -84,10 +84,10 @@ def test_a_failure_is_recorded_retried_and_never_blocks_the_rest(
     peer.post(text_xml("第二位市民的问题", msg_id=2, openid="oB"))
     real = services._Batch.new_case
 
-    def broken(self: Any, msg: Any, text: str) -> Any:
+    def broken(self: Any, msg: Any, text: str, at: Any) -> Any:
         if text.startswith("第一位"):
             raise RuntimeError("路由规则读取失败")
-        return real(self, msg, text)
+        return real(self, msg, text, at)
 
     monkeypatch.setattr(services._Batch, "new_case", broken)
     # the batch fails as a whole, then goes one by one: the bad one is recorded, the
@@ -237,15 +237,33 @@ def test_a_case_closed_while_the_batch_was_prepared_gives_way_to_a_new_one(
 def test_the_open_case_lookup_reads_the_followers_cases_only(account: Account) -> None:
     """Intake looks up each batch's followers' open cases by (account, openid): an index,
     not a scan of every case the account ever had (SQLite cannot use the partial unique
-    index for statuses given as parameters)."""
+    index for statuses given as parameters). The plan of the statement intake runs."""
     from django.db import connection
 
-    from govwx.desk.services import OPEN_STATUSES
+    from govwx.desk import services
 
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL's plan depends on its statistics")
-    qs = Case.objects.filter(
-        account_id__in={account.pk}, openid__in={"o1", "o2"}, status__in=OPEN_STATUSES
-    ).values_list("pk")
-    plan = qs.explain()
+    statement = services._open_cases_sql().format(
+        accounts="%s", openids="%s, %s", statuses=", ".join(["%s"] * len(services.OPEN_STATUSES)),
+        lock="",
+    )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute(
+            "EXPLAIN QUERY PLAN " + statement,
+            [account.pk, "o1", "o2", *[str(s) for s in services.OPEN_STATUSES]],
+        )
+        plan = " ".join(str(row[-1]) for row in cur.fetchall())
     assert "USING INDEX case_follower (account_id=? AND openid=?)" in plan, plan
+    # and what it reads is the followers' open cases, nothing else
+    mine = services.intake(
+        InboundMessage.objects.create(
+            account=account, openid="o1", dedup_key="plan:1", msg_type="text", msg_id=1,
+            sent_at=timezone.now(), received_at=timezone.now(), handled_by="desk",
+            content="路灯不亮", payload={},
+        ).pk
+    )  # fmt: skip
+    rows = services._open_cases([(account.pk, "o1"), (account.pk, "o2")], lock=False)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [(mine.pk, account.pk, "o1", "new")]
+    Case.objects.filter(pk=mine.pk).update(status="closed")
+    assert services._open_cases([(account.pk, "o1")], lock=True) == []
