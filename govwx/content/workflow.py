@@ -404,7 +404,7 @@ def _alert(article: Article, step: Step, now: datetime) -> Alert | None:
     detail = f"发布时限：{timezone.localtime(end):%Y-%m-%d %H:%M}" if end else ""
     return raise_alert(
         article.account,
-        Alert.Kind.WARNING,
+        Alert.Kind.RELEASE,
         _subject(step),
         text,
         link=reverse("content:workflow", kwargs={"pk": article.pk}),
@@ -418,7 +418,7 @@ def _settle(article: Article, step: Step, actor: Any) -> None:
     if not article.emergency:
         return
     alerts = Alert.objects.filter(
-        account=article.account, kind=Alert.Kind.WARNING, subject=_subject(step)
+        account=article.account, kind=Alert.Kind.RELEASE, subject=_subject(step)
     ).select_related("account")
     settle_alerts(list(alerts), actor=actor, why=f"article:{article.pk}")
 

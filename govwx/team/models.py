@@ -111,6 +111,7 @@ class Alert(models.Model):
         GAP = "gap", _("值班空档")
         SURGE = "surge", _("舆情异动")
         CALENDAR = "calendar", _("节假日安排缺失")
+        RELEASE = "release", _("权威发布")
 
     class Level(models.IntegerChoices):
         OPERATOR = 1, _("值班员")

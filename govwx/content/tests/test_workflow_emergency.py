@@ -84,7 +84,7 @@ def test_each_step_alerts_the_people_on_duty_and_the_release_is_timed(
         step = open_step(a)
         assert step.due_at == T0 + timedelta(minutes=10)  # a third of the time: 3 steps left
         alert = alert_of(step)
-        assert alert.kind == Alert.Kind.WARNING
+        assert alert.kind == Alert.Kind.RELEASE
         assert alert.text == (
             "权威发布「东湖区明日停水」待核实（市水务局），请于 09:10 前完成（目标 30 分钟）"
         )
@@ -94,7 +94,7 @@ def test_each_step_alerts_the_people_on_duty_and_the_release_is_timed(
         assert names(alert) == {"operator", "dutyleader", "liaison"}
         # through the account's channel, @-mentioning the operator by their WeCom userid
         delivery = Delivery.objects.get(key=f"alert:{alert.pk}:1")
-        assert delivery.title == "【示例市发布】即将超时"
+        assert delivery.title == "【示例市发布】权威发布"
         assert delivery.text.startswith("权威发布「东湖区明日停水」待核实")
         assert delivery.mentions == ["zhangsan"]
         assert AuditEvent.objects.filter(name="article.emergency_started").count() == 1
