@@ -7,8 +7,9 @@ class ConsoleConfig(AppConfig):
     verbose_name = _("控制台")
 
     def ready(self) -> None:
-        from govwx.content.proofread.context import register_names
+        from govwx.content.proofread.context import register_names, register_numbers
 
-        from .proofread_names import catalogue_names
+        from .proofread_names import catalogue_names, catalogue_numbers
 
         register_names(catalogue_names)
+        register_numbers(catalogue_numbers)

@@ -43,6 +43,8 @@ Kind = ProofEntry.Kind
 
 NameSource = Callable[[Account], Iterable[str]]
 NAME_SOURCES: list[NameSource] = []
+# sources of the numbers an account publishes on purpose (the catalogue's office phones)
+NUMBER_SOURCES: list[NameSource] = []
 
 _memo: dict[int, tuple[float, tuple[object, ...], Context]] = {}
 _lock = threading.Lock()
@@ -52,6 +54,13 @@ def register_names(source: NameSource) -> NameSource:
     """Add a source of names an account uses (registering twice adds it once)."""
     if source not in NAME_SOURCES:
         NAME_SOURCES.append(source)
+    return source
+
+
+def register_numbers(source: NameSource) -> NameSource:
+    """Add a source of public numbers (phones, mailboxes) an account publishes."""
+    if source not in NUMBER_SOURCES:
+        NUMBER_SOURCES.append(source)
     return source
 
 
@@ -110,8 +119,11 @@ def build(account: Account | None) -> Context:
     """The context of `account`, read now (no cache)."""
     entries = _entries(account)
     names: list[str] = []
+    numbers: list[str] = [e.text for e in entries if e.kind == Kind.PUBLIC_NUMBER]
     tree_places: list[str] = []
     if account is not None:
+        for source in list(NUMBER_SOURCES):
+            numbers += list(source(account))
         names.append(account.name)
         org = account.organisation
         if org is not None:
@@ -135,7 +147,7 @@ def build(account: Account | None) -> Context:
         places=places,
         national_places=tuple(p for p in national_places() if p not in own),
         leaders=tuple(Leader(e.text, e.extra) for e in entries if e.kind == Kind.LEADER),
-        public_numbers=_unique(e.text for e in entries if e.kind == Kind.PUBLIC_NUMBER),
+        public_numbers=_unique(numbers),
         formulations=tuple(
             Formulation(e.text, e.note) for e in entries if e.kind == Kind.FORMULATION
         ),

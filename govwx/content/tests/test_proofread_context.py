@@ -215,3 +215,19 @@ def test_a_cached_call_is_one_query(
 
 def test_a_context_is_the_families_input(account: Account) -> None:
     assert isinstance(context_for(account), Context)
+
+
+def test_the_catalogues_office_phones_are_public_numbers(
+    account: Account, matrix: dict[str, Any]
+) -> None:
+    """A guide that gives an office's phone publishes it on purpose: not personal data."""
+    from govwx.content.proofread import check
+
+    Office.objects.filter(code="C1").update(phone="0571-85251234、0571-85255678 / 12345")
+    Account.objects.filter(pk=account.pk).update(rules_version=F("rules_version") + 1)
+    account.refresh_from_db()
+    numbers = context_for(account).public_numbers
+    assert numbers == ("0571-85251234", "0571-85255678", "12345")
+    guide = "咨询电话：0571-85255678；如有疑问请拨打 0571-85259999。"
+    vetoes = [f.text for f in check(guide, context_for(account)) if f.severity == "veto"]
+    assert vetoes == ["0571-85259999"]  # the office's number passes, another does not
