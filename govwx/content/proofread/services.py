@@ -418,6 +418,10 @@ def text_flags(account: Account | None, text: str, where: str) -> list[textcheck
     calls (registered by the app's `ready()`)."""
     found = check(text, context_for(account))
     dismissed = dismissed_keys(account, text) if any(f.severity == ERROR for f in found) else set()
+    if found and account is not None and where in Where.values and where != Where.ARTICLE:
+        # kept for the report, in the caller's transaction: a save the findings refuse
+        # leaves no row; the text is the object (a rule or guide is saved as a whole)
+        record_findings(account, where, "text:" + sha256(text)[:40], found, text=text)
     return [
         textcheck.Flag(
             f.start, f.end, f.text, f.family, f.severity, f.message, f.suggestion, f.rule,

@@ -283,3 +283,21 @@ def test_a_warning_in_a_canned_reply_is_shown_after_the_save(
         "已添加快捷回复「材料」",
         "已保存，校对提示",
     ]
+
+
+@pytest.mark.django_db
+def test_what_a_saved_canned_reply_was_found_to_have_counts_in_the_report(
+    client: Client, account: Account, account_admin: Any
+) -> None:
+    from govwx.content.models import FindingRecord
+
+    client.force_login(account_admin)
+    refused = {"action": "add", "title": "联系方式", "text": f"请联系王科长 {MOBILE}。"}
+    assert client.post("/settings/replies/", refused).status_code == 400
+    assert not FindingRecord.objects.exists()  # a refused save leaves no row
+    saved = {"action": "add", "title": "材料", "text": "材料清单见“政务服务—户籍”。"}
+    client.post("/settings/replies/", saved, follow=True)
+    rows = list(FindingRecord.objects.values_list("where", "family", "severity", "found"))
+    assert rows == [("canned_reply", "punctuation", "warning", "—")]
+    client.post("/settings/replies/", saved, follow=True)  # checked again: the same row
+    assert FindingRecord.objects.count() == 1
