@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -302,9 +303,17 @@ def create(
             text=text.strip() if kind == K.TEXT else "", image=image if kind == K.IMAGE else None,
             to_all=to_all, tag_id=tag_id, tag_name=tag_name[:30], due_at=due, created_by=actor,
         )  # fmt: skip
+        # the send's id and a random part: a database restored from a backup reuses ids,
+        # and WeChat would take a repeated clientmsgid for a call already made
+        nonce = secrets.token_hex(4)
         MassCall.objects.bulk_create(
             [
-                MassCall(mass_send=mass, index=i, clientmsgid=f"govwx-{mass.pk}-{i}", openids=chunk)
+                MassCall(
+                    mass_send=mass,
+                    index=i,
+                    clientmsgid=f"govwx-{mass.pk}-{nonce}-{i}",
+                    openids=chunk,
+                )  # fmt: skip
                 for i, chunk in enumerate(chunks)
             ],
             batch_size=20,

@@ -45,7 +45,7 @@ def waiting_for(actor: Any, account: Account) -> QuerySet[Step]:
     return (
         Step.objects.filter(wanted, outcome=Outcome.OPEN, article__account=account)
         .select_related("article", "article__source_department")
-        # what the list shows (not the texts: a few KB each, up to 200 of them)
+        # what the list shows (not the texts: a few KB each, a page of them)
         .only(
             "kind",
             "started_at",

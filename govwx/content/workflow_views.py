@@ -37,10 +37,17 @@ def _article(request: HttpRequest, account: Account, pk: int) -> Article:
         raise Http404("no such article") from exc
 
 
+# 待我处理 lists this many steps (emergency releases first, then the oldest), and says so
+# when more wait
+WAITING_SHOWN = 100
+
+
 @console_view("content.view")
 def inbox(request: HttpRequest, account: Account) -> HttpResponse:
     now = timezone.now()
-    steps = list(workflow_queries.waiting_for(request.user, account)[:200])
+    steps = list(workflow_queries.waiting_for(request.user, account)[: WAITING_SHOWN + 1])
+    more = len(steps) > WAITING_SHOWN
+    steps = steps[:WAITING_SHOWN]
     rows = [
         {
             "step": s,
@@ -56,7 +63,9 @@ def inbox(request: HttpRequest, account: Account) -> HttpResponse:
         {
             "account": account,
             "rows": rows,
-            "returned": list(workflow_queries.returned_to(request.user, account)[:50]),
+            "more": more,
+            "shown": WAITING_SHOWN,
+            "returned": list(workflow_queries.returned_to(request.user, account)),
         },
     )
 

@@ -7,6 +7,7 @@ makes no call twice and misses nobody, and deleting a sent article."""
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -285,7 +286,7 @@ def test_a_send_to_a_tag_reaches_exactly_its_followers_and_the_counts_come_back(
     send.refresh_from_db()
     call = send.calls.get()
     assert send.status == ST.SENT and call.status == MassCall.Status.CALLED and call.msg_id
-    assert call.clientmsgid == f"govwx-{send.pk}-0"
+    assert re.fullmatch(rf"govwx-{send.pk}-[0-9a-f]{{8}}-0", call.clientmsgid)
 
     finished = run_jobs(wx, account)
     assert [(j["kind"], j["sent_count"]) for j in finished] == [("mass", 3)]
@@ -338,7 +339,8 @@ def test_a_list_of_25005_followers_is_split_into_three_calls(
                        actor=operator)  # fmt: skip
     calls = list(MassCall.objects.filter(mass_send=send).order_by("index"))
     assert [len(c.openids) for c in calls] == [10_000, 10_000, 5_005]
-    assert [c.clientmsgid for c in calls] == [f"govwx-{send.pk}-{i}" for i in range(3)]
+    nonce = calls[0].clientmsgid.split("-")[2]
+    assert [c.clientmsgid for c in calls] == [f"govwx-{send.pk}-{nonce}-{i}" for i in range(3)]
     assert [o for c in calls for o in c.openids] == ids  # each once, in order
     assert [len(c) for c in mass.split(ids[:10_001])] == [9_999, 2]  # no call of one
     assert AuditEvent.objects.get(name="mass.created").data["followers"] == 25_005

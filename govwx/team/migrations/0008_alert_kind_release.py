@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('team', '0007_staffprofile_wecom_userid'),
+        ("team", "0007_staffprofile_wecom_userid"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('new_case', '新诉求'), ('warning', '即将超时'), ('breach', '已超时'), ('gap', '值班空档'), ('surge', '舆情异动'), ('calendar', '节假日安排缺失'), ('release', '权威发布')], max_length=10),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("new_case", "新诉求"),
+                    ("warning", "即将超时"),
+                    ("breach", "已超时"),
+                    ("gap", "值班空档"),
+                    ("surge", "舆情异动"),
+                    ("calendar", "节假日安排缺失"),
+                    ("release", "权威发布"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
