@@ -5,8 +5,8 @@ Rules, each a stable `rule` name:
 - ``halfwidth``: a half-width mark (, . ; : ? ! ( ) ") in Chinese text. Each mark of the
   standard has a full-width form (the "形式" of each mark in its clause 4; CY/T 154-2017
   《中文出版物夹用英文的编辑规范》 for Chinese sentences that carry English words).
-  Marks inside URLs and e-mail addresses, in numbers (3.5, 1,000), times (10:30) and
-  English runs are left alone. Error.
+  Marks inside URLs, e-mail addresses and HTML character references (&amp;), in numbers
+  (3.5, 1,000), times (10:30) and English runs are left alone. Error.
 - ``unbalanced`` / ``nesting``: paired marks (“” ‘’ 《》 〈〉 （） 【】 「」 『』 〔〕) that
   do not close, close without opening, or cross. A quotation inside double quotes takes
   single quotes, a title inside 《》 takes 〈〉 (4.8, 4.15). A quotation running over
@@ -68,6 +68,8 @@ NAMES = {
 
 URL = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[!-~]*")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# an HTML character reference (&amp; &nbsp; &#8220; &#x201C;): its semicolon is markup
+ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 URL_TRAILING = ".,;:!?)\"'"
 
 HALF_MARK = re.compile(r"[,;:?!]|(?<!\.)\.(?!\.)")
@@ -117,6 +119,7 @@ def _protected(text: str) -> list[tuple[int, int]]:
             end -= 1
         spans.append((m.start(), end))
     spans += [(m.start(), m.end()) for m in EMAIL.finditer(text)]
+    spans += [(m.start(), m.end()) for m in ENTITY.finditer(text)]
     return spans
 
 

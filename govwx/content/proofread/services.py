@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,8 +51,34 @@ EXTRA_LABELS: dict[str, Any] = {
     Kind.LEADER: gettext_lazy("职务"),
     Kind.PUBLIC_NUMBER: gettext_lazy("号码用途"),
 }
-# A public number: digits, with dashes or spaces between groups (0571-12345, 400 123 4567).
-NUMBER = re.compile(r"^\+?\d[\d\- ]*\d$")
+# A public number: digits, with dashes or spaces between groups (0571-12345, 400 123 4567),
+# at least as many as the shortest service line (12345, 95598); or the office's mailbox.
+NUMBER = re.compile(r"^\+?[0-9][0-9\- ]*[0-9]$")
+NUMBER_MIN_DIGITS = 5
+MAILBOX = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+# The fewest characters (spaces not counted) an entry of a kind has: shorter, it would be
+# found in nearly every text. A formulation is a fixed phrase (人民代表大会制度).
+MIN_CHARS: dict[str, int] = {
+    Kind.FORMULATION: 4,
+    Kind.AVOID: 2,
+    Kind.MISUSED: 2,
+    Kind.LEADER: 2,
+    Kind.PLACE: 2,
+}
+# Words of nearly every sentence, and the characters they are made of: an entry that is
+# one of them (or, a leader's name aside, made of those characters only) would flag or
+# pass every text.
+FUNCTION_CHARS = frozenset(
+    "的了是在和与及或也都就而着过吗呢吧啊之其这那我你他她它们个一不有把被对从向为以于"
+)
+FUNCTION_WORDS = frozenset(
+    "我们 你们 他们 她们 它们 咱们 这个 那个 一个 这些 那些 这样 那样 这里 那里 什么 怎么 "
+    "可以 没有 不是 就是 还是 也是 都是 因为 所以 但是 而且 并且 或者 以及 如果 虽然 已经 "
+    "正在 进行 通过 对于 关于 根据 按照 自己 大家 有关 相关 其他 其中 一些 一定 能够 需要 "
+    "工作 开展 情况 问题 方面 今年 目前".split()
+)
+# Marks of a pattern (.* [0-9] a|b ^…$): the lists match their words as written.
+PATTERN = re.compile(r"[\\*?^$\[\]{}|]|\.[*+?]")
 
 
 class Checkable(Protocol):
@@ -114,23 +141,27 @@ def _clean(data: EntryInput) -> tuple[EntryInput, dict[str, list[str]]]:
         errors["kind"] = [_("未知的词条类别：%(kind)s") % {"kind": kind}]
         return EntryInput(kind, text, extra, note), errors
     if kind == Kind.PUBLIC_NUMBER:
-        text = text.replace(" ", "")
+        # full-width digits and dashes (０５７１－１２３４５) as the checker reads them
+        text = unicodedata.normalize("NFKC", text).replace(" ", "")
     if not text:
         errors["text"] = [_("词语不能为空")]
     elif len(text) > TEXT_MAX:
         errors["text"] = [_("词语最多 %(n)d 个字") % {"n": TEXT_MAX}]
     elif kind == Kind.PUBLIC_NUMBER:
-        if not NUMBER.match(text) or sum(c.isdigit() for c in text) < 3:
+        if not MAILBOX.match(text) and (
+            not NUMBER.match(text) or sum(c.isdigit() for c in text) < NUMBER_MIN_DIGITS
+        ):
             errors["text"] = [
-                _("「%(text)s」不是电话号码：只能有数字和连字符，至少 3 位") % {"text": text}
+                _("「%(text)s」不是电话号码或电子邮箱：号码只能有数字和连字符，至少 %(n)d 位")
+                % {"text": text, "n": NUMBER_MIN_DIGITS}
             ]
-    elif len(text) < 2:
-        errors["text"] = [_("词语至少 2 个字：一个字会在太多地方出现")]
+    elif why := _too_wide(kind, text):
+        errors["text"] = [why]
     if len(extra) > EXTRA_MAX:
         errors["extra"] = [_("最多 %(n)d 个字") % {"n": EXTRA_MAX}]
     elif kind == Kind.MISUSED and not extra:
         errors["extra"] = [_("请填写正确写法")]
-    elif kind == Kind.MISUSED and extra == text:
+    elif kind == Kind.MISUSED and key_of_text(extra) == key_of_text(text):
         errors["extra"] = [_("正确写法与易错写法相同")]
     elif kind == Kind.LEADER and not extra:
         errors["extra"] = [_("请填写领导的职务")]
@@ -141,19 +172,74 @@ def _clean(data: EntryInput) -> tuple[EntryInput, dict[str, list[str]]]:
     return EntryInput(kind, text, extra, note), errors
 
 
+def _too_wide(kind: str, text: str) -> str | None:
+    """Why an entry of `kind` would be found in nearly every text (None: it would not)."""
+    if not any(c.isalnum() for c in text):
+        return _("「%(text)s」没有汉字、字母或数字：只有符号的词条会在太多地方出现") % {
+            "text": text
+        }
+    if m := PATTERN.search(text):
+        return _("「%(text)s」含有「%(mark)s」：词表按原文逐字匹配，不支持通配符或正则表达式") % {
+            "text": text,
+            "mark": m.group(0),
+        }
+    least = MIN_CHARS[kind]
+    if len(text.replace(" ", "")) < least:
+        return _("%(kind)s至少 %(n)d 个字：更短的词会在太多地方出现") % {
+            "kind": Kind(kind).label,
+            "n": least,
+        }
+    if key_of_text(text) in FUNCTION_WORDS or (
+        kind != Kind.LEADER and set(key_of_text(text)) <= FUNCTION_CHARS
+    ):
+        return _("「%(text)s」是常用虚词，几乎每段文字都有，不能作为%(kind)s") % {
+            "text": text,
+            "kind": Kind(kind).label,
+        }
+    return None
+
+
+def key_of_text(text: str) -> str:
+    """What makes two entries the same: their text without spaces, full-width and
+    half-width forms alike (ＡＢＣ and ABC), letters in any case."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def _current(account: Account | None) -> Any:
     rows = ProofEntry.objects.filter(retired_at__isnull=True)
     return rows.filter(account__isnull=True) if account is None else rows.filter(account=account)
 
 
-def _duplicate(account: Account | None, data: EntryInput) -> str | None:
-    """Why the entry is one the lists have already (None: it is new)."""
+Taken = dict[str, tuple[str, bool]]
+
+
+def _taken(account: Account | None, kind: str) -> Taken:
+    """The entries of `kind` in use, by `key_of_text`: the text written and whether it is
+    the installation's (for an account: its own, then the installation's)."""
+    found: Taken = {}
+    for scope in [account, None] if account is not None else [None]:
+        for text in _current(scope).filter(kind=kind).values_list("text", flat=True):
+            found.setdefault(key_of_text(text), (text, scope is None and account is not None))
+    return found
+
+
+def _duplicate(account: Account | None, data: EntryInput, taken: Taken | None = None) -> str | None:
+    """Why the entry is one the lists have already, written the same or with other
+    spaces, widths or case (None: it is new)."""
+    if taken is None:
+        taken = _taken(account, data.kind)
+    held = taken.get(key_of_text(data.text))
+    if held is None:
+        return None
+    have, installation = held
     label = Kind(data.kind).label
-    if _current(account).filter(kind=data.kind, text=data.text).exists():
-        return _("%(kind)s「%(text)s」已在词表中") % {"kind": label, "text": data.text}
-    if account is not None and _current(None).filter(kind=data.kind, text=data.text).exists():
-        return _("全平台词表已有%(kind)s「%(text)s」") % {"kind": label, "text": data.text}
-    return None
+    if installation:
+        why = _("全平台词表已有%(kind)s「%(text)s」") % {"kind": label, "text": have}
+    else:
+        why = _("%(kind)s「%(text)s」已在词表中") % {"kind": label, "text": have}
+    if have != data.text:
+        why += _("（与「%(text)s」只差空格、全角半角或大小写）") % {"text": data.text}
+    return why
 
 
 def clean_entry(account: Account | None, data: EntryInput) -> EntryInput:
@@ -238,13 +324,14 @@ def parse_lines(kind: str, pasted: str) -> tuple[list[tuple[int, EntryInput]], l
         ]
         if wrong:
             continue
-        if cleaned.text in seen:
+        key = key_of_text(cleaned.text)
+        if key in seen:
             errors.append(
                 _("第 %(n)d 行：「%(text)s」与第 %(m)d 行重复")
-                % {"n": n, "text": cleaned.text, "m": seen[cleaned.text]}
+                % {"n": n, "text": cleaned.text, "m": seen[key]}
             )
             continue
-        seen[cleaned.text] = n
+        seen[key] = n
         entries.append((n, cleaned))
     return entries, errors
 
@@ -265,8 +352,9 @@ def import_entries(
     if kind not in Kind.values:
         raise ValidationError(_("未知的词条类别：%(kind)s") % {"kind": kind})
     parsed, errors = parse_lines(kind, pasted)
+    taken = _taken(account, kind)
     for n, entry in parsed:
-        if why := _duplicate(account, entry):
+        if why := _duplicate(account, entry, taken):
             errors.append(_("第 %(n)d 行：%(why)s") % {"n": n, "why": why})
     if not errors and not parsed:
         errors.append(_("没有可导入的内容：每行一条，%(form)s") % {"form": line_form(kind)})
