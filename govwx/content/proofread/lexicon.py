@@ -14,7 +14,8 @@
 Load time: about 1.5 s once a process (jieba's dictionary from its cache, 0.7 s, shared
 with the desk; pypinyin's tables, the people's names of jieba's dictionary and the typo
 index, 0.8 s). Memory: jieba's dictionary (about 80 MB, shared) and about 50 MB more (the
-typo index of 170,000 keys, pypinyin's table of readings).
+typo index of 170,000 keys, pypinyin's table of readings) and about 35 MB for the
+log-frequencies of every word and prefix, one lookup a span (`Lexicon.log_first`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ MAX_WORD = 8  # characters: the longest word a changed character is looked for i
 PERSON = re.compile(rb"^(\S+) (?:[5-9]\d|\d{3,}) nr", re.MULTILINE)  # frequent enough to index
 CACHE_SIZE = 200_000  # character pairs whose confusion is remembered, at most
 _PRIVATE = 0xE000  # class markers in index keys: private-use characters, never in text
+NO_WORD = float("-inf")  # this very object, from a lookup: no word starts so (`Cut`)
 
 
 def han_runs(text: str) -> Iterator[tuple[int, str]]:
@@ -127,6 +129,7 @@ class Lexicon:
         self._sounds: dict[str, frozenset[str]] = {}
         self._confused: dict[tuple[str, str], str] = {}
         self._classes: dict[str, str] = {}
+        self.known_classes = self._classes  # `classes` remembered, read directly
         self._markers: dict[str, str] = {}
         self.index: dict[str, str] = {}
         # What a window of 3 or 4 characters keeps of an indexed word under one change,
@@ -140,6 +143,23 @@ class Lexicon:
             set(),
         )
         self.long_words: dict[str, int] = {}
+        # The log-frequencies of words and the prefixes of words (None: a prefix only, or
+        # a word of frequency 0), one lookup a span; no entry: no word starts so. The cut
+        # takes jieba's frequency when it has one (`log_first`), a change the higher of
+        # jieba's and the official list's (`log_first`, then `log_higher` for the few
+        # words the official list gives more).
+        log = math.log
+        first: dict[str, float | None] = dict.fromkeys(self.extra_prefixes)
+        for word, f in freq.items():
+            first[word] = log(f) if f else None
+        higher: dict[str, float] = {}
+        for word, e in official.items():
+            f = freq.get(word) or 0
+            if not f:
+                first[word] = log(e) if e else None
+            elif e > f:
+                higher[word] = log(e)
+        self.log_first, self.log_higher = first, higher
 
     # ---------------------------------------------------------------- frequencies
 
@@ -174,24 +194,17 @@ class Lexicon:
     def words_at(self, run: str, i: int) -> list[tuple[int, float]]:
         """The words of `run` that start at `i`, as (end, log-probability); the character
         at `i` is always one (an unknown one counts once)."""
-        freq, extra, prefixes, log_total = (
-            self.freq,
-            self.extra,
-            self.extra_prefixes,
-            self.log_total,
-        )
-        log = math.log
+        get, log_total = self.log_first.get, self.log_total
         char = run[i]
-        found = [(i + 1, log(freq.get(char) or extra.get(char) or 1) - log_total)]
+        lf = get(char)
+        found = [(i + 1, (lf if lf is not None else 0.0) - log_total)]
         for j in range(i + 2, min(len(run), i + MAX_WORD) + 1):
             w = run[i:j]
-            f = freq.get(w)
-            if f:
-                found.append((j, log(f) - log_total))
-            elif w in extra:
-                found.append((j, log(extra[w]) - log_total))
-            elif f is None and w not in prefixes:
+            if w not in self.log_first:
                 break
+            lf = get(w)
+            if lf is not None:
+                found.append((j, lf - log_total))
         return found
 
     # ---------------------------------------------------------------- confusion
@@ -346,12 +359,24 @@ class Cut:
         self.lexicon = lexicon
         self.run = run
         n = len(run)
-        dag = [lexicon.words_at(run, i) for i in range(n)]
+        get, log_total = lexicon.log_first.get, lexicon.log_total
+        # the words starting at each character (as in `Lexicon.words_at`), and the best
+        # cut from the start, in one pass: before[i] is final when i is reached
+        dag: list[list[tuple[int, float]]] = []
         before = [0.0] + [-math.inf] * n
         start = [0] * (n + 1)
         for i in range(n):
+            lf = get(run[i])
+            words = [(i + 1, (lf if lf is not None else 0.0) - log_total)]
+            for j in range(i + 2, min(n, i + MAX_WORD) + 1):
+                lf = get(run[i:j], NO_WORD)
+                if lf is NO_WORD:
+                    break
+                if lf is not None:
+                    words.append((j, lf - log_total))
+            dag.append(words)
             base = before[i]
-            for j, lp in dag[i]:
+            for j, lp in words:
                 if base + lp > before[j]:
                     before[j] = base + lp
                     start[j] = i
@@ -376,20 +401,27 @@ class Cut:
         """The log-probability of the best cut with run[position] replaced by `char`:
         the best word over it, and the best cuts on either side."""
         lexicon, run = self.lexicon, self.run
-        freq, extra, prefixes = lexicon.freq, lexicon.extra, lexicon.extra_prefixes
+        get, higher = lexicon.log_first.get, lexicon.log_higher
+        log_total = lexicon.log_total
+        before, after = self.before, self.after
+        n = len(run)
         best = -math.inf
         for x in range(max(0, position - MAX_WORD + 1), position + 1):
             head = run[x:position] + char
-            for y in range(position + 1, len(run) + 1):
+            base = before[x]
+            single = len(head) == 1
+            for y in range(position + 1, n + 1):
                 w = head + run[position + 1 : y]
-                f = freq.get(w)
-                e = extra.get(w)
-                if len(w) > 1 and f is None and e is None and w not in prefixes:
-                    break
-                f = max(f or 0, e or 0)
-                if f == 0 and len(w) > 1:
-                    continue
-                value = self.before[x] + math.log(f or 1) - lexicon.log_total + self.after[y]
+                lf = get(w, NO_WORD)
+                if lf is None or lf is NO_WORD:
+                    if not single or y > position + 1:
+                        if lf is NO_WORD:
+                            break
+                        continue
+                    lf = 0.0
+                elif w in higher:
+                    lf = higher[w]
+                value = base + lf - log_total + after[y]
                 if value > best:
                     best = value
         return best

@@ -77,8 +77,23 @@ class Authority:
     longest_title: int
 
 
-@lru_cache(maxsize=64)
+_last: list[tuple[Context, Authority]] = []
+
+
 def authority_for(context: Context) -> Authority:
+    """The authority of a context, built once. The context last asked for is known by
+    identity: hashing a context of thousands of names (as the cache does) costs more than
+    the question a typo asks of it."""
+    held = _last[:1]
+    if held and held[0][0] is context:
+        return held[0][1]
+    authority = _build_authority(context)
+    _last[:] = [(context, authority)]
+    return authority
+
+
+@lru_cache(maxsize=64)
+def _build_authority(context: Context) -> Authority:
     kinds: dict[str, str] = {}
     for place in context.places:
         kinds[place] = "place"
@@ -116,10 +131,22 @@ def check_names(text: str, context: Context) -> list[Finding]:
     return list(find(text, context))
 
 
-@lru_cache(maxsize=8)
+_found: list[tuple[str, Context, tuple[Finding, ...]]] = []
+
+
 def find(text: str, context: Context) -> tuple[Finding, ...]:
     """The name family's findings (kept for the typo family, which runs on the same
-    text next and leaves these spans alone)."""
+    text next and leaves these spans alone: the last text and context asked for, the
+    context known by identity)."""
+    held = _found[:1]
+    if held and held[0][1] is context and held[0][0] == text:
+        return held[0][2]
+    found = _find(text, context)
+    _found[:] = [(text, context, found)]
+    return found
+
+
+def _find(text: str, context: Context) -> tuple[Finding, ...]:
     if not (context.names or context.places or context.leaders):
         return ()
     authority = authority_for(context)

@@ -35,20 +35,23 @@ sentences the thresholds were set on, 17/24 on the held-out ones; 15/24 before �
 (事故发声, 统一部属, 专项检察, 形式) or next to a character common on its own (身体建康:
 建 + 康 … 成小, 成过). On pycorrector's SIGHAN 2015 sample (learners' essays, not official
 writing): a finding in 9 of its 707 corrected sentences (some of them typos the corpus
-kept: 拜讬, 国几米兰). Speed: a 20,000-character article in about 0.16 s after the load
-(`lexicon.load`, about 1.5 s once a process).
+kept: 拜讬, 国几米兰). Speed (bench/proofread_bench.py, docs/performance.md): about
+110,000 to 130,000 characters a second on one core when every clause is new; a clause
+met again (the editor checks at each save) costs a lookup; the load (`lexicon.load`)
+about 1.5 s once a process.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick
 
 from . import ERROR, TYPO, WARNING, Context, Finding, family
-from .lexicon import DATA, HAN, Cut, Lexicon, NearMisses, han_runs, load, read_lines
+from .lexicon import DATA, HAN, Cut, Lexicon, NearMiss, NearMisses, han_runs, load, read_lines
 from .names import find as find_names
 from .names import in_person_name, matcher_for
 
@@ -108,13 +111,14 @@ def check_typos(text: str, context: Context) -> list[Finding]:
     protected = _protected(text, context)
     found = _misused(text, context, lexicon)
     found += _jiezhi(text) + _jishi(text)
-    taken = [(f.start, f.end) for f in found] + protected
+    taken = Spans([(f.start, f.end) for f in found] + protected)
     found += [
         f
         for f in _confusions(text, lexicon, taken)
         if not in_person_name(text, f.start, f.end, context)
     ]
-    return [f for f in found if not _overlaps(f.start, f.end, protected)]
+    held = Spans(protected)
+    return [f for f in found if not held.overlaps(f.start, f.end)]
 
 
 # ------------------------------------------------------------------ names win
@@ -134,8 +138,24 @@ def _protected(text: str, context: Context) -> list[tuple[int, int]]:
     return spans
 
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start < e and s < end for s, e in spans)
+class Spans:
+    """Spans of a text, asked whether one overlaps a given span: sorted by start, with the
+    furthest end of each prefix, so that a question costs one bisection (an account's
+    names and formulations stand thousands of times in a long text)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.reach: list[int] = []
+        furthest = -1
+        for _, e in ordered:
+            furthest = max(furthest, e)
+            self.reach.append(furthest)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether a span (s, e) has start < e and s < end."""
+        k = bisect_left(self.starts, end)  # the spans with s < end
+        return k > 0 and self.reach[k - 1] > start
 
 
 # ------------------------------------------------------------------ misused words
@@ -273,24 +293,59 @@ class Candidate(NamedTuple):
     char: str  # the character meant
 
 
-def _confusions(text: str, lexicon: Lexicon, taken: list[tuple[int, int]]) -> list[Finding]:
+# The slips found in a clause depend on the clause alone (and the lexicon of the process):
+# they are remembered, so that a text checked again (the editor checks an article at each
+# save) or a clause met again (下一步, 会议指出) costs a lookup. At most `REMEMBER` clauses;
+# all are forgotten when that many are held.
+REMEMBER = 20_000
+_remembered: dict[str, tuple[tuple[Candidate, str, float], ...]] = {}
+
+
+def forget() -> None:
+    """Forget the clauses remembered (benchmarks of the first check)."""
+    _remembered.clear()
+
+
+def _confusions(text: str, lexicon: Lexicon, taken: Spans) -> list[Finding]:
     found: list[Finding] = []
+    # the long words with one character changed, found in one pass over the text when a
+    # clause is not remembered
+    misses: list[NearMiss] | None = None
+    starts: list[int] = []
     for offset, run in han_runs(text):
         if len(run) < 2:
             continue
-        cut = Cut(lexicon, run)
+        slips = _remembered.get(run)
+        if slips is None:
+            if misses is None:
+                misses = _long_matcher(lexicon).find(text)
+                starts = [miss.start for miss in misses]
+            inside = []
+            stop = offset + len(run)
+            for miss in misses[bisect_left(starts, offset) : bisect_left(starts, stop)]:
+                if miss.end <= stop:
+                    position = miss.start - offset + miss.position
+                    inside.append(
+                        Candidate(
+                            miss.start - offset,
+                            miss.end - offset,
+                            position,
+                            miss.meant[miss.position],
+                        )
+                    )
+            slips = _slips(run, lexicon, inside)
+            if REMEMBER:
+                if len(_remembered) >= REMEMBER:
+                    _remembered.clear()
+                _remembered[run] = slips
         gains: dict[tuple[int, str], float] = {}
         # (position, character meant) -> the candidates that pass, with the kind of slip
         passing: dict[tuple[int, str], list[tuple[Candidate, str]]] = {}
-        for cand in _candidates(run, cut):
+        for cand, how, gain in slips:
+            if taken.overlaps(offset + cand.start, offset + cand.end):
+                continue
             key = (cand.position, cand.char)
-            if key not in gains:
-                gains[key] = _gain(run, cand, cut)
-            how = lexicon.confused(run[cand.position], cand.char) if gains[key] > 0 else ""
-            if not how or gains[key] - PENALTY[how] < WARNING_GAIN:
-                continue
-            if _overlaps(offset + cand.start, offset + cand.end, taken):
-                continue
+            gains[key] = gain
             passing.setdefault(key, []).append((cand, how))
         chosen: list[tuple[float, Candidate, str]] = []
         for key, options in sorted(passing.items(), key=lambda item: -gains[item[0]]):
@@ -304,14 +359,37 @@ def _confusions(text: str, lexicon: Lexicon, taken: list[tuple[int, int]]) -> li
     return found
 
 
-def _candidates(run: str, cut: Cut) -> list[Candidate]:
+def _slips(
+    run: str, lexicon: Lexicon, long: list[Candidate]
+) -> tuple[tuple[Candidate, str, float], ...]:
+    """The candidates of a clause whose gain, less the penalty of their kind of slip,
+    reaches `WARNING_GAIN`, in the order found, with that kind and the gain."""
+    cut = Cut(lexicon, run)
+    gains: dict[tuple[int, str], float] = {}
+    slips: list[tuple[Candidate, str, float]] = []
+    for s, e, i, c in _candidates(run, cut, long):
+        key = (i, c)
+        gain = gains.get(key)
+        if gain is None:
+            # how much more probable the clause is, cut at its best, with the change
+            gain = gains[key] = cut.with_change(i, c) - cut.best
+        how = lexicon.confused(run[i], c) if gain > 0 else ""
+        if not how or gain - PENALTY[how] < WARNING_GAIN:
+            continue
+        slips.append((Candidate(s, e, i, c), how, gain))
+    return tuple(slips)
+
+
+def _candidates(run: str, cut: Cut, long: list[Candidate]) -> list[tuple[int, int, int, str]]:
     """Every window of 2 to 4 characters, not inside a common word of the best cut, whose
     one character, replaced by one of the same class (sound or shape), gives a known word;
-    and the long words of the lexicon with one character changed."""
+    and `long`, the long words of the lexicon with one character changed. Plain tuples
+    (start, end, position, char meant), as in `Candidate`: most come to nothing."""
     lexicon = cut.lexicon
     get, freq = lexicon.index.get, lexicon.freq
     left3, right3, outer3, left4, right4 = lexicon.gates
-    classes = [lexicon.classes(c) for c in run]
+    known = lexicon.known_classes
+    classes = [known[c] if c in known else lexicon.classes(c) for c in run]
     # whether each character belongs to a common word of the best cut (社会主义, 工作)
     solid = [
         end - start > 1 and (freq.get(run[start:end]) or 0) >= SOLID for start, end in cut.token
@@ -324,19 +402,27 @@ def _candidates(run: str, cut: Cut) -> list[Candidate]:
     token = cut.token
     # 的, 了, 在, 和 …: whether one stands for another (的/地/得, 在/再) is grammar, not a slip
     # that word frequencies can tell
-    function = [(freq.get(c) or 0) >= FUNCTION_CHAR for c in run]
-    found: list[Candidate] = []
+    # function characters, characters after a numeral (a unit: 万剂次) and characters
+    # without a class are never changed
+    barred = [
+        not classes[i] or (freq.get(c) or 0) >= FUNCTION_CHAR or (i > 0 and run[i - 1] in NUMERALS)
+        for i, c in enumerate(run)
+    ]
+    found: list[tuple[int, int, int, str]] = []
+    add = found.append
 
     def probe(s: int, e: int, i: int) -> None:
+        if barred[i]:
+            return
         if solid[i] and not (s <= token[i][0] and token[i][1] <= e):
             return  # the change would break a common word (工作人员 → 做人), not swallow it
-        if function[i]:
-            return
         before, after, written = run[s:i], run[i + 1 : e], run[i]
         for marker in classes[i]:
             chars = get(before + marker + after)
             if chars:
-                found.extend(Candidate(s, e, i, c) for c in chars if c != written)
+                for c in chars:
+                    if c != written:
+                        add((s, e, i, c))
 
     size = len(run)
     for s in range(size - 1):
@@ -344,9 +430,9 @@ def _candidates(run: str, cut: Cut) -> list[Candidate]:
         inside = token[s][1] if solid[s] else -1
         if s + 2 > inside:
             # two characters cannot swallow a common word of two or more: only the others
-            if not solid[s]:
+            if not solid[s] and not barred[s]:
                 probe(s, s + 2, s)
-            if not solid[s + 1]:
+            if not solid[s + 1] and not barred[s + 1]:
                 probe(s, s + 2, s + 1)
         if s + 3 <= size and s + 3 > inside and weak[s] < s + 3:
             if run[s + 1 : s + 3] in right3:
@@ -362,10 +448,8 @@ def _candidates(run: str, cut: Cut) -> list[Candidate]:
             if run[s : s + 2] in left4:
                 probe(s, s + 4, s + 2)
                 probe(s, s + 4, s + 3)
-    for miss in _long_matcher(lexicon).find(run):
-        meant = miss.meant[miss.position]
-        found.append(Candidate(miss.start, miss.end, miss.start + miss.position, meant))
-    return [c for c in found if not (c.position > 0 and run[c.position - 1] in NUMERALS)]
+    found += [c for c in long if not (c.position > 0 and run[c.position - 1] in NUMERALS)]
+    return found
 
 
 _long: list[NearMisses] = []
@@ -375,11 +459,6 @@ def _long_matcher(lexicon: Lexicon) -> NearMisses:
     if not _long:
         _long.append(NearMisses(lexicon.long_words, min_length=5))
     return _long[0]
-
-
-def _gain(run: str, cand: Candidate, cut: Cut) -> float:
-    """How much more probable the clause is, cut at its best, with the change."""
-    return cut.with_change(cand.position, cand.char) - cut.best
 
 
 def _finding(offset: int, run: str, cand: Candidate, how: str, gain: float) -> Finding:

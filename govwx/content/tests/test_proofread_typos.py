@@ -4,14 +4,16 @@ sound or shape, the account's names winning, and the data the family reads."""
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 
 import pytest
 
 from govwx.content.proofread import ERROR, TYPO, WARNING, Context, Finding, Leader, check
 from govwx.content.proofread import lexicon as lexicon_module
+from govwx.content.proofread import typos as typos_module
 from govwx.content.proofread.lexicon import DATA, load
-from govwx.content.proofread.typos import MISUSED, check_typos, misused_pairs
+from govwx.content.proofread.typos import MISUSED, Spans, check_typos, misused_pairs
 from govwx.content.tests.proofread_texts import CLEAN_PARAGRAPHS as SHARED_PARAGRAPHS
 
 EMPTY = Context()
@@ -408,6 +410,32 @@ def test_a_long_article_with_one_typo_in_the_middle():
     assert len(text) > 20_000
     found = typos(text)
     assert [(f.start - at, f.text, f.suggestion) for f in found] == [(10, "工做", "工作")]
+
+
+def test_a_clause_met_again_is_judged_as_the_first_time(monkeypatch):
+    text = "".join(sentence for sentence, _ in TYPO_SENTENCES) + "".join(CLEAN_SENTENCES)
+    monkeypatch.setattr(typos_module, "REMEMBER", 0)
+    typos_module.forget()
+    first = typos(text)
+    monkeypatch.setattr(typos_module, "REMEMBER", 20_000)
+    typos(text)  # every clause remembered
+    assert len(typos_module._remembered) > 100
+    again = typos(text)
+    assert again == first
+    assert len(first) == 52  # the test set's findings, as the docstring counts them
+
+
+def test_the_spans_answer_as_a_scan_of_them_would():
+    rng = random.Random(5)
+    for _ in range(200):
+        spans = [(a, a + rng.randint(0, 6)) for a in (rng.randint(0, 60) for _ in range(8))]
+        index = Spans(spans)
+        for start in range(0, 70, 3):
+            for size in (0, 1, 4):
+                end = start + size
+                expected = any(start < e and s < end for s, e in spans)
+                assert index.overlaps(start, end) is expected
+    assert Spans([]).overlaps(0, 10) is False
 
 
 # ------------------------------------------------------------------ data
