@@ -115,6 +115,11 @@ def _reading_uses() -> dict[str, Counter[str]]:
     return uses
 
 
+# A character used less than this in the dictionary's words is rare (traditional forms
+# sum to a few hundred at most: 於 555, 網 14; 政 227,495).
+RARE_CHAR = 600
+
+
 class Lexicon:
     """Word frequencies, the typo index and the confusion of characters (see `load`)."""
 
@@ -160,6 +165,25 @@ class Lexicon:
             elif e > f:
                 higher[word] = log(e)
         self.log_first, self.log_higher = first, higher
+        # How common each character is in the dictionary's words: traditional forms
+        # (網, 報, 這) and rare characters hardly occur in it (`foreign`)
+        uses: Counter[str] = Counter()
+        for word, f in freq.items():
+            if f:
+                for char in word:
+                    uses[char] += f
+        self.char_uses = uses
+
+    def foreign(self, run: str) -> bool:
+        """A run the dictionary does not speak: traditional characters or rare ones make
+        up a good part of it (at least two, or a fifth). Its confusions are not judged:
+        the frequencies would call every traditional form a slip."""
+        rare = sum(1 for char in run if self.char_uses.get(char, 0) < RARE_CHAR)
+        return rare >= 2 or rare * 5 >= len(run) > 0
+
+    def rare(self, char: str) -> bool:
+        """A traditional form (報, 網) or a rare character: the dictionary hardly uses it."""
+        return self.char_uses.get(char, 0) < RARE_CHAR
 
     # ---------------------------------------------------------------- frequencies
 

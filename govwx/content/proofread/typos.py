@@ -313,7 +313,7 @@ def _confusions(text: str, lexicon: Lexicon, taken: Spans) -> list[Finding]:
     misses: list[NearMiss] | None = None
     starts: list[int] = []
     for offset, run in han_runs(text):
-        if len(run) < 2:
+        if len(run) < 2 or lexicon.foreign(run):
             continue
         slips = _remembered.get(run)
         if slips is None:
@@ -344,6 +344,8 @@ def _confusions(text: str, lexicon: Lexicon, taken: Spans) -> list[Finding]:
         for cand, how, gain in slips:
             if taken.overlaps(offset + cand.start, offset + cand.end):
                 continue
+            if how != "shape" and lexicon.rare(run[cand.position]):
+                continue  # 報名 → 报名: a traditional form reads as its simplified one
             key = (cand.position, cand.char)
             gains[key] = gain
             passing.setdefault(key, []).append((cand, how))

@@ -488,3 +488,12 @@ def test_the_vendored_data_names_its_source_and_license():
         "c9e31dac045484b16f7f0704af1bd93d2cf841023e2e3a18a1181b413ec62d43"
     )
     assert lexicon_module.SAME_STROKE == DATA / "same_stroke.txt"
+
+
+def test_traditional_characters_are_not_taken_for_slips() -> None:
+    """A text in traditional characters (a reposted notice, a Hong Kong address) is not
+    full of typos: the dictionary hardly knows its characters, so its clauses are not
+    judged; a simplified slip beside it still is."""
+    text = "這個政府網站的電話號碼請於官網查詢，報名截止後不再受理。做好防汛工做。"
+    found = [(f.text, f.suggestion) for f in check(text, Context()) if f.family == "typo"]
+    assert found == [("工做", "工作")]
