@@ -59,6 +59,17 @@ class Finding:
         }
 
 
+def finding_at(
+    text: str, start: int, end: int, family: str, severity: str, rule: str, message: str,
+    suggestion: str = "",
+) -> Finding:  # fmt: skip
+    """The finding of `text[start:end]` by a family's rule (named `family.rule`)."""
+    return Finding(
+        start=start, end=end, text=text[start:end], family=family, severity=severity,
+        message=message, suggestion=suggestion, rule=f"{family}.{rule}",
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Leader:
     name: str

@@ -35,7 +35,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from . import ERROR, NUMBER, WARNING, Context, Finding, family
+from . import ERROR, NUMBER, WARNING, Context, Finding, family, finding_at
 
 CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 CN_DIGITS |= {"七": 7, "八": 8, "九": 9}
@@ -88,16 +88,7 @@ FIXED = (
 def _finding(
     text: str, start: int, end: int, severity: str, rule: str, message: str, suggestion: str = ""
 ) -> Finding:
-    return Finding(
-        start=start,
-        end=end,
-        text=text[start:end],
-        family=NUMBER,
-        severity=severity,
-        message=message,
-        suggestion=suggestion,
-        rule=f"number.{rule}",
-    )
+    return finding_at(text, start, end, NUMBER, severity, rule, message, suggestion)
 
 
 # ------------------------------------------------------------------ numerals

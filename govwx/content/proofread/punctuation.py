@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 
-from . import ERROR, PUNCTUATION, WARNING, Context, Finding, family
+from . import ERROR, PUNCTUATION, WARNING, Context, Finding, family, finding_at
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -130,16 +130,7 @@ def _inside(spans: list[tuple[int, int]], i: int) -> bool:
 def _finding(
     text: str, start: int, end: int, severity: str, rule: str, message: str, suggestion: str = ""
 ) -> Finding:
-    return Finding(
-        start=start,
-        end=end,
-        text=text[start:end],
-        family=PUNCTUATION,
-        severity=severity,
-        message=message,
-        suggestion=suggestion,
-        rule=f"punctuation.{rule}",
-    )
+    return finding_at(text, start, end, PUNCTUATION, severity, rule, message, suggestion)
 
 
 # ------------------------------------------------------------------ half-width marks
