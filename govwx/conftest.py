@@ -52,6 +52,25 @@ def cache_table(db: Any) -> None:
     call_command("createcachetable", verbosity=0)
 
 
+@pytest.fixture
+def checker_calls() -> Any:
+    """Each call of the registered text checker, as (where, text); the real checker still
+    answers."""
+    from govwx.lib import textcheck
+
+    calls: list[tuple[str, str]] = []
+    real = textcheck.registered()
+    assert real is not None
+
+    def counting(account: Any, text: str, where: str) -> list[textcheck.Flag]:
+        calls.append((where, text))
+        return real(account, text, where)
+
+    textcheck.register(counting)
+    yield calls
+    textcheck.register(real)
+
+
 def make_account(
     appid: str = APPID,
     *,

@@ -393,14 +393,21 @@ def add_canned_reply(
     *,
     actor: Any,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> CannedReply:
     """A canned reply; refused (textcheck.TextRefused) while the checker finds a veto
-    or an error not dismissed (`dismissing`: 「忽略并保存」) in its text."""
+    or an error not dismissed (`dismissing`: 「忽略并保存」) in its text. Its warnings
+    are added to `warnings` (for the page to show, unchecked again)."""
     permissions.require(actor, account, MANAGE)
     data = _clean_canned(data)
     with transaction.atomic():
         textcheck.require_clean(
-            account, canned_texts(data), CANNED, dismissing=dismissing, actor=actor
+            account,
+            canned_texts(data),
+            CANNED,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         reply = CannedReply.objects.create(
             account=account, title=data.title, text=data.text, case_type=data.case_type
@@ -415,13 +422,19 @@ def update_canned_reply(
     *,
     actor: Any,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> CannedReply:
     """Rewrite a canned reply; its text checked as in `add_canned_reply`."""
     permissions.require(actor, reply.account, MANAGE)
     data = _clean_canned(data)
     with transaction.atomic():
         textcheck.require_clean(
-            reply.account, canned_texts(data), CANNED, dismissing=dismissing, actor=actor
+            reply.account,
+            canned_texts(data),
+            CANNED,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         before = _canned_data(reply)
         reply.title, reply.text, reply.case_type = data.title, data.text, data.case_type

@@ -206,18 +206,21 @@ def replies(request: HttpRequest, account: Account) -> HttpResponse:
             post.get("title", ""), post.get("text", ""), post.get("case_type", "")
         )
         dismissing = textcheck.posted_dismiss(post)
+        warnings: list[textcheck.Found] = []
         try:
             if action == "add":
                 reply = ops.add_canned_reply(
-                    account, data, actor=request.user, dismissing=dismissing
+                    account, data, actor=request.user, dismissing=dismissing, warnings=warnings
                 )
                 messages.success(request, _("已添加快捷回复「%s」") % reply.title)
-                textcheck.warn(request, account, ops.canned_texts(data), ops.CANNED)
+                textcheck.warn(request, warnings)
             elif action == "edit":
                 editing = _own(CannedReply, account, post.get("reply"))
-                ops.update_canned_reply(editing, data, actor=request.user, dismissing=dismissing)
+                ops.update_canned_reply(
+                    editing, data, actor=request.user, dismissing=dismissing, warnings=warnings
+                )
                 messages.success(request, _("已修改快捷回复「%s」") % editing.title)
-                textcheck.warn(request, account, ops.canned_texts(data), ops.CANNED)
+                textcheck.warn(request, warnings)
             elif action == "delete":
                 reply = _own(CannedReply, account, post.get("reply"))
                 ops.delete_canned_reply(reply, actor=request.user)

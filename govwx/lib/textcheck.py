@@ -12,7 +12,8 @@ What the floors use: `require_clean` before a save (refuses with `TextRefused`, 
 finding named; with 「忽略并保存」 it first dismisses the errors the page showed, through
 `dismiss`, which `content` registers beside the checker: whoever reads the dismissals
 writes them), `unconfirmed` before a reply to a citizen is sent (a veto always stops it;
-an error only until the sender has seen it), `warn` after a save.
+an error only until the sender has seen it), `warn` after a save, with the warnings
+`require_clean` found (each save checks its texts once).
 """
 
 from __future__ import annotations
@@ -254,14 +255,25 @@ def require_clean(
     *,
     dismissing: Dismiss | None = None,
     actor: Any = None,
+    warnings: list[Found] | None = None,
 ) -> list[Found]:
     """Refuse (TextRefused) the texts while anything blocks them; their warnings
-    otherwise. With `dismissing` (「忽略并保存」), the errors among its keys are dismissed
-    first, in the caller's transaction, when they are all that blocks: a veto, or an
-    error the page did not show, dismisses nothing."""
-    blocking, warnings = review(account, texts, where)
-    if not blocking:
-        return warnings
+    otherwise, also added to `warnings` when given (the list a save hands back to its
+    page for `warn`). With `dismissing` (「忽略并保存」), the errors among its keys are
+    dismissed first, in the caller's transaction, when they are all that blocks: a veto,
+    or an error the page did not show, dismisses nothing."""
+    blocking, found = review(account, texts, where)
+    if blocking:
+        _dismiss_or_refuse(account, blocking, dismissing, actor)
+    if warnings is not None:
+        warnings.extend(found)
+    return found
+
+
+def _dismiss_or_refuse(
+    account: Any, blocking: list[Found], dismissing: Dismiss | None, actor: Any
+) -> None:
+    """Dismiss what blocks, as `require_clean` says, or refuse (TextRefused)."""
     if dismissing is None:
         raise TextRefused(blocking)
     if not all(f.dismissable and f.key in dismissing.keys for f in blocking):
@@ -275,7 +287,6 @@ def require_clean(
         raise TextRefused(blocking, [_("您没有忽略校对提示的权限（proofread.dismiss）")]) from exc
     except ValidationError as exc:  # the reason too long, the text changed meanwhile …
         raise TextRefused(blocking, exc.messages) from exc
-    return warnings
 
 
 def unconfirmed(account: Any, texts: Texts, where: str, confirmed: Collection[str]) -> list[Found]:
@@ -290,11 +301,11 @@ def unconfirmed(account: Any, texts: Texts, where: str, confirmed: Collection[st
     return blocking
 
 
-def warn(request: Any, account: Any, texts: Texts, where: str) -> None:
-    """After a save: each warning in the texts as a message on the next page."""
+def warn(request: Any, warnings: Iterable[Found]) -> None:
+    """After a save: each warning `require_clean` found as a message on the next page."""
     from django.contrib import messages
 
-    for found in review(account, texts, where)[1]:
+    for found in warnings:
         messages.warning(request, _("已保存，校对提示：%(f)s") % {"f": describe(found)})
 
 

@@ -263,13 +263,20 @@ def create_rule(
     *,
     actor: Any = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> Rule:
     """A new rule; refused (textcheck.TextRefused) while the checker finds what blocks
-    its replies — a veto, or an error not dismissed (`dismissing`: 「忽略并保存」)."""
+    its replies — a veto, or an error not dismissed (`dismissing`: 「忽略并保存」). The
+    warnings it finds are added to `warnings` (for the page to show, unchecked again)."""
     data = clean_rule(data)
     with transaction.atomic():
         textcheck.require_clean(
-            account, rule_texts(data), WHERE, dismissing=dismissing, actor=actor
+            account,
+            rule_texts(data),
+            WHERE,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         if Rule.objects.filter(account=account).count() >= MAX_RULES_PER_ACCOUNT:
             raise ValidationError(
@@ -295,12 +302,18 @@ def update_rule(
     *,
     actor: Any = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> Rule:
     """Rewrite a rule; its replies checked as in `create_rule`."""
     data = clean_rule(data)
     with transaction.atomic():
         textcheck.require_clean(
-            rule.account, rule_texts(data), WHERE, dismissing=dismissing, actor=actor
+            rule.account,
+            rule_texts(data),
+            WHERE,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         rule.name, rule.priority = data.name, data.priority
         rule.reply_mode, rule.enabled = data.reply_mode, data.enabled
@@ -351,11 +364,12 @@ def save_trigger_replies(
     *,
     actor: Any = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> None:
     """Apply trigger-reply changes together: all or none, one rules-version bump.
 
     Invalid changes raise one ValidationError keyed by each change's `field`; texts the
-    checker refuses, textcheck.TextRefused (as in `create_rule`).
+    checker refuses, textcheck.TextRefused (as in `create_rule`, `warnings` too).
     """
     errors: dict[str, list[str]] = {}
     cleaned = []
@@ -370,7 +384,12 @@ def save_trigger_replies(
         return
     with transaction.atomic():
         textcheck.require_clean(
-            account, trigger_texts(cleaned), WHERE, dismissing=dismissing, actor=actor
+            account,
+            trigger_texts(cleaned),
+            WHERE,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         for c in cleaned:
             Reply.objects.filter(account=account, trigger=c.trigger, click_key=c.click_key).delete()

@@ -21,15 +21,12 @@ from govwx.lib import textcheck
 from .forms import RuleForm, TriggerRepliesForm, TryForm
 from .models import Keyword, Reply, Rule
 from .services import (
-    WHERE,
     ReplyInput,
     TriggerChange,
     create_rule,
     delete_rule,
     load_ruleset,
-    rule_texts,
     save_trigger_replies,
-    trigger_texts,
     update_rule,
 )
 
@@ -107,18 +104,20 @@ def rule_create(request: HttpRequest, account: Account) -> HttpResponse:
     refused = None
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
+        warnings: list[textcheck.Found] = []
         try:
             rule = create_rule(
                 account,
                 data,
                 actor=request.user,
                 dismissing=textcheck.posted_dismiss(request.POST),
+                warnings=warnings,
             )
         except ValidationError as exc:
             refused = _refused(form, exc)
         else:
             messages.success(request, _("已创建规则“%(name)s”") % {"name": rule.name})
-            textcheck.warn(request, account, rule_texts(data), WHERE)
+            textcheck.warn(request, warnings)
             return redirect("replies:list")
     return render(
         request,
@@ -135,18 +134,20 @@ def rule_edit(request: HttpRequest, account: Account, pk: int) -> HttpResponse:
         form = RuleForm(request.POST)
         if form.is_valid():
             data = form.to_input()
+            warnings: list[textcheck.Found] = []
             try:
                 update_rule(
                     rule,
                     data,
                     actor=request.user,
                     dismissing=textcheck.posted_dismiss(request.POST),
+                    warnings=warnings,
                 )
             except ValidationError as exc:
                 refused = _refused(form, exc)
             else:
                 messages.success(request, _("已保存规则“%(name)s”") % {"name": rule.name})
-                textcheck.warn(request, account, rule_texts(data), WHERE)
+                textcheck.warn(request, warnings)
                 return redirect("replies:list")
     else:
         form = RuleForm(initial=RuleForm.initial_for(rule))
@@ -255,9 +256,14 @@ def _save_triggers(
             changes.append(TriggerChange(Reply.Trigger.CLICK, _text_replies(text), key, field))
     if form.errors:
         return None, None
+    warnings: list[textcheck.Found] = []
     try:
         save_trigger_replies(
-            account, changes, actor=request.user, dismissing=textcheck.posted_dismiss(request.POST)
+            account,
+            changes,
+            actor=request.user,
+            dismissing=textcheck.posted_dismiss(request.POST),
+            warnings=warnings,
         )
     except textcheck.TextRefused as exc:
         return None, exc
@@ -265,8 +271,7 @@ def _save_triggers(
         for field, errors in exc.message_dict.items():
             form.add_error(None if field == NON_FIELD_ERRORS else field, errors)
         return None, None
-    if changes:
-        textcheck.warn(request, account, trigger_texts(changes), WHERE)
+    textcheck.warn(request, warnings)
     return len(changes), None
 
 

@@ -20,12 +20,10 @@ from govwx.lib import textcheck
 
 from . import catalogue
 from .catalogue_writes import (
-    GUIDE,
     create_office,
     create_service,
     delete_office,
     delete_service,
-    guide_texts,
     lineage_departments,
     override_service,
     update_office,
@@ -205,18 +203,20 @@ def service_create(request: HttpRequest, account: Account) -> HttpResponse:
     refused = None
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
+        warnings: list[textcheck.Found] = []
         try:
             s = create_service(
                 data,
                 account=account,
                 actor=request.user,
                 dismissing=textcheck.posted_dismiss(request.POST),
+                warnings=warnings,
             )
         except ValidationError as exc:
             refused = _refused(form, exc)
         else:
             messages.success(request, _("已新建事项“%(name)s”") % {"name": s.name})
-            textcheck.warn(request, account, guide_texts(data), GUIDE)
+            textcheck.warn(request, warnings)
             return redirect("services:catalogue")
     return _render_service_form(request, account, form, refused=refused)
 
@@ -230,6 +230,7 @@ def service_edit(request: HttpRequest, account: Account, pk: int) -> HttpRespons
         form = _service_form(account, org, request.POST)
         if form.is_valid():
             data = replace(form.to_input(), withdrawn=service.withdrawn)
+            warnings: list[textcheck.Found] = []
             try:
                 update_service(
                     service,
@@ -237,12 +238,13 @@ def service_edit(request: HttpRequest, account: Account, pk: int) -> HttpRespons
                     account=account,
                     actor=request.user,
                     dismissing=textcheck.posted_dismiss(request.POST),
+                    warnings=warnings,
                 )
             except ValidationError as exc:
                 refused = _refused(form, exc)
             else:
                 messages.success(request, _("已保存事项“%(name)s”") % {"name": service.name})
-                textcheck.warn(request, account, guide_texts(data), GUIDE)
+                textcheck.warn(request, warnings)
                 return redirect("services:catalogue")
     else:
         form = _service_form(account, org, initial=ServiceForm.initial_for(service))
@@ -262,6 +264,7 @@ def service_override(request: HttpRequest, account: Account, pk: int) -> HttpRes
         form = _service_form(account, org, request.POST)
         if form.is_valid():
             data = form.to_input()
+            warnings: list[textcheck.Found] = []
             try:
                 s = override_service(
                     inherited,
@@ -269,12 +272,13 @@ def service_override(request: HttpRequest, account: Account, pk: int) -> HttpRes
                     account=account,
                     actor=request.user,
                     dismissing=textcheck.posted_dismiss(request.POST),
+                    warnings=warnings,
                 )
             except ValidationError as exc:
                 refused = _refused(form, exc)
             else:
                 messages.success(request, _("已在本级覆盖事项“%(name)s”") % {"name": s.name})
-                textcheck.warn(request, account, guide_texts(data), GUIDE)
+                textcheck.warn(request, warnings)
                 return redirect("services:catalogue")
     else:
         initial = ServiceForm.initial_for(inherited)

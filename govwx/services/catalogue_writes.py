@@ -609,11 +609,13 @@ def create_service(
     account: Account | None = None,
     actor: Any = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> Service:
     """A service of the organisation's own catalogue (the account's, when not given).
     A code an ancestor uses makes this row an override of the inherited service. Its
     guide is refused (textcheck.TextRefused) while the checker finds a veto or an error
-    not dismissed (`dismissing`: 「忽略并保存」).
+    not dismissed (`dismissing`: 「忽略并保存」); its warnings are added to `warnings`
+    (for the page to show, unchecked again).
 
     The code is unique by constraint (a concurrent row of the same code: the same
     ValidationError as the check). Keywords have no constraint: they are checked in this
@@ -629,7 +631,7 @@ def create_service(
         _check_keywords(org, data)
         textcheck.require_clean(
             checker_account(account, org), guide_texts(data), GUIDE,
-            dismissing=dismissing, actor=actor,
+            dismissing=dismissing, actor=actor, warnings=warnings,
         )  # fmt: skip
         s = Service(organisation=org)
         write_service_row(s, data, offices)
@@ -646,6 +648,7 @@ def update_service(
     account: Account | None = None,
     actor: Any = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> Service:
     """Rewrite a row of the organisation's own catalogue (its code too). The new code,
     the keywords and the guide are checked as in `create_service`, in the transaction,
@@ -662,7 +665,7 @@ def update_service(
         _check_keywords(org, data, replaced=(service.code,))
         textcheck.require_clean(
             checker_account(account, org), guide_texts(data), GUIDE,
-            dismissing=dismissing, actor=actor,
+            dismissing=dismissing, actor=actor, warnings=warnings,
         )  # fmt: skip
         before = service.code
         write_service_row(service, data, offices)
@@ -679,6 +682,7 @@ def override_service(
     actor: Any = None,
     organisation: Organisation | None = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> Service:
     """A row of the organisation's own that takes the place of an inherited service
     there (same code: the code of `data` is ignored)."""
@@ -691,6 +695,7 @@ def override_service(
         account=account,
         actor=actor,
         dismissing=dismissing,
+        warnings=warnings,
     )
 
 

@@ -436,11 +436,13 @@ def save_menu_draft(
     draft: int | None = None,
     revision: int | None = None,
     dismissing: textcheck.Dismiss | None = None,
+    warnings: list[textcheck.Found] | None = None,
 ) -> MenuVersion:
     """Keep the builder's menu as a draft: the newest version when it is still a draft,
     otherwise a new version. A menu that breaks a rule is refused (MenuInvalid); one
     whose button names the text checker refuses, textcheck.TextRefused (a veto, or an
-    error not dismissed: `dismissing` is 「忽略并保存」).
+    error not dismissed: `dismissing` is 「忽略并保存」); their warnings are added to
+    `warnings` (for the page to show, unchecked again).
 
     The builder says what it loaded: `draft`, the number of the draft (None when it
     loaded none) and its `revision`. When the newest draft is not that one at that
@@ -456,7 +458,12 @@ def save_menu_draft(
     )
     with transaction.atomic():
         textcheck.require_clean(
-            account, menu_texts(tree, conditional), WHERE, dismissing=dismissing, actor=actor
+            account,
+            menu_texts(tree, conditional),
+            WHERE,
+            dismissing=dismissing,
+            actor=actor,
+            warnings=warnings,
         )
         number = _next_number(account)
         latest = latest_version(account)

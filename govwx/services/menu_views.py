@@ -66,6 +66,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
             "draft": request.POST.get("draft", ""),
             "revision": request.POST.get("revision", ""),
         }
+        warnings: list[textcheck.Found] = []
         try:
             tree = _parse(request.POST.get("tree", ""), {"button": []})
             conditional = _parse(request.POST.get("conditional", ""), [])
@@ -78,6 +79,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
                 draft=_int(request.POST.get("draft")),
                 revision=_int(request.POST.get("revision")),
                 dismissing=textcheck.posted_dismiss(request.POST),
+                warnings=warnings,
             )
         except menu.MenuDraftConflict as exc:
             error, status = str(exc.message), 409
@@ -89,7 +91,7 @@ def menu_builder(request: HttpRequest, account: Account) -> HttpResponse:
             messages.success(
                 request, _("已保存草稿（版本 %(n)s），可以发布了。") % {"n": version.number}
             )
-            textcheck.warn(request, account, menu.menu_texts(tree, conditional), menu.WHERE)
+            textcheck.warn(request, warnings)
             return redirect("services:menu")
     answers = menu.click_answers(account)
     setup = {

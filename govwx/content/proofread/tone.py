@@ -13,7 +13,9 @@ that are the account's own places (`context.places`) rather than elsewhere
 
 The score is the sum of five parts, at most 100:
 
-- long sentences: 30 × (sentences over 60 characters ÷ sentences);
+- long sentences: 30 × (sentences over 60 characters ÷ sentences); a sentence ends at
+  。！？；, a line break, or a half-width ? ! ; except inside a web or e-mail address
+  (https://example.gov.cn/a?b=1&c=2) or between ASCII letters or digits;
 - stock phrases (data/officialese.txt: 高度重视, 认真落实, 进一步提高 …):
   min(30, 10 × phrases per 1,000 characters);
 - a leadership-centred opening (「X月X日，市委书记XXX主持召开……」 as the first
@@ -37,12 +39,17 @@ from pathlib import Path
 import ahocorasick
 
 from . import TONE, WARNING, Context, Finding, family
+from .punctuation import _protected
 
 DATA = Path(__file__).resolve().parent / "data"
 LONG = 60
 SUMMARY_AT = 60
 
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;…]*[”’」』）]*")
+# a half-width ? ! ; that ends no sentence: one between ASCII letters or digits (a;b, x?y),
+# and any inside a web or e-mail address or an HTML character reference (&amp;)
+INNER_MARK = re.compile(r"(?<=[A-Za-z0-9])[!?;](?=[A-Za-z0-9])")
+HALF_STOPS = "!?;"
 LEADERSHIP = re.compile(
     r"^\s*(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})日"
     r"[^。！？]{0,30}?(?:书记|市长|省长|县长|区长|州长|主任|主席|部长|局长|厅长|镇长|乡长)"
@@ -81,9 +88,24 @@ def _spans(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int]]
     return spans
 
 
+def _masked(text: str) -> str:
+    """`text` with its half-width marks that end no sentence replaced by "_", character
+    for character, so the sentences found in it have the offsets of `text`."""
+    if not any(mark in text for mark in HALF_STOPS):
+        return text
+    chars = list(text)
+    for s, e in _protected(text):
+        for i in range(s, e):
+            if chars[i] in HALF_STOPS:
+                chars[i] = "_"
+    for m in INNER_MARK.finditer(text):
+        chars[m.start()] = "_"
+    return "".join(chars)
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     spans = []
-    for m in SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(_masked(text)):
         s, e = m.start(), m.end()
         while s < e and text[s].isspace():
             s += 1

@@ -4,7 +4,7 @@ and the warnings with their spans."""
 from __future__ import annotations
 
 from govwx.content.proofread import WARNING, Context
-from govwx.content.proofread.tone import Tone, tone
+from govwx.content.proofread.tone import Tone, _sentences, tone
 
 from .proofread_texts import CLEAN_PARAGRAPHS, CONTEXT, run
 
@@ -104,3 +104,50 @@ def test_clean_government_paragraphs_have_no_error_and_a_low_score() -> None:
     assert {f.severity for f in run("tone", article)} <= {WARNING}
     for paragraph in CLEAN_PARAGRAPHS:
         assert all(f.rule != "tone.summary" for f in run("tone", paragraph))
+
+
+WITH_URL = (
+    "市民朋友可登录示例市政府门户网站https://www.example.gov.cn/bsfw/search?keyword=shebao&page=2"
+    "查询社保办理指南、下载申请表格并预约到窗口办理的时间。"
+)
+
+
+def test_a_web_address_does_not_end_its_sentence() -> None:
+    text = WITH_URL + "您也可以拨打12345咨询。"
+    assert _sentences(text) == [(0, len(WITH_URL)), (len(WITH_URL), len(text))]
+    long = [f for f in run("tone", text) if f.rule == "tone.long_sentence"]
+    assert [(f.start, f.end, f.text) for f in long] == [(0, len(WITH_URL), WITH_URL)]
+    assert long[0].message == f"句子较长（{len(WITH_URL)}字），宜拆成短句"
+    assert tone(text).reasons == [("长句偏多：1/2句超过60字", 15.0)]
+
+
+def test_a_halfwidth_question_mark_ends_a_chinese_sentence() -> None:
+    first = "您办好居住证了吗?"
+    second = (
+        "还没有办理的市民朋友请带上本人身份证、户口簿和近期一寸照片到所在社区的党群服务中心"
+        "窗口提交申请材料，工作人员会当场审核并告诉您领证的时间?"
+    )
+    text = first + second
+    assert _sentences(text) == [(0, len(first)), (len(first), len(text))]
+    long = [f for f in run("tone", text) if f.rule == "tone.long_sentence"]
+    assert [(f.start, f.end, f.text) for f in long] == [(len(first), len(text), second)]
+    assert tone(text).reasons == [("长句偏多：1/2句超过60字", 15.0)]
+
+
+def test_halfwidth_marks_between_ascii_letters_or_digits_end_no_sentence() -> None:
+    for inner in ("a;b", "x?y", "3!2", "&amp;", "wang@example.gov.cn"):
+        text = f"请参见{inner}的说明。"
+        assert _sentences(text) == [(0, len(text))], inner
+
+
+def test_a_text_that_is_only_a_web_address() -> None:
+    url = "https://example.gov.cn/a?b=1&c=2;d=3"
+    assert _sentences(url) == [(0, len(url))]
+    assert tone(url) == Tone(score=0, reasons=[], local_share=None)
+    assert run("tone", url) == []
+
+
+def test_an_empty_text() -> None:
+    assert _sentences("") == []
+    assert tone("") == Tone(score=0, reasons=[], local_share=None)
+    assert run("tone", "") == []

@@ -286,6 +286,24 @@ def test_a_warning_in_a_canned_reply_is_shown_after_the_save(
 
 
 @pytest.mark.django_db
+def test_a_canned_reply_save_checks_its_text_once(
+    client: Client, account: Account, account_admin: Any, checker_calls: list[tuple[str, str]]
+) -> None:
+    client.force_login(account_admin)
+    text = "材料清单见“政务服务—户籍”。"
+    r = client.post("/settings/replies/", {"action": "add", "title": "材料", "text": text},
+                    follow=True)  # fmt: skip
+    assert checker_calls == [("canned_reply", text)]
+    assert [str(m).split("：")[0] for m in r.context["messages"]][-1] == "已保存，校对提示"
+    checker_calls.clear()
+    reply = CannedReply.objects.get()
+    r = client.post("/settings/replies/", {"action": "edit", "reply": reply.pk, "title": "材料",
+                                           "text": text + "请按时办理。"}, follow=True)  # fmt: skip
+    assert checker_calls == [("canned_reply", text + "请按时办理。")]
+    assert [str(m).split("：")[0] for m in r.context["messages"]][-1] == "已保存，校对提示"
+
+
+@pytest.mark.django_db
 def test_what_a_saved_canned_reply_was_found_to_have_counts_in_the_report(
     client: Client, account: Account, account_admin: Any
 ) -> None:

@@ -204,6 +204,34 @@ def test_a_warning_is_shown_after_the_save(
     assert Rule.objects.count() == 1
 
 
+def test_each_save_checks_its_texts_once(
+    client: Client, account: Account, account_admin: Any, checker_calls: list[tuple[str, str]]
+) -> None:
+    client.force_login(account_admin)
+    r = client.post("/rules/new/", form_data(WARNING_TEXT), follow=True)
+    assert checker_calls == [("reply_rule", WARNING_TEXT)]
+    assert [str(m).split("：")[0] for m in r.context["messages"]] == [
+        "已创建规则“户籍”",
+        "已保存，校对提示",
+    ]
+    checker_calls.clear()
+    rule = Rule.objects.get()
+    r = client.post(
+        f"/rules/{rule.pk}/edit/", form_data(WARNING_TEXT + "请按时办理。"), follow=True
+    )
+    assert checker_calls == [("reply_rule", WARNING_TEXT + "请按时办理。")]
+    assert [str(m).split("：")[0] for m in r.context["messages"]] == [
+        "已保存规则“户籍”",
+        "已保存，校对提示",
+    ]
+    checker_calls.clear()
+    r = client.post("/rules/replies/", {"follow": WARNING_TEXT, "default": "", "click_rows": "1",
+                                         "click_key_0": "MENU_HOTLINE",
+                                         "click_text_0": "请拨打 12345。"}, follow=True)  # fmt: skip
+    assert sorted(checker_calls) == [("reply_rule", WARNING_TEXT), ("reply_rule", "请拨打 12345。")]
+    assert "已保存，校对提示" in [str(m).split("：")[0] for m in r.context["messages"]]
+
+
 def test_the_trigger_page_refuses_a_phone_number_in_a_menu_reply(
     client: Client, account: Account, account_admin: Any
 ) -> None:

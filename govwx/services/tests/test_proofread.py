@@ -154,6 +154,34 @@ def test_a_warning_is_shown_after_the_guide_is_saved(city_account: Account, edit
     ]
 
 
+def test_a_guide_save_checks_each_text_once(
+    city_account: Account, editor: Client, checker_calls: list[tuple[str, str]]
+) -> None:
+    r = editor.post(reverse("services:service_create"), guide(summary=WARNING_TEXT), follow=True)
+    assert sorted(checker_calls) == [
+        ("guide", "户口簿"),
+        ("guide", "户籍迁入"),
+        ("guide", WARNING_TEXT),
+    ]
+    assert [str(m).split("：")[0] for m in r.context["messages"]] == [
+        "已新建事项“户籍迁入”",
+        "已保存，校对提示",
+    ]
+    checker_calls.clear()
+    s = Service.objects.get(code="HJ01")
+    r = editor.post(reverse("services:service_edit", args=[s.pk]),
+                    guide(summary=WARNING_TEXT, materials="户口簿\n身份证"), follow=True)  # fmt: skip
+    assert sorted(checker_calls) == [
+        ("guide", "户口簿\n身份证"),
+        ("guide", "户籍迁入"),
+        ("guide", WARNING_TEXT),
+    ]
+    assert [str(m).split("：")[0] for m in r.context["messages"]] == [
+        "已保存事项“户籍迁入”",
+        "已保存，校对提示",
+    ]
+
+
 def test_a_withdrawn_row_is_not_proofread(
     city_account: Account, county_account: Account, city: Organisation, county: Organisation
 ) -> None:
@@ -276,3 +304,11 @@ def test_a_warning_in_a_button_name_is_shown_after_the_save(
         "已保存草稿（版本 1），可以发布了。",
         "已保存，校对提示",
     ]
+
+
+def test_a_menu_save_checks_its_button_names_once(
+    city_account: Account, editor: Client, checker_calls: list[tuple[str, str]]
+) -> None:
+    r = editor.post("/services/menu/", menu("政务服务—户籍"), follow=True)
+    assert sorted(checker_calls) == [("menu", "政务服务—户籍"), ("menu", "服务")]
+    assert [str(m).split("：")[0] for m in r.context["messages"]][-1] == "已保存，校对提示"
