@@ -37,7 +37,7 @@ def main() -> None:
     from django.utils import timezone
 
     from govwx.accounts.models import Account
-    from govwx.desk.models import Case, CaseMessage
+    from govwx.desk.models import Case, CaseMessage, IntakeCursor
     from govwx.notify.models import Delivery
     from govwx.team.models import Alert
     from govwx.wechat.models import InboundMessage
@@ -49,9 +49,13 @@ def main() -> None:
     samples: list[float] = []
 
     def oldest_waiting() -> float | None:
-        """Seconds the oldest message not yet in a case has waited (None: none waits)."""
+        """Seconds the oldest message not yet in a case has waited (None: none waits).
+        Asked from the desk's cursor on (behind it every message is in a case, or a
+        failure the summary would count as not in a case): a scan from the first
+        message took 15-35 ms of CPU a sample by the end of a run, beside the server."""
+        after = IntakeCursor.objects.values_list("last_inbound_id", flat=True).first() or 0
         row = (
-            InboundMessage.objects.filter(account=account, handled_by="desk")
+            InboundMessage.objects.filter(account=account, handled_by="desk", pk__gt=after)
             .exclude(Exists(CaseMessage.objects.filter(inbound_id=OuterRef("pk"))))
             .order_by("pk")
             .values_list("received_at", flat=True)

@@ -32,7 +32,7 @@ from govwx.lib.dblock import serialized_writes
 from govwx.lib.workdays import WorkCalendar
 from govwx.team.models import Alert
 from govwx.team.services import raise_alert, settle_alerts
-from govwx.wechat import media
+from govwx.wechat import media, spool
 from govwx.wechat.models import InboundMessage, MessageMedia, OutboundMessage
 from govwx.wechat.protocol import Reply
 from govwx.wechat.services import queue_customer_messages
@@ -756,6 +756,7 @@ def take_in_pending(limit: int = BATCH_SIZE) -> tuple[int, int]:
     people on duty (`announce_new_cases`). Returns (taken in, failed). Safe to run in
     several processes at once: the batch locks the cursor row, skips what another
     process linked meanwhile, and the cursor only moves forward."""
+    spool.recover()  # what callbacks of a process that is gone had spooled
     cursor, _ = IntakeCursor.objects.get_or_create(pk=1)
     pending = _pending(cursor.last_inbound_id, limit)
     done = failed = 0

@@ -108,7 +108,14 @@ def _answer(
     reply = {"kind": passive.kind, "data": passive.data} if passive else {}
     now = timezone.now()
     stored = store_inbound(
-        rt.id, msg, reply=reply, handled_by=decision.handled_by, rule_id=decision.rule_id, now=now
+        rt.id,
+        msg,
+        reply=reply,
+        handled_by=decision.handled_by,
+        rule_id=decision.rule_id,
+        now=now,
+        # what needs the stored row after the answer waits for the database's writer
+        may_spool=not decision.followups and decision.handled_by != "content",
     )
     if stored.created and decision.followups:
         queue_customer_messages(rt.id, msg.from_user, decision.followups, in_reply_to=stored.id)

@@ -37,13 +37,10 @@ def _fd(path: str) -> int:
 def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Hold the database's write lock for the block. Re-entrant in one thread (a batch
     that takes it may call code that takes it again)."""
-    if connection.vendor != "sqlite":
+    if not _file_of(connection):
         yield
         return
     name = str(connection.settings_dict["NAME"])
-    if name == ":memory:" or "mode=memory" in name:
-        yield
-        return
     # flock is held per open file description, so threads of one process that share
     # the descriptor need the thread lock as well.
     with _thread_lock:
@@ -58,6 +55,63 @@ def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
             _depth.n = depth
             if depth == 0:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def try_serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[bool]:
+    """Like `serialized_writes`, but only if no other process holds the write lock now:
+    yields True with the lock held for the block, or False at once (nothing held). Other
+    threads of this process are still waited for (their writes are short)."""
+    if not _file_of(connection):
+        yield True
+        return
+    name = str(connection.settings_dict["NAME"])
+    with _thread_lock:
+        depth = getattr(_depth, "n", 0)
+        fd = _fd(name)
+        if depth == 0:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                free = False
+            else:
+                free = True
+            if not free:
+                yield False
+                return
+        _depth.n = depth + 1
+        try:
+            yield True
+        finally:
+            _depth.n = depth
+            if depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def held_apart(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """The write lock taken through a descriptor of its own, waiting as long as it takes,
+    for a thread whose wait must not hold up the other threads of its process (they see
+    the lock taken, as if by another process, while it waits and while it holds it)."""
+    if not _file_of(connection):
+        yield
+        return
+    fd = os.open(
+        str(connection.settings_dict["NAME"]) + ".writelock", os.O_CREAT | os.O_RDWR, 0o600
+    )
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor of the description releases the lock
+
+
+def _file_of(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the connection is to an SQLite file (the only database with one writer)."""
+    if connection.vendor != "sqlite":
+        return False
+    name = str(connection.settings_dict["NAME"])
+    return not (name == ":memory:" or "mode=memory" in name)
 
 
 def checkpoint(connection: BaseDatabaseWrapper) -> None:

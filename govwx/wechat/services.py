@@ -17,8 +17,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from govwx.lib.dblock import serialized_writes
+from govwx.lib.dblock import serialized_writes, try_serialized_writes
 
+from . import spool
 from .models import Follower, InboundMessage, OutboundMessage
 from .protocol import Message, SubscribeEvent, UnsubscribeEvent
 from .tasks import deliver_outbound
@@ -135,12 +136,17 @@ def store_inbound(
     handled_by: str,
     rule_id: int | None,
     now: datetime,
+    may_spool: bool = False,
 ) -> Stored:
     """Store one delivery and, when due, touch its follower, in one transaction.
 
     If WeChat already delivered this message (a retry), nothing is written and the
     reply stored with the first delivery is returned. Most deliveries are one INSERT in
     autocommit mode; a second statement (the follower) makes it a transaction.
+
+    `may_spool`: when another process holds SQLite's write lock, store the delivery in
+    this process's spool instead of waiting (`spool.py`); its id is then 0, so callers
+    that need the row (replies sent after the answer) leave it False.
     """
     conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
     st = _statements(conn)
@@ -151,12 +157,19 @@ def store_inbound(
         getattr(msg, "content", ""), json.dumps(payload_of(msg), ensure_ascii=False),
         st.dt(sent_at), st.dt(now), json.dumps(reply, ensure_ascii=False), handled_by, rule_id,
     ]  # fmt: skip
-    statements = [(st.inbound, params)]
+    record: spool.Record = [("inbound", params)]
     touch = _follower_write(account_id, msg)
     if touch is not None:
-        statements.append((getattr(st, touch[0]), touch[1](st.dt(now))))
-    with serialized_writes(conn):
-        row = _run(conn, st, statements)
+        record.append((touch[0], touch[1](st.dt(now))))
+    if may_spool and st.sqlite:
+        with try_serialized_writes(conn) as free:
+            if free:
+                row = _run(conn, st, record)
+        if not free:
+            return _spooled(conn, record, account_id, msg, reply)
+    else:
+        with serialized_writes(conn):
+            row = _run(conn, st, record)
     if row is None:
         _touched.pop((account_id, openid), None)
         stored = (
@@ -168,22 +181,59 @@ def store_inbound(
     return Stored(row[0], True, reply)
 
 
-def _run(conn: BaseDatabaseWrapper, st: Statements, statements: list[tuple[str, list[Any]]]) -> Any:
+_STORED_SQL = (
+    f'SELECT "id", "reply" FROM "{InboundMessage._meta.db_table}" '
+    'WHERE "account_id" = ? AND "dedup_key" = ?'
+)
+
+
+def _spooled(
+    conn: BaseDatabaseWrapper,
+    record: spool.Record,
+    account_id: int,
+    msg: Message,
+    reply: dict[str, Any],
+) -> Stored:
+    """The delivery kept in the spool (a retry of one stored or spooled gets its reply;
+    reading needs no lock)."""
+    key = (account_id, msg.dedup_key)
+    own = spool.spool_of(conn)
+    assert own is not None
+    earlier = own.reply_of(key)
+    if earlier is not None:
+        return Stored(0, False, earlier)
+    conn.ensure_connection()
+    stored = conn.connection.execute(_STORED_SQL, key).fetchone()
+    if stored is not None:
+        return Stored(stored[0], False, json.loads(stored[1]))
+    own.add(record, key, reply)
+    return Stored(0, True, reply)
+
+
+def _run(conn: BaseDatabaseWrapper, st: Statements, record: spool.Record) -> Any:
     """Run the INSERT … RETURNING and, if it inserted, the statements after it, as one
-    transaction; return the INSERT's row (None: a duplicate)."""
+    transaction; return the INSERT's row (None: a duplicate). On SQLite, what this
+    process spooled goes first, in the same transaction."""
     if st.sqlite:
+        waiting = spool.spool_of(conn, create=False)
+        earlier = waiting.take() if waiting is not None else []
+        if earlier:
+            rows = spool.write(conn, [*earlier, record])
+            assert waiting is not None
+            waiting.written(len(earlier))
+            return rows[-1]
         # The sqlite3 connection itself: Django's cursor wrappers cost more than the
         # statement here. Django runs it in autocommit mode (isolation_level None).
         conn.ensure_connection()
         raw = conn.connection
-        own = len(statements) > 1 and not conn.in_atomic_block
+        own = len(record) > 1 and not conn.in_atomic_block
         if own:
             raw.execute("BEGIN IMMEDIATE")
         try:
-            row = raw.execute(*statements[0]).fetchone()
+            row = raw.execute(getattr(st, record[0][0]), record[0][1]).fetchone()
             if row is not None:
-                for sql, params in statements[1:]:
-                    raw.execute(sql, params)
+                for name, params in record[1:]:
+                    raw.execute(getattr(st, name), params)
         except BaseException:
             if own:
                 raw.execute("ROLLBACK")
@@ -192,11 +242,11 @@ def _run(conn: BaseDatabaseWrapper, st: Statements, statements: list[tuple[str, 
             raw.execute("COMMIT")
         return row
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
-        cur.execute(*statements[0])
+        cur.execute(getattr(st, record[0][0]), record[0][1])
         row = cur.fetchone()
         if row is not None:
-            for sql, params in statements[1:]:
-                cur.execute(sql, params)
+            for name, params in record[1:]:
+                cur.execute(getattr(st, name), params)
     return row
 
 

@@ -51,10 +51,15 @@ def test_the_workers_are_ready_before_the_port_and_a_killed_one_comes_back(
         assert background.start(timeout=120) is True
         desk, links = background.procs
         assert desk.poll() is None and links.poll() is None  # ready, and running
+        if hasattr(os, "SCHED_BATCH"):  # batch processes: they do not preempt the web's
+            assert os.sched_getscheduler(desk.pid) == os.SCHED_BATCH
+            assert os.sched_getscheduler(links.pid) == os.SCHED_BATCH
         os.kill(desk.pid, signal.SIGKILL)
         with caplog.at_level(logging.ERROR):
             assert _wait_for(lambda: background.procs[0].pid != desk.pid, 15)
         assert background.procs[0].poll() is None
+        if hasattr(os, "SCHED_BATCH"):
+            assert os.sched_getscheduler(background.procs[0].pid) == os.SCHED_BATCH
         assert "desk --skip-checks run exited (-9): starting it again" in caplog.text
     finally:
         background.stop()
