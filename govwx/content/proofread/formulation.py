@@ -35,6 +35,7 @@ reason as the message. An account's entry for a word replaces the shipped one.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class _Entry:
     bigrams: tuple[str, ...]
     chars: tuple[tuple[str, int], ...]  # each character and how often it occurs
     ordered: tuple[str, ...]  # the characters sorted (a reordering sorts the same)
+    charset: frozenset[str]
 
 
 class Index:
@@ -97,6 +99,7 @@ class Index:
                 tuple(s[j : j + 2] for j in range(len(s) - 1)),
                 tuple(Counter(s).items()),
                 tuple(sorted(s)),
+                frozenset(s),
             )
             for s in standards
         )
@@ -169,14 +172,19 @@ def _closest(text: str, standard: str, anchor: int, k: int) -> tuple[int, int] |
 def _near_misses(text: str, index: Index) -> list[tuple[int, int, str, str]]:
     """(start, end, standard, kind) of every near miss in `text`; kind is near_miss
     (characters dropped, added or changed) or order (the same characters reordered)."""
-    # reach[i]: how far the exact occurrences starting at or before i reach; a candidate
+    # reach(i): how far the exact occurrences starting at or before i reach; a candidate
     # within one (another formulation spelled exactly) is no near miss
-    reach = [0] * (len(text) + 1)
-    if len(index.exact):
-        for end, standard in index.exact.iter(text):
-            start = end + 1 - len(standard)
-            reach[start] = max(reach[start], end + 1)
-    reach = list(accumulate(reach, max))
+    exact = (
+        sorted((end + 1 - len(standard), end + 1) for end, standard in index.exact.iter(text))
+        if len(index.exact)
+        else []
+    )
+    exact_starts = [start for start, _ in exact]
+    exact_reach = list(accumulate((end for _, end in exact), max))
+
+    def reach(i: int) -> int:
+        k = bisect_right(exact_starts, i)
+        return exact_reach[k - 1] if k else 0
 
     positions: dict[str, list[int]] = {}
     if len(index.bigrams):
@@ -204,27 +212,37 @@ def _near_misses(text: str, index: Index) -> list[tuple[int, int, str, str]]:
             candidate = text[start:end]
             if (
                 candidate in entry.standard
-                or reach[start] >= end
+                or reach(start) >= end
                 or _strip(candidate) == _strip(entry.standard)
             ):
                 continue
             found[(start, end)] = (entry.standard, "near_miss")
 
     # reorderings: every window of the formulation's length around an occurrence of its
-    # character rarest in the text, when the text holds all its characters
+    # character rarest in the text, when the text holds all its characters; a window
+    # holds the formulation's characters only, so it lies in the stretch of them around
+    # that occurrence
     chars = Counter(text)
+    size = len(text)
     for entry in index.entries:
         length = len(entry.standard)
         if length < 4 or any(chars[c] < n for c, n in entry.chars):
             continue
+        own = entry.charset
         rare = min((c for c, _n in entry.chars), key=chars.__getitem__)
         starts: set[int] = set()
         p = text.find(rare)
         while p != -1:
-            starts.update(range(max(0, p - length + 1), min(p, len(text) - length) + 1))
+            lo = p
+            while lo > 0 and p - lo < length - 1 and text[lo - 1] in own:
+                lo -= 1
+            hi = p + 1
+            while hi < size and hi - p < length and text[hi] in own:
+                hi += 1
+            starts.update(range(lo, hi - length + 1))
             p = text.find(rare, p + 1)
-        for start in starts:
-            if reach[start] >= start + length:
+        for start in sorted(starts):
+            if reach(start) >= start + length:
                 continue  # an exact occurrence (of this one or another formulation)
             if tuple(sorted(text[start : start + length])) == entry.ordered:
                 found[(start, start + length)] = (entry.standard, "order")

@@ -13,9 +13,10 @@
 
 Load time: about 1.5 s once a process (jieba's dictionary from its cache, 0.7 s, shared
 with the desk; pypinyin's tables, the people's names of jieba's dictionary and the typo
-index, 0.8 s). Memory: jieba's dictionary (about 80 MB, shared) and about 50 MB more (the
-typo index of 170,000 keys, pypinyin's table of readings) and about 35 MB for the
-log-frequencies of every word and prefix, one lookup a span (`Lexicon.log_first`).
+index, 0.8 s). Memory: jieba's dictionary (about 80 MB, shared) and about 55 MB more (the
+typo index of 172,000 entries under 37,000 contexts, pypinyin's table of readings) and
+about 35 MB for the log-probabilities of every word and prefix, one lookup a span
+(`Lexicon.log_prob`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import ne
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 import jieba
@@ -59,7 +62,7 @@ MAX_WORD = 8  # characters: the longest word a changed character is looked for i
 PERSON = re.compile(rb"^(\S+) (?:[5-9]\d|\d{3,}) nr", re.MULTILINE)  # frequent enough to index
 CACHE_SIZE = 200_000  # character pairs whose confusion is remembered, at most
 _PRIVATE = 0xE000  # class markers in index keys: private-use characters, never in text
-NO_WORD = float("-inf")  # this very object, from a lookup: no word starts so (`Cut`)
+NO_WORD = float("-inf")  # this very object, from a lookup: no word starts so (`best_cut`)
 
 
 def han_runs(text: str) -> Iterator[tuple[int, str]]:
@@ -120,6 +123,22 @@ def _reading_uses() -> dict[str, Counter[str]]:
 RARE_CHAR = 600
 
 
+def _rare_han(common: frozenset[str]) -> re.Pattern[str]:
+    """A pattern of the Chinese characters (as `HAN`) that are not `common`."""
+    ranges: list[str] = []
+    for low, high in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)):
+        first = None
+        for code in range(low, high + 2):
+            if code <= high and chr(code) not in common:
+                if first is None:
+                    first = code
+            elif first is not None:
+                last = code - 1
+                ranges.append(chr(first) if first == last else f"{chr(first)}-{chr(last)}")
+                first = None
+    return re.compile(f"[{''.join(ranges)}]")
+
+
 class Lexicon:
     """Word frequencies, the typo index and the confusion of characters (see `load`)."""
 
@@ -136,35 +155,36 @@ class Lexicon:
         self._classes: dict[str, str] = {}
         self.known_classes = self._classes  # `classes` remembered, read directly
         self._markers: dict[str, str] = {}
-        self.index: dict[str, str] = {}
-        # What a window of 3 or 4 characters keeps of an indexed word under one change,
-        # checked before the index is: 3 characters: the left two, the right two, the
-        # outer two; 4 characters: the left half, the right half.
-        self.gates: tuple[set[str], set[str], set[str], set[str], set[str]] = (
-            set(),
-            set(),
-            set(),
-            set(),
-            set(),
-        )
+        # The typo index (`build_index`): for words of n = 2 to 4 characters and each
+        # position p, what the word keeps without its character at p (its context), then
+        # a class of that character, give the characters of the words there:
+        # around[(2, 1)]["工"][zuo] = "作…".
+        self.around: dict[tuple[int, int], dict[str, dict[str, str]]] = {
+            (size, p): {} for size in SHORT for p in range(size)
+        }
+        # The halves of the words of 4 characters (left, right): a window of 4 keeps one
+        # of them whole under one change, checked before its context is.
+        self.halves: tuple[set[str], set[str]] = (set(), set())
         self.long_words: dict[str, int] = {}
-        # The log-frequencies of words and the prefixes of words (None: a prefix only, or
-        # a word of frequency 0), one lookup a span; no entry: no word starts so. The cut
-        # takes jieba's frequency when it has one (`log_first`), a change the higher of
-        # jieba's and the official list's (`log_first`, then `log_higher` for the few
-        # words the official list gives more).
-        log = math.log
+        self.person_names: frozenset[str] = frozenset()  # jieba's (nr), never a correction
+        # The log-probabilities of words and the prefixes of words (None: a prefix only,
+        # or a word of frequency 0), one lookup a span; no entry: no word starts so. The
+        # cut takes jieba's frequency when it has one (`log_prob`), a change the higher of
+        # jieba's and the official list's (`log_prob`, then `log_prob_higher` for the few
+        # words the official list gives more). A probability is the frequency over
+        # jieba's total, so a cut adds them as they are.
+        log, log_total = math.log, self.log_total
         first: dict[str, float | None] = dict.fromkeys(self.extra_prefixes)
         for word, f in freq.items():
-            first[word] = log(f) if f else None
+            first[word] = log(f) - log_total if f else None
         higher: dict[str, float] = {}
         for word, e in official.items():
             f = freq.get(word) or 0
             if not f:
-                first[word] = log(e) if e else None
+                first[word] = log(e) - log_total if e else None
             elif e > f:
-                higher[word] = log(e)
-        self.log_first, self.log_higher = first, higher
+                higher[word] = log(e) - log_total
+        self.log_prob, self.log_prob_higher = first, higher
         # How common each character is in the dictionary's words: traditional forms
         # (網, 報, 這) and rare characters hardly occur in it (`foreign`)
         uses: Counter[str] = Counter()
@@ -173,13 +193,20 @@ class Lexicon:
                 for char in word:
                     uses[char] += f
         self.char_uses = uses
+        self.common_chars = frozenset(c for c, u in uses.items() if u >= RARE_CHAR)
+        self.rare_chars = _rare_han(self.common_chars)
 
     def foreign(self, run: str) -> bool:
         """A run the dictionary does not speak: traditional characters or rare ones make
         up a good part of it (at least two, or a fifth). Its confusions are not judged:
         the frequencies would call every traditional form a slip."""
-        rare = sum(1 for char in run if self.char_uses.get(char, 0) < RARE_CHAR)
+        rare = len(run) - sum(map(self.common_chars.__contains__, run))
         return rare >= 2 or rare * 5 >= len(run) > 0
+
+    def rare_positions(self, text: str) -> list[int]:
+        """Where `text` has a rare Chinese character (`rare`): few in most texts, so that
+        `foreign` is known of every run at once."""
+        return [m.start() for m in self.rare_chars.finditer(text)]
 
     def rare(self, char: str) -> bool:
         """A traditional form (報, 網) or a rare character: the dictionary hardly uses it."""
@@ -218,17 +245,15 @@ class Lexicon:
     def words_at(self, run: str, i: int) -> list[tuple[int, float]]:
         """The words of `run` that start at `i`, as (end, log-probability); the character
         at `i` is always one (an unknown one counts once)."""
-        get, log_total = self.log_first.get, self.log_total
-        char = run[i]
-        lf = get(char)
-        found = [(i + 1, (lf if lf is not None else 0.0) - log_total)]
+        get = self.log_prob.get
+        lp = get(run[i])
+        found = [(i + 1, lp if lp is not None else -self.log_total)]
         for j in range(i + 2, min(len(run), i + MAX_WORD) + 1):
-            w = run[i:j]
-            if w not in self.log_first:
+            lp = get(run[i:j], NO_WORD)
+            if lp is NO_WORD:
                 break
-            lf = get(w)
-            if lf is not None:
-                found.append((j, lf - log_total))
+            if lp is not None:
+                found.append((j, lp))
         return found
 
     # ---------------------------------------------------------------- confusion
@@ -294,31 +319,30 @@ class Lexicon:
         return marker
 
     def build_index(self, words: Iterable[tuple[str, int]]) -> None:
-        """Words of 2 to 4 characters under keys that replace one character by one of its
-        classes: 工作 under 工+[zuo] and [gong]+作, so 工做 finds 工作 by one lookup per
-        class of 做. Longer words go to `long_words`, searched with `NearMisses`."""
-        index: dict[str, str] = {}
+        """Words of 2 to 4 characters under their context and the classes of the
+        character left out (`around`): 工作 under 工 and [zuo], and under 作 and [gong], so
+        工做 finds 工作 by one lookup per class of 做. Longer words go to `long_words`,
+        searched with `NearMisses`."""
         classes = self._classes
-        left3, right3, outer3, left4, right4 = self.gates
+        left4, right4 = self.halves
         for word, f in words:
-            if len(word) > 4:
+            size = len(word)
+            if size > 4:
                 self.long_words[word] = f
                 continue
-            if len(word) == 3:
-                left3.add(word[:2])
-                right3.add(word[1:])
-                outer3.add(word[0] + word[2])
-            elif len(word) == 4:
+            if size == 4:
                 left4.add(word[:2])
                 right4.add(word[2:])
             for j, char in enumerate(word):
                 markers = classes.get(char)
                 if markers is None:
                     markers = self.classes(char)
+                if not markers:
+                    continue
+                context = word[:j] + word[j + 1 :]
+                chars = self.around[(size, j)].setdefault(context, {})
                 for marker in markers:
-                    key = word[:j] + marker + word[j + 1 :]
-                    index[key] = index.get(key, "") + char
-        self.index = index
+                    chars[marker] = chars.get(marker, "") + char
 
 
 def _shape_groups() -> dict[str, frozenset[int]]:
@@ -361,6 +385,7 @@ def _build() -> Lexicon:
 
     right = {r: OFFICIAL_FREQ for _, r, _ in typos.misused_pairs()}
     people = _person_names(tokenizer)
+    lexicon.person_names = people
 
     def indexed() -> Iterator[tuple[str, int]]:
         for word, f in tokenizer.FREQ.items():
@@ -374,81 +399,134 @@ def _build() -> Lexicon:
     return lexicon
 
 
-class Cut:
-    """The best cut of a run of Chinese characters into words, from both ends, so that
-    the best cut with one character changed costs a few lookups: `before[i]` is the
-    log-probability of the best cut of run[:i], `after[j]` that of run[j:]."""
+# ------------------------------------------------------------------ the best cut
+#
+# The best cut of a run of Chinese characters into words (jieba's unigram model), from
+# both ends, so that the best cut with one character changed costs a few lookups:
+# before[i] is the log-probability of the best cut of run[:i], after[j] that of run[j:].
+# Plain lists and functions, not an object: the typo family cuts every clause of a text.
 
-    def __init__(self, lexicon: Lexicon, run: str) -> None:
-        self.lexicon = lexicon
-        self.run = run
-        n = len(run)
-        get, log_total = lexicon.log_first.get, lexicon.log_total
-        # the words starting at each character (as in `Lexicon.words_at`), and the best
-        # cut from the start, in one pass: before[i] is final when i is reached
-        dag: list[list[tuple[int, float]]] = []
-        before = [0.0] + [-math.inf] * n
-        start = [0] * (n + 1)
-        for i in range(n):
-            lf = get(run[i])
-            words = [(i + 1, (lf if lf is not None else 0.0) - log_total)]
-            for j in range(i + 2, min(n, i + MAX_WORD) + 1):
-                lf = get(run[i:j], NO_WORD)
-                if lf is NO_WORD:
-                    break
-                if lf is not None:
-                    words.append((j, lf - log_total))
-            dag.append(words)
-            base = before[i]
-            for j, lp in words:
+
+class Cut(NamedTuple):
+    """The best cut from the start. `start[j]`: where the last word of the best cut of
+    run[:j] starts. `reach[i]`: the end of the longest span from i, of two characters or
+    more, that begins a word (the lookups stop there: the table holds every prefix of a
+    word). `single[i]`: the log-probability of run[i] alone; `words`: (i, j, lp) of every
+    longer word of the run, in order (as in `Lexicon.words_at`)."""
+
+    before: list[float]
+    start: list[int]
+    reach: list[int]
+    single: list[float]
+    words: list[tuple[int, int, float]]
+
+
+def best_cut(lexicon: Lexicon, run: str) -> Cut:
+    """The best cut of `run` from the start: the words starting at each character and the
+    best cut up to each, in one pass (before[i] is final when i is reached)."""
+    n = len(run)
+    get = lexicon.log_prob.get
+    unknown = -lexicon.log_total  # a character of no word counts once
+    before = [0.0] + [-math.inf] * n
+    start = [0] * (n + 1)
+    reach = list(range(1, n + 1))
+    single = [unknown if lp is None else lp for lp in map(get, run)]
+    words: list[tuple[int, int, float]] = []
+    for i in range(n):
+        base = before[i]
+        alone = single[i]
+        if base + alone > before[i + 1]:
+            before[i + 1] = base + alone
+            start[i + 1] = i
+        for j in range(i + 2, (i + MAX_WORD if i + MAX_WORD < n else n) + 1):
+            lp = get(run[i:j], NO_WORD)
+            if lp is NO_WORD:
+                break
+            reach[i] = j
+            if lp is not None:
+                words.append((i, j, lp))
                 if base + lp > before[j]:
                     before[j] = base + lp
                     start[j] = i
-        after = [-math.inf] * n + [0.0]
-        for i in range(n - 1, -1, -1):
-            after[i] = max([lp + after[j] for j, lp in dag[i]])
-        self.before, self.after = before, after
-        # the word of the best cut that each character belongs to
-        self.token: list[tuple[int, int]] = [(0, 0)] * n
-        j = n
-        while j > 0:
-            i = start[j]
-            for k in range(i, j):
-                self.token[k] = (i, j)
-            j = i
+    return Cut(before, start, reach, single, words)
 
-    @property
-    def best(self) -> float:
-        return self.before[-1]
 
-    def with_change(self, position: int, char: str) -> float:
-        """The log-probability of the best cut with run[position] replaced by `char`:
-        the best word over it, and the best cuts on either side."""
-        lexicon, run = self.lexicon, self.run
-        get, higher = lexicon.log_first.get, lexicon.log_higher
-        log_total = lexicon.log_total
-        before, after = self.before, self.after
-        n = len(run)
-        best = -math.inf
-        for x in range(max(0, position - MAX_WORD + 1), position + 1):
-            head = run[x:position] + char
-            base = before[x]
-            single = len(head) == 1
-            for y in range(position + 1, n + 1):
-                w = head + run[position + 1 : y]
-                lf = get(w, NO_WORD)
-                if lf is None or lf is NO_WORD:
-                    if not single or y > position + 1:
-                        if lf is NO_WORD:
-                            break
+def best_after(cut: Cut, lowest: int = 0) -> list[float]:
+    """after[j], the log-probability of the best cut of run[j:], for j from `lowest` on
+    (lower ones are not computed: -inf)."""
+    single, words = cut.single, cut.words
+    n = len(single)
+    after = [-math.inf] * n + [0.0]
+    k = len(words) - 1
+    for i in range(n - 1, lowest - 1, -1):
+        value = single[i] + after[i + 1]
+        while k >= 0 and words[k][0] == i:
+            _, j, lp = words[k]
+            if lp + after[j] > value:
+                value = lp + after[j]
+            k -= 1
+        after[i] = value
+    return after
+
+
+def with_changes(
+    lexicon: Lexicon, run: str, cut: Cut, changes: dict[int, dict[str, None]]
+) -> dict[tuple[int, str], float]:
+    """The log-probability of the best cut of `run` with run[position] replaced by each
+    character of changes[position] (the best word over it, and the best cuts on either
+    side), by (position, character)."""
+    get, higher = lexicon.log_prob.get, lexicon.log_prob_higher
+    unknown = -lexicon.log_total
+    before, reach = cut.before, cut.reach
+    after = best_after(cut, min(changes))
+    n = len(run)
+    found: dict[tuple[int, str], float] = {}
+    for position, chars in changes.items():
+        tail = run[position + 1 :]
+        rest = n - position
+        # the words over the change that start before it: from x where run[x:position]
+        # begins a word (a single character always may)
+        low = position - MAX_WORD + 1 if position >= MAX_WORD else 0
+        heads = [
+            (run[x:position], before[x])
+            for x in range(low, position)
+            if x + 1 >= position or reach[x] >= position
+        ]
+        here, next_after = before[position], after[position + 1]
+        for char in chars:
+            # the character alone, a word or not, then the words that start with it
+            lp = get(char)
+            if lp is None:
+                lp = unknown
+            elif char in higher:
+                lp = higher[char]
+            best = here + lp + next_after
+            for k in range(1, rest):
+                w = char + tail[:k]
+                lp = get(w, NO_WORD)
+                if lp is None:
+                    continue
+                if lp is NO_WORD:
+                    break
+                if w in higher:
+                    lp = higher[w]
+                if here + lp + after[position + 1 + k] > best:
+                    best = here + lp + after[position + 1 + k]
+            for head, base in heads:
+                head += char
+                for k in range(rest):
+                    w = head + tail[:k]
+                    lp = get(w, NO_WORD)
+                    if lp is None:
                         continue
-                    lf = 0.0
-                elif w in higher:
-                    lf = higher[w]
-                value = base + lf - log_total + after[y]
-                if value > best:
-                    best = value
-        return best
+                    if lp is NO_WORD:
+                        break
+                    if w in higher:
+                        lp = higher[w]
+                    if base + lp + after[position + 1 + k] > best:
+                        best = base + lp + after[position + 1 + k]
+            found[(position, char)] = best
+    return found
 
 
 def _person_names(tokenizer: jieba.Tokenizer) -> frozenset[str]:
@@ -485,6 +563,7 @@ class NearMisses:
             h = len(entry) // 2
             halves.setdefault(entry[:h], []).append((entry, 0))
             halves.setdefault(entry[h:], []).append((entry, h))
+        self.halves = halves  # half -> (entry, offset of the half in it)
         self.automaton = ahocorasick.Automaton()
         for half, owners in halves.items():
             self.automaton.add_word(half, (half, owners))
@@ -504,8 +583,15 @@ class NearMisses:
     def find(self, text: str) -> list[NearMiss]:
         if not self.entries:
             return []
+        return self.matches(text, self.automaton.iter(text))
+
+    def matches(
+        self, text: str, hits: Iterable[tuple[int, tuple[str, list[tuple[str, int]]]]]
+    ) -> list[NearMiss]:
+        """The near misses of the halves found in `text`, (end, (half, owners)) as the
+        automaton gives them (or an automaton holding more, `halves` among them)."""
         found: dict[tuple[int, str], NearMiss] = {}
-        for end, (half, owners) in self.automaton.iter(text):
+        for end, (half, owners) in hits:
             hit = end + 1 - len(half)
             for entry, offset in owners:
                 start = hit - offset
@@ -513,7 +599,9 @@ class NearMisses:
                 if start < 0 or stop > len(text) or (start, entry) in found:
                     continue
                 written = text[start:stop]
-                changed = [i for i, (a, b) in enumerate(zip(written, entry, strict=True)) if a != b]
-                if len(changed) == 1:
-                    found[(start, entry)] = NearMiss(start, stop, written, entry, changed[0])
+                if sum(map(ne, written, entry)) == 1:
+                    changed = next(
+                        i for i, (a, b) in enumerate(zip(written, entry, strict=True)) if a != b
+                    )
+                    found[(start, entry)] = NearMiss(start, stop, written, entry, changed)
         return sorted(found.values(), key=lambda m: (m.start, m.end, m.meant))

@@ -244,7 +244,11 @@ def _reads_better(text: str, miss: NearMiss, lexicon: Lexicon) -> bool:
 def in_person_name(text: str, start: int, end: int, context: Context) -> bool:
     """Whether text[start:end] touches a person's name as official writing gives one: a
     surname and one or two characters, with a title before it or a title, 同志 or a verb
-    of speech after it (副市长范伟, 郑国栋作了讲话, 黄文斌同志)."""
+    of speech after it (副市长范伟, 郑国栋作了讲话, 黄文斌同志); or is within a name the
+    text introduces with 叫 (名叫, 叫做): two or three characters standing alone after it
+    (他叫大介，), whatever the surname."""
+    if _introduced(text, start, end):
+        return True
     authority = authority_for(context)
     for k in range(max(0, start - 3), end):
         for surname in (text[k : k + 2], text[k]):
@@ -256,6 +260,25 @@ def in_person_name(text: str, start: int, end: int, context: Context) -> bool:
                     continue
                 if _title_before(text, k, authority) or _after_name(text, stop, authority):
                     return True
+    return False
+
+
+NAMED = "叫"  # 他叫大介，名叫王芳。, 叫做
+HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _introduced(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies in the two or three characters that follow 叫 (or 叫做)
+    and stand alone (a mark or the end after them): a name given as such."""
+    for p in range(max(0, start - 3), start):
+        if text[p] != NAMED:
+            continue
+        first = p + 2 if text[p + 1 : p + 2] == "做" else p + 1
+        last = first
+        while last < len(text) and last - first <= 3 and HAN_CHAR.match(text[last]):
+            last += 1
+        if 2 <= last - first <= 3 and first <= start and end <= last:
+            return True
     return False
 
 

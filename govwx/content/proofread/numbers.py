@@ -44,7 +44,10 @@ CN_BIG = {"万": 10_000, "亿": 100_000_000}
 CN_NUMERAL = "〇零一二三四五六七八九十百千万亿两"
 CITE = "（GB/T 15835-2011）"
 
-RUN = re.compile(rf"[0-9{CN_NUMERAL}]*[0-9][0-9.{CN_NUMERAL}]*")
+# The patterns start with what a match starts with (a character, or a lookahead of the
+# characters it may start with), and only then look behind: the search skips to those
+# characters, where a pattern that starts by looking behind is tried at every position.
+RUN = re.compile(rf"(?=[0-9{CN_NUMERAL}])[0-9{CN_NUMERAL}]*[0-9][0-9.{CN_NUMERAL}]*")
 UNIT_CHARS = "米克瓦帕伏焦赫"  # 千米, 千克, 千瓦, 百帕 …: units, not numerals
 ARABIC_WITH_BIG_UNITS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[万亿]零?(?:[0-9]+(?:\.[0-9]+)?)?)*")
 LIST_MARK = re.compile(rf"[0-9]\.[{CN_NUMERAL}]")  # 1.一是…: a list number, then a word
@@ -52,25 +55,30 @@ YEAR_ZERO = re.compile(r"[〇零一二三四五六七八九]{4}(?=年)")
 FULLWIDTH_DIGITS = re.compile(r"[０-９]+(?:[．.][０-９]+)?[％%]?")
 PERCENT_WORDS = re.compile(r"百分之\s*([0-9]+(?:\.[0-9]+)?)")
 PERCENT_SPACE = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \u3000\u00a0]+([%％])")
-PERCENT_FULLWIDTH_SIGN = re.compile(r"(?<=[0-9])％")
+PERCENT_FULLWIDTH_SIGN = re.compile(r"％(?<=[0-9]％)")
 RANGE = re.compile(
-    r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)(%|万|亿)?\s*([-—–~～－])\s*([0-9]+(?:\.[0-9]+)?)(%|万|亿)(?![0-9])"
+    r"([0-9](?<![0-9.][0-9])[0-9]*(?:\.[0-9]+)?)(%|万|亿)?\s*([-—–~～－])\s*"
+    r"([0-9]+(?:\.[0-9]+)?)(%|万|亿)(?![0-9])"
 )
 
-DATE_ARABIC = re.compile(r"(?<![0-9.])(?:([0-9]{4})年)?([0-9]{1,2})月([0-9]{1,2})[日号]")
-DATE_ISO = re.compile(r"(?<![0-9./-])([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})(?![0-9./-])")
+DATE_ARABIC = re.compile(r"(?=[0-9])(?<![0-9.])(?:([0-9]{4})年)?([0-9]{1,2})月([0-9]{1,2})[日号]")
+DATE_ISO = re.compile(
+    r"([0-9](?<![0-9./-][0-9])[0-9]{3})([-/.])([0-9]{1,2})\2([0-9]{1,2})(?![0-9./-])"
+)
 DATE_CHINESE = re.compile(
-    r"(?:([〇零一二三四五六七八九]{4})年)?([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})[日号]"
+    r"(?=[〇零一二三四五六七八九十])(?:([〇零一二三四五六七八九]{4})年)?([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})[日号]"
 )
 DATE_MIXED = re.compile(
-    r"(?:([0-9]{4})年)?(?:([0-9]{1,2})月([一二三四五六七八九十]{1,3})|([一二三四五六七八九十]{1,2})月([0-9]{1,2}))[日号]"
+    r"(?=[0-9一二三四五六七八九十])(?:([0-9]{4})年)?(?:([0-9]{1,2})月([一二三四五六七八九十]{1,3})|([一二三四五六七八九十]{1,2})月([0-9]{1,2}))[日号]"
 )
 
 MEASURE = (
     "人|名|位|个|元|万元|亿元|家|件|次|户|所|座|辆|台|套|项|条|份|篇|本|张|吨|公斤|"
     "米|公里|千米|平方米|平方公里|亩|公顷|天|小时|岁|株|头|只|场|起|例|册|箱|间"
 )
-COUNTING = re.compile(rf"(?<![第初])([一二三四五六七八九十两][{CN_NUMERAL}]{{2,}})(?={MEASURE})")
+COUNTING = re.compile(
+    rf"([一二三四五六七八九十两](?<![第初][一二三四五六七八九十两])[{CN_NUMERAL}]{{2,}})(?={MEASURE})"
+)
 APPROXIMATE = re.compile(r"[一二三四五六七八九][一二三四五六七八九]|[几多余上近数]")
 FIXED = (
     "二万五千里",
@@ -402,7 +410,9 @@ def _counting(text: str) -> list[Finding]:
         run = m.group(1)
         if not any(c in "百千万亿" for c in run) or APPROXIMATE.search(run):
             continue
-        if any(text.startswith(f, i) for f in FIXED for i in range(max(0, m.start() - 4), m.end())):
+        # a fixed expression starting within 4 characters before the run, or in it
+        lo = max(0, m.start() - 4)
+        if any(text.find(f, lo, m.end() - 1 + len(f)) != -1 for f in FIXED):
             continue
         try:
             value = cn_to_int(run)

@@ -35,19 +35,24 @@ PROVINCE_CODES = {
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
-ID_18 = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-ID_15 = re.compile(r"(?<![0-9A-Za-z])[0-9]{15}(?![0-9A-Za-z])")
+# The patterns start with what a match starts with (a character, or a lookahead of the
+# characters it may start with), and only then look behind: the search skips to those
+# characters, where a pattern that starts by looking behind is tried at every position.
+ID_18 = re.compile(r"[0-9](?<![0-9A-Za-z][0-9])[0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+ID_15 = re.compile(r"[0-9](?<![0-9A-Za-z][0-9])[0-9]{14}(?![0-9A-Za-z])")
 BANK_CARD = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?)(?![0-9A-Za-z])"
+    r"[0-9](?<![0-9A-Za-z][0-9])"
+    r"(?:[0-9]{15,18}|[0-9]{3}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?)(?![0-9A-Za-z])"
 )
 MOBILE = re.compile(
-    r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})(?![0-9])"
+    r"(?=[+081])(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?(1[3-9][0-9])([ -]?)([0-9]{4})\2([0-9]{4})(?![0-9])"
 )
 LANDLINE = re.compile(
-    r"(?<![0-9])(?:[(（](0[0-9]{2,3})[)）][ -]?|(0[0-9]{2,3})[ -])([0-9]{7,8})(?:-[0-9]{1,5})?(?![0-9])"
+    r"(?=[(（0])(?<![0-9])(?:[(（](0[0-9]{2,3})[)）][ -]?|(0[0-9]{2,3})[ -])([0-9]{7,8})(?:-[0-9]{1,5})?(?![0-9])"
 )
 EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+    r"([A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-][A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*)"
+    r"@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE = re.compile(

@@ -66,26 +66,33 @@ NAMES = {
     '"': "引号",
 }
 
-URL = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[!-~]*")
+# (the patterns start with what a match starts with, a character or a lookahead of the
+# characters it may start with: the search skips to those characters)
+URL = re.compile(
+    r"(?=[hfw])(?:(?:https?|ftp)://[!-~]+|www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[!-~]*)"
+)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # an HTML character reference (&amp; &nbsp; &#8220; &#x201C;): its semicolon is markup
 ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 URL_TRAILING = ".,;:!?)\"'"
 
-HALF_MARK = re.compile(r"[,;:?!]|(?<!\.)\.(?!\.)")
+HALF_MARK = re.compile(r"[,;:?!.](?<!\.\.)(?!(?<=\.)\.)")  # a dot of no .. or ...
 HALF_PARENS = re.compile(r"\(([^()\n]{0,80})\)")
 HALF_QUOTES = re.compile(r'"([^"\n]{0,200})"')
 
+PAIR_MARK = re.compile(f"[\n{re.escape(OPENERS + CLOSERS)}]")
 DOUBLED = re.compile(r"[。，、；：？！]{2,}")
-ELLIPSIS = re.compile(r"…+|⋯+|\.{3,}|。{3,}|．{3,}|·{3,}")
-DASH = re.compile(r"—+|―+|-{2,}|－{2,}")
+ELLIPSIS = re.compile(r"……*|⋯⋯*|\.\.\.+|。。。+|．．．+|···+")
+DASH = re.compile(r"——*|――*|--+|－－+")
 PAUSE_BEFORE_CLOSE = re.compile(r"[，、；：][”’」』]")
 SPEAKER_RESUMES = re.compile(
     f"[{HAN}]{{0,10}}?(?:说|道|问|答|讲|称|表示|指出|强调|介绍|认为|告诉记者|补充)[，：,:]?\\s*[“「]"
 )
 STOP_TWICE = re.compile(r"[。？！][”」]。")
 STOP_IN_COMPONENT = re.compile(r"。([”」])(?=[的等])")
-SPACE = re.compile(f"(?<=[{HAN}])[ \u3000\u00a0]+(?=[{HAN}，。、；：？！”’》）])")
+SPACE = re.compile(
+    f"[ \u3000\u00a0](?<=[{HAN}][ \u3000\u00a0])[ \u3000\u00a0]*(?=[{HAN}，。、；：？！”’》）])"
+)
 
 CITE = "（GB/T 15834-2011）"
 
@@ -196,9 +203,9 @@ def _half(text: str, i: int, mark: str) -> Finding:
 def _pairs(text: str) -> list[Finding]:
     found: list[Finding] = []
     stack: list[tuple[str, int]] = []
-    i = 0
     n = len(text)
-    while i < n:
+    for m in PAIR_MARK.finditer(text):  # line breaks and paired marks: the rest is skipped
+        i = m.start()
         ch = text[i]
         if ch == "\n":
             # a quotation over several paragraphs: each opens, only the last closes
@@ -235,7 +242,6 @@ def _pairs(text: str) -> list[Finding]:
         elif ch in CLOSERS:
             opener = OPENER_OF[ch]
             if ch == "’" and not any(o == "‘" for o, _ in stack) and _apostrophe(text, i):
-                i += 1
                 continue
             depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k][0] == opener), None)
             if depth is None:
@@ -262,7 +268,6 @@ def _pairs(text: str) -> list[Finding]:
                         )
                     )
                 del stack[depth:]
-        i += 1
     for o, at in stack:
         found.append(
             _finding(

@@ -1,27 +1,31 @@
 """Typos (错别字): the family "typo".
 
-Three kinds of finding, each checked against the words around it:
+Four kinds of finding, each checked against the words around it:
 
-- misused words (data/misused.txt, 439 pairs, and the installation's `Context.misused`):
+- misused words (data/misused.txt, 524 pairs, and the installation's `Context.misused`):
   a wrong form that the text, cut into words, holds as a word of its own (工作布署 → 部署;
   not 发布署名, where 布 and 署 belong to 发布 and 署名). Error.
 - 截止/截至 and 既使/即使, which depend on what follows: 截至 takes a time point
   (截至12月5日), 截止 is a deadline (报名截止, 截止日期); 既使 is 即使 unless 又 (or 也使)
   pairs with it.
+- a character typed twice at the end of a clause (正式开学学。 → 开学): the best cut ends
+  with a word and the same character alone after it. Not a function character (目的的),
+  a pair of pairs (干干净净) or a person's name of jieba's dictionary. Warning.
 - a character confused by sound or by shape: a window of 2 to 4 characters (or a long
   word of the dictionary or of official writing) where one character, replaced by one
   that sounds the same (any reading in use), nearly the same (zh/z, ing/in, n/l) or looks
   alike, gives a known word, and where the clause, cut into words at its best, is far
-  more probable with the change (`lexicon.Cut`, jieba's frequencies: 工做 → 工作, 坚持不解
-  → 坚持不懈, 疫情防空 → 疫情防控, 隐换 → 隐患). The gain, in natural log units, less a
-  `PENALTY` for a near sound or a shape, decides: from `ERROR_GAIN` an error, from
+  more probable with the change (`lexicon.best_cut`, jieba's frequencies: 工做 → 工作,
+  坚持不解 → 坚持不懈, 疫情防空 → 疫情防控, 隐换 → 隐患). The gain, in natural log units,
+  less a `PENALTY` for a near sound or a shape, decides: from `ERROR_GAIN` an error, from
   `WARNING_GAIN` a warning. The context is the clause's other words and their
   frequencies: a unigram model over jieba's dictionary, whose many compounds (安全隐患,
   社会和谐) and official_words.txt's (疫情防控, 营商环境) carry the neighbours' evidence.
   Left alone: words common enough (`SOLID`) unless the change swallows them into a longer
-  one, function characters (的/地/得, 在/再: grammar), a unit after a number (万剂次),
-  people's names that the text gives with a title or 同志, and changes into a name of
-  jieba's dictionary.
+  one, function characters (的/地/得, 在/再: grammar), a unit after a number (万剂次), a
+  window that begins a word of the dictionary (全世 of 全世界: the text may hold the word
+  cut short), people's names that the text gives with a title or 同志 or introduces with
+  叫 (他叫大介，), and changes into a name of jieba's dictionary.
 
 The account's own names, places, leaders and formulations win: nothing on one of them
 (as written, or a near miss that the name family reports) is a typo.
@@ -34,11 +38,12 @@ sentences the thresholds were set on, 17/24 on the held-out ones; 15/24 before �
 可及性 joined official_words.txt). The misses are mostly a slip into a common word
 (事故发声, 统一部属, 专项检察, 形式) or next to a character common on its own (身体建康:
 建 + 康 … 成小, 成过). On pycorrector's SIGHAN 2015 sample (learners' essays, not official
-writing): a finding in 9 of its 707 corrected sentences (some of them typos the corpus
-kept: 拜讬, 国几米兰). Speed (bench/proofread_bench.py, docs/performance.md): about
-110,000 to 130,000 characters a second on one core when every clause is new; a clause
-met again (the editor checks at each save) costs a lookup; the load (`lexicon.load`)
-about 1.5 s once a process.
+writing): a finding in 6 of its 707 corrected sentences (some of them typos the corpus
+kept: 国几米兰, 机官). Speed (bench/proofread_bench.py, docs/performance.md): 1.2 to 1.4 s
+for the bench's 203,930 characters on one core of a shared machine when every clause is
+new (1.7 to 2.0 s before the text-wide tables, the index by context and the cut in plain
+lists); a clause met again (the editor checks at each save) costs a lookup; the load
+(`lexicon.load`) about 1.5 s once a process.
 """
 
 from __future__ import annotations
@@ -46,12 +51,26 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import repeat
+from operator import add
+from typing import NamedTuple, cast
 
 import ahocorasick
 
 from . import ERROR, TYPO, WARNING, Context, Finding, family
-from .lexicon import DATA, HAN, Cut, Lexicon, NearMiss, NearMisses, han_runs, load, read_lines
+from .lexicon import (
+    DATA,
+    HAN,
+    INDEX_MIN_FREQ,
+    NO_WORD,
+    Lexicon,
+    NearMiss,
+    NearMisses,
+    best_cut,
+    load,
+    read_lines,
+    with_changes,
+)
 from .names import find as find_names
 from .names import in_person_name, matcher_for
 
@@ -96,11 +115,19 @@ def misused_pairs() -> tuple[tuple[str, str, str], ...]:
 
 
 @lru_cache(maxsize=64)
-def _misused_automaton(extra: tuple[tuple[str, str, str], ...]) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
+def _text_automaton(extra: tuple[tuple[str, str, str], ...]) -> ahocorasick.Automaton:
+    """What the family looks for in a whole text, in one pass: the misused words (the
+    shipped list and an installation's `extra`), as (wrong, right, note), and the halves
+    of the long words of the lexicon (`_long_matcher`), as (half, owners)."""
+    wanted: dict[str, list[object]] = {}
     for wrong, right, note in misused_pairs() + extra:
         if wrong and right and wrong != right:
-            automaton.add_word(wrong, (wrong, right, note))
+            wanted[wrong] = [(wrong, right, note), None]
+    for half, owners in _long_matcher(load()).halves.items():
+        wanted.setdefault(half, [None, None])[1] = (half, owners)
+    automaton = ahocorasick.Automaton()
+    for key, value in wanted.items():
+        automaton.add_word(key, tuple(value))
     automaton.make_automaton()
     return automaton
 
@@ -109,12 +136,16 @@ def _misused_automaton(extra: tuple[tuple[str, str, str], ...]) -> ahocorasick.A
 def check_typos(text: str, context: Context) -> list[Finding]:
     lexicon = load()
     protected = _protected(text, context)
-    found = _misused(text, context, lexicon)
+    hits = list(_text_automaton(tuple(context.misused)).iter(text))
+    found = _misused(text, hits, lexicon)
     found += _jiezhi(text) + _jishi(text)
+    found += [
+        f for f in _repeated(text, lexicon) if not in_person_name(text, f.start, f.end, context)
+    ]
     taken = Spans([(f.start, f.end) for f in found] + protected)
     found += [
         f
-        for f in _confusions(text, lexicon, taken)
+        for f in _confusions(text, hits, lexicon, taken)
         if not in_person_name(text, f.start, f.end, context)
     ]
     held = Spans(protected)
@@ -161,10 +192,15 @@ class Spans:
 # ------------------------------------------------------------------ misused words
 
 
-def _misused(text: str, context: Context, lexicon: Lexicon) -> list[Finding]:
-    automaton = _misused_automaton(tuple(context.misused))
+def _misused(
+    text: str, hits: list[tuple[int, tuple[object, object]]], lexicon: Lexicon
+) -> list[Finding]:
+    """The misused words among `hits` (`_text_automaton`) that stand alone."""
     found = []
-    for end, (wrong, right, note) in automaton.iter(text):
+    for end, (misused, _) in hits:
+        if misused is None:
+            continue
+        wrong, right, note = cast(tuple[str, str, str], misused)
         start = end + 1 - len(wrong)
         if not _stands_alone(text, start, start + len(wrong), lexicon):
             continue
@@ -283,6 +319,53 @@ def _jishi(text: str) -> list[Finding]:
     return found
 
 
+# ------------------------------------------------------------------ a character typed twice
+
+DOUBLED = re.compile(
+    r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])\1(?=[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|$)"
+)
+
+
+def _repeated(text: str, lexicon: Lexicon) -> list[Finding]:
+    """A character typed twice at the end of a clause (正式开学学。): the best cut of the
+    clause ends with a word of two characters or more and the same character alone after
+    it. Not a function character (目的的, 为了了), a pair of pairs (干干净净) or a word
+    that the dictionary gives as a person's name."""
+    found = []
+    for m in DOUBLED.finditer(text):
+        k = m.start()
+        char = text[k]
+        if (lexicon.freq.get(char) or 0) >= FUNCTION_CHAR:
+            continue
+        if k >= 2 and text[k - 2] == text[k - 1]:
+            continue  # 干干净净, 明明白白
+        run_start = k
+        while run_start > 0 and _is_han(text[run_start - 1]):
+            run_start -= 1
+        run = text[run_start : k + 2]
+        start = best_cut(lexicon, run).start
+        n = len(run)
+        if start[n] != n - 1 or start[n - 1] > n - 3:
+            continue  # the last character is not alone, or the word before it is short
+        word = run[start[n - 1] : n - 1]
+        if lexicon.frequency(word) < INDEX_MIN_FREQ or word in lexicon.person_names:
+            continue
+        first = run_start + start[n - 1]
+        found.append(
+            Finding(
+                first,
+                k + 2,
+                text[first : k + 2],
+                TYPO,
+                WARNING,
+                f"疑似多打了一个「{char}」：「{text[first : k + 2]}」应为「{word}」。",
+                suggestion=word,
+                rule="typo.repeated",
+            )
+        )
+    return found
+
+
 # ------------------------------------------------------------------ sound and shape
 
 
@@ -306,45 +389,73 @@ def forget() -> None:
     _remembered.clear()
 
 
-def _confusions(text: str, lexicon: Lexicon, taken: Spans) -> list[Finding]:
+def _confusions(
+    text: str, hits: list[tuple[int, tuple[object, object]]], lexicon: Lexicon, taken: Spans
+) -> list[Finding]:
     found: list[Finding] = []
-    # the long words with one character changed, found in one pass over the text when a
-    # clause is not remembered
+    # What clauses not remembered need of the whole text, found in one pass each when
+    # the first such clause is met: the long words with one character changed, the
+    # classes of every character and the gates of the windows of 3 and 4 characters
     misses: list[NearMiss] | None = None
-    starts: list[int] = []
-    for offset, run in han_runs(text):
-        if len(run) < 2 or lexicon.foreign(run):
+    next_miss = 0
+    classes: list[tuple[str, ...]] = []
+    gates: list[int] = []
+    rare = lexicon.rare
+    # the rare characters (traditional forms), for the runs the dictionary does not speak
+    # (`Lexicon.foreign`): few in most texts
+    rare_at = lexicon.rare_positions(text)
+    for m in HAN.finditer(text):
+        run = m.group()
+        if len(run) < 2:
             continue
+        offset = m.start()
+        if rare_at:
+            count = bisect_left(rare_at, offset + len(run)) - bisect_left(rare_at, offset)
+            if count >= 2 or count * 5 >= len(run):
+                continue  # as `lexicon.foreign(run)`
         slips = _remembered.get(run)
         if slips is None:
             if misses is None:
-                misses = _long_matcher(lexicon).find(text)
-                starts = [miss.start for miss in misses]
-            inside = []
+                misses = _long_matcher(lexicon).matches(
+                    text,
+                    [
+                        (end, cast(tuple[str, list[tuple[str, int]]], owners))
+                        for end, (_, owners) in hits
+                        if owners is not None
+                    ],
+                )
+                classes, gates = _text_classes(text, lexicon), _text_gates(text, lexicon)
             stop = offset + len(run)
-            for miss in misses[bisect_left(starts, offset) : bisect_left(starts, stop)]:
+            while next_miss < len(misses) and misses[next_miss].start < offset:
+                next_miss += 1
+            inside = []
+            k = next_miss
+            while k < len(misses) and misses[k].start < stop:
+                miss = misses[k]
                 if miss.end <= stop:
-                    position = miss.start - offset + miss.position
                     inside.append(
                         Candidate(
                             miss.start - offset,
                             miss.end - offset,
-                            position,
+                            miss.start - offset + miss.position,
                             miss.meant[miss.position],
                         )
                     )
-            slips = _slips(run, lexicon, inside)
+                k += 1
+            slips = _slips(run, lexicon, inside, classes[offset:stop], gates[offset:stop])
             if REMEMBER:
                 if len(_remembered) >= REMEMBER:
                     _remembered.clear()
                 _remembered[run] = slips
+        if not slips:
+            continue
         gains: dict[tuple[int, str], float] = {}
         # (position, character meant) -> the candidates that pass, with the kind of slip
         passing: dict[tuple[int, str], list[tuple[Candidate, str]]] = {}
         for cand, how, gain in slips:
             if taken.overlaps(offset + cand.start, offset + cand.end):
                 continue
-            if how != "shape" and lexicon.rare(run[cand.position]):
+            if how != "shape" and rare(run[cand.position]):
                 continue  # 報名 → 报名: a traditional form reads as its simplified one
             key = (cand.position, cand.char)
             gains[key] = gain
@@ -362,96 +473,235 @@ def _confusions(text: str, lexicon: Lexicon, taken: Spans) -> list[Finding]:
 
 
 def _slips(
-    run: str, lexicon: Lexicon, long: list[Candidate]
+    run: str,
+    lexicon: Lexicon,
+    long: list[Candidate],
+    classes: list[tuple[str, ...]],
+    gates: list[int],
 ) -> tuple[tuple[Candidate, str, float], ...]:
     """The candidates of a clause whose gain, less the penalty of their kind of slip,
-    reaches `WARNING_GAIN`, in the order found, with that kind and the gain."""
-    cut = Cut(lexicon, run)
-    gains: dict[tuple[int, str], float] = {}
+    reaches `WARNING_GAIN`, in the order found, with that kind and the gain. `classes`
+    and `gates`: those of its characters (`_text_classes`, `_text_gates`)."""
+    cut = best_cut(lexicon, run)
+    candidates = _candidates(run, lexicon, cut.start, long, classes, gates)
+    if not candidates:
+        return ()
+    # the characters meant at each position, then how much more probable the clause is,
+    # cut at its best, with each change
+    meant: dict[int, dict[str, None]] = {}
+    for _, _, i, c in candidates:
+        if i in meant:
+            meant[i][c] = None
+        else:
+            meant[i] = {c: None}
+    gains = with_changes(lexicon, run, cut, meant)
+    best = cut.before[-1]
+    confused = lexicon.confused
+    known = lexicon.log_prob
     slips: list[tuple[Candidate, str, float]] = []
-    for s, e, i, c in _candidates(run, cut, long):
-        key = (i, c)
-        gain = gains.get(key)
-        if gain is None:
-            # how much more probable the clause is, cut at its best, with the change
-            gain = gains[key] = cut.with_change(i, c) - cut.best
-        how = lexicon.confused(run[i], c) if gain > 0 else ""
+    for s, e, i, c in candidates:
+        gain = gains[(i, c)] - best
+        if gain < WARNING_GAIN:
+            continue  # short even before the penalty of its kind
+        how = confused(run[i], c)
         if not how or gain - PENALTY[how] < WARNING_GAIN:
+            continue
+        if known.get(run[s:e], NO_WORD) is None:
+            # the window as written begins a word of the dictionary (全世 of 全世界): the
+            # text may hold that word cut short, or one the dictionary lacks
             continue
         slips.append((Candidate(s, e, i, c), how, gain))
     return tuple(slips)
 
 
-def _candidates(run: str, cut: Cut, long: list[Candidate]) -> list[tuple[int, int, int, str]]:
-    """Every window of 2 to 4 characters, not inside a common word of the best cut, whose
-    one character, replaced by one of the same class (sound or shape), gives a known word;
-    and `long`, the long words of the lexicon with one character changed. Plain tuples
-    (start, end, position, char meant), as in `Candidate`: most come to nothing."""
-    lexicon = cut.lexicon
-    get, freq = lexicon.index.get, lexicon.freq
-    left3, right3, outer3, left4, right4 = lexicon.gates
-    known = lexicon.known_classes
-    classes = [known[c] if c in known else lexicon.classes(c) for c in run]
-    # whether each character belongs to a common word of the best cut (社会主义, 工作)
-    solid = [
-        end - start > 1 and (freq.get(run[start:end]) or 0) >= SOLID for start, end in cut.token
-    ]
-    # the first character at or after each that is not in a common word: a window of
-    # common words only (坚持 + 发展) is taken as written
-    weak = [len(run)] * (len(run) + 1)
-    for i in range(len(run) - 1, -1, -1):
-        weak[i] = weak[i + 1] if solid[i] else i
-    token = cut.token
-    # 的, 了, 在, 和 …: whether one stands for another (的/地/得, 在/再) is grammar, not a slip
-    # that word frequencies can tell
-    # function characters, characters after a numeral (a unit: 万剂次) and characters
-    # without a class are never changed
-    barred = [
-        not classes[i] or (freq.get(c) or 0) >= FUNCTION_CHAR or (i > 0 and run[i - 1] in NUMERALS)
-        for i, c in enumerate(run)
-    ]
-    found: list[tuple[int, int, int, str]] = []
-    add = found.append
+# The classes of each character met that may be changed, none for one that may not (a
+# function character: 的, 了, 在, 和 …, whether one stands for another (的/地/得, 在/再) is
+# grammar, not a slip that word frequencies can tell; a character without a class). A
+# table of the process's lexicon (`load`), filled as characters are met.
+_changeable: dict[str, tuple[str, ...]] = {}
 
-    def probe(s: int, e: int, i: int) -> None:
-        if barred[i]:
-            return
+
+def _changeable_classes(lexicon: Lexicon, char: str) -> tuple[str, ...]:
+    found = _changeable.get(char)
+    if found is None:
+        classes = lexicon.known_classes.get(char)
+        if classes is None:
+            classes = lexicon.classes(char)
+        common = (lexicon.freq.get(char) or 0) >= FUNCTION_CHAR
+        found = _changeable[char] = () if common else tuple(classes)
+    return found
+
+
+def _text_classes(text: str, lexicon: Lexicon) -> list[tuple[str, ...]]:
+    """The classes of each character of `text` that may be changed (`_changeable`)."""
+    for char in set(text).difference(_changeable):
+        _changeable_classes(lexicon, char)
+    return list(map(_changeable.__getitem__, text))
+
+
+# What each two characters of a text are of the words of 3 and 4 characters of the
+# index (`_text_gates`): the context of a word of 3 with its first character changed
+# (then the window starts one before) or its last (the window starts there), the left
+# half of a word of 4 or its right half (the window starts two before).
+AFTER_FIRST3, BEFORE_LAST3, LEFT4, RIGHT4 = 1, 2, 4, 8
+_gate_bits: list[dict[str, int]] = []
+
+
+def _text_gates(text: str, lexicon: Lexicon) -> list[int]:
+    """The gates of the two characters from each of `text` (0 past its end)."""
+    if not _gate_bits:
+        bits: dict[str, int] = {}
+        left4, right4 = lexicon.halves
+        for pairs, bit in (
+            (lexicon.around[(3, 0)], AFTER_FIRST3),
+            (lexicon.around[(3, 2)], BEFORE_LAST3),
+            (left4, LEFT4),
+            (right4, RIGHT4),
+        ):
+            for pair in pairs:
+                bits[pair] = bits.get(pair, 0) | bit
+        _gate_bits.append(bits)
+    found = list(map(_gate_bits[0].get, map(add, text, text[1:]), repeat(0)))
+    found.append(0)
+    return found
+
+
+def _candidates(
+    run: str,
+    lexicon: Lexicon,
+    start: list[int],
+    long: list[Candidate],
+    classes: list[tuple[str, ...]],
+    gates: list[int],
+) -> list[tuple[int, int, int, str]]:
+    """Every window of 2 to 4 characters, not inside a common word of the best cut (whose
+    last word up to each end starts at `start[end]`), whose one character, replaced by one
+    of the same class (sound or shape), gives a known word; and `long`, the long words of
+    the lexicon with one character changed. Plain tuples (start, end, position, char
+    meant), as in `Candidate`, in the order of (start, end, position): most come to
+    nothing. `classes` and `gates`: those of the characters of `run` (changed here)."""
+    n = len(run)
+    # no change after a numeral (a unit: 万剂次)
+    if not NUMERALS.isdisjoint(run):
+        for i in range(1, n):
+            if run[i - 1] in NUMERALS:
+                classes[i] = ()
+    # The words of the best cut, from the end: the one each character belongs to
+    # (`token`), whether it is a common one (`solid`: 社会主义, 工作), the first character
+    # at or after each that is in no common word (`weak`: a window of common words only,
+    # 坚持 + 发展, is taken as written), and the classes of a character that may change and
+    # is in no common word (`free`).
+    freq = lexicon.freq
+    token: list[tuple[int, int]] = [(0, 0)] * n
+    solid = [False] * n
+    weak = [n] * (n + 1)
+    free = classes.copy()
+    following = n
+    j = n
+    while j > 0:
+        i = start[j]
+        word = (i, j)
+        token[i:j] = [word] * (j - i)
+        if j - i > 1 and (freq.get(run[i:j]) or 0) >= SOLID:
+            solid[i:j] = [True] * (j - i)
+            weak[i:j] = [following] * (j - i)
+            free[i:j] = [()] * (j - i)
+        else:
+            weak[i:j] = range(i, j)
+            following = i
+        j = i
+    around = lexicon.around
+    found: list[tuple[int, int, int, str]] = []
+    add_found = found.append
+    # Windows of two characters: the character changed in no common word (two characters
+    # cannot swallow a common word of two or more), with the one before it, then the one
+    # after it.
+    before2, after2 = around[(2, 1)], around[(2, 0)]
+    for i, markers in enumerate(free):
+        if not markers:
+            continue
+        written = run[i]
+        if i:
+            known = before2.get(run[i - 1])
+            if known:
+                for marker in markers:
+                    chars = known.get(marker)
+                    if chars:
+                        for c in chars:
+                            if c != written:
+                                add_found((i - 1, i + 1, i, c))
+        if i + 1 < n:
+            known = after2.get(run[i + 1])
+            if known:
+                for marker in markers:
+                    chars = known.get(marker)
+                    if chars:
+                        for c in chars:
+                            if c != written:
+                                add_found((i, i + 2, i, c))
+    # Windows of three and four characters, not inside a common word of the best cut and
+    # not of common words only.
+    wide: list[tuple[int, int, int, str]] = []
+    add_wide = wide.append
+
+    def probe(known: dict[str, str], s: int, e: int, i: int) -> None:
+        """The words of the index around window run[s:e] at position i (`known`: by the
+        class of the character left out)."""
         if solid[i] and not (s <= token[i][0] and token[i][1] <= e):
             return  # the change would break a common word (工作人员 → 做人), not swallow it
-        before, after, written = run[s:i], run[i + 1 : e], run[i]
+        written = run[i]
         for marker in classes[i]:
-            chars = get(before + marker + after)
+            chars = known.get(marker)
             if chars:
                 for c in chars:
                     if c != written:
-                        add((s, e, i, c))
+                        add_wide((s, e, i, c))
 
-    size = len(run)
-    for s in range(size - 1):
-        # a window inside a common word of the best cut is taken as written
+    a30, a31, a32 = around[(3, 0)], around[(3, 1)], around[(3, 2)]
+    a40, a41, a42, a43 = around[(4, 0)], around[(4, 1)], around[(4, 2)], around[(4, 3)]
+    for s in range(n - 2):
+        if weak[s] >= s + 4:
+            continue
         inside = token[s][1] if solid[s] else -1
-        if s + 2 > inside:
-            # two characters cannot swallow a common word of two or more: only the others
-            if not solid[s] and not barred[s]:
-                probe(s, s + 2, s)
-            if not solid[s + 1] and not barred[s + 1]:
-                probe(s, s + 2, s + 1)
-        if s + 3 <= size and s + 3 > inside and weak[s] < s + 3:
-            if run[s + 1 : s + 3] in right3:
-                probe(s, s + 3, s)
-            if run[s] + run[s + 2] in outer3:
-                probe(s, s + 3, s + 1)
-            if run[s : s + 2] in left3:
-                probe(s, s + 3, s + 2)
-        if s + 4 <= size and s + 4 > inside and weak[s] < s + 4:
-            if run[s + 2 : s + 4] in right4:
-                probe(s, s + 4, s)
-                probe(s, s + 4, s + 1)
-            if run[s : s + 2] in left4:
-                probe(s, s + 4, s + 2)
-                probe(s, s + 4, s + 3)
-    found += [c for c in long if not (c.position > 0 and run[c.position - 1] in NUMERALS)]
+        gate = gates[s]
+        if s + 3 > inside and weak[s] < s + 3:
+            if classes[s] and gates[s + 1] & AFTER_FIRST3:
+                probe(a30[run[s + 1 : s + 3]], s, s + 3, s)
+            if classes[s + 1]:
+                known = a31.get(run[s] + run[s + 2])
+                if known:
+                    probe(known, s, s + 3, s + 1)
+            if classes[s + 2] and gate & BEFORE_LAST3:
+                probe(a32[run[s : s + 2]], s, s + 3, s + 2)
+        if s + 4 <= n and s + 4 > inside:
+            if gates[s + 2] & RIGHT4:
+                if classes[s]:
+                    known = a40.get(run[s + 1 : s + 4])
+                    if known:
+                        probe(known, s, s + 4, s)
+                if classes[s + 1]:
+                    known = a41.get(run[s] + run[s + 2 : s + 4])
+                    if known:
+                        probe(known, s, s + 4, s + 1)
+            if gate & LEFT4:
+                if classes[s + 2]:
+                    known = a42.get(run[s : s + 2] + run[s + 3])
+                    if known:
+                        probe(known, s, s + 4, s + 2)
+                if classes[s + 3]:
+                    known = a43.get(run[s : s + 3])
+                    if known:
+                        probe(known, s, s + 4, s + 3)
+    if wide:
+        found += wide
+        found.sort(key=_window_order)
+    if long:
+        found += [c for c in long if not (c.position > 0 and run[c.position - 1] in NUMERALS)]
     return found
+
+
+def _window_order(candidate: tuple[int, int, int, str]) -> tuple[int, int, int]:
+    return candidate[0], candidate[1], candidate[2]
 
 
 _long: list[NearMisses] = []

@@ -276,9 +276,41 @@ def test_clean_paragraphs_get_no_typo_finding():
 
 def test_people_named_with_a_title_are_no_typos():
     assert seen("副市长范伟出席活动并致辞。") == []
+    assert seen("副市长袁满出席活动并致辞。") == []
     assert seen("会上，郑国栋作了重要讲话。") == []
-    # without a title, 范伟 reads as 范围 misspelt
-    assert seen("范伟、李明等参加了调研。") == [("范伟", "范围", ERROR, "typo.sound")]
+    # without a title, 袁满 reads as 圆满 misspelt (范伟 does not: the dictionary has a
+    # word that begins so, 范伟赢, see below)
+    assert seen("袁满、李明等参加了调研。") == [("袁满", "圆满", WARNING, "typo.sound")]
+    assert seen("范伟、李明等参加了调研。") == []
+
+
+def test_a_name_introduced_by_jiao_is_no_typo():
+    assert seen("我的邻居大介是一名医生。") == [("大介", "大街", WARNING, "typo.sound")]
+    assert seen("我的邻居叫大介，是一名医生。") == []
+    assert seen("这位同志名叫袁满。") == []
+
+
+def test_a_window_that_begins_a_word_of_the_dictionary_is_taken_as_written():
+    # 全世 begins 全世界: the text may hold it cut short, not 全市 misspelt
+    assert seen("受全世经济形势影响，出口下降。") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("新学期下周一正式开学学。", [("开学学", "开学", WARNING, "typo.repeated")]),
+        ("各项工作要落到实处处。", [("落到实处处", "落到实处", WARNING, "typo.repeated")]),
+        # a function character, a pair of pairs, a character that begins the next word,
+        # a name before a word that starts with its last character: as written
+        ("达到预期目的的措施已经落实。", []),
+        ("房间打扫得干干净净。", []),
+        ("我跟我的同学学数学。", []),
+        ("示例市市场监督管理局", []),
+        ("要坚持人民民主。", []),
+    ],
+)
+def test_a_character_typed_twice_at_the_end_of_a_clause(sentence, expected):
+    assert seen(sentence) == expected
 
 
 def test_a_unit_after_a_number_is_left_alone():
@@ -366,9 +398,9 @@ def test_jishi_is_jishi_only_before_a_pair(sentence, expected):
 
 
 def test_the_accounts_names_win_over_a_typo():
-    text = "范伟、李明等参加了调研。"
-    assert seen(text, Context(leaders=(Leader("范伟", "副市长"),))) == []
-    assert seen(text, Context(names=("范伟",))) == []
+    text = "袁满、李明等参加了调研。"
+    assert seen(text, Context(leaders=(Leader("袁满", "副市长"),))) == []
+    assert seen(text, Context(names=("袁满",))) == []
 
 
 def test_a_near_miss_of_a_name_is_the_name_familys_not_a_typo():
