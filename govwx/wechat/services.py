@@ -218,7 +218,7 @@ def _run(conn: BaseDatabaseWrapper, st: Statements, record: spool.Record) -> Any
         waiting = spool.spool_of(conn, create=False)
         earlier = waiting.take() if waiting is not None else []
         if earlier:
-            rows = spool.write(conn, [*earlier, record])
+            rows = spool.write(conn, [*earlier, record], spooled=len(earlier))
             assert waiting is not None
             waiting.written(len(earlier))
             return rows[-1]

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from govwx.accounts.models import Account
 from govwx.lib.dblock import held_apart, serialized_writes
 
 log = logging.getLogger(__name__)
@@ -143,27 +145,60 @@ def spool_of(connection: BaseDatabaseWrapper, *, create: bool = True) -> Spool |
     return found
 
 
-def write(connection: BaseDatabaseWrapper, records: Sequence[Record]) -> list[Any]:
+def write(
+    connection: BaseDatabaseWrapper, records: Sequence[Record], *, spooled: int | None = None
+) -> list[Any]:
     """Run the records' statements in one transaction (the caller holds the write
     lock): each record's INSERT, and what follows it only if it inserted. Returns each
-    record's INSERT row (None: the delivery was stored already)."""
+    record's INSERT row (None: the delivery was stored already, or set aside).
+
+    The first `spooled` records (all, by default) come from a spool: one the database
+    refuses (its account was deleted meanwhile) is set aside in `rejected.log` (JSON lines) beside
+    the spools, logged, and does not hold up the others; the caller's own record raises."""
+    from django.db import IntegrityError
+
     from .services import _statements  # the statements of the hot path, built once
 
     st = _statements(connection)
     connection.ensure_connection()
     raw = connection.connection
     own = not connection.in_atomic_block
+    spooled = len(records) if spooled is None else spooled
     rows: list[Any] = []
+    # SQLite checks foreign keys at the commit (Django makes them deferred): whether a
+    # spooled delivery's account still exists is asked before its statements
+    accounts: dict[int, bool] = {}
+    account_sql = f'SELECT 1 FROM "{Account._meta.db_table}" WHERE "id" = ?'
+
     if own:
         raw.execute("BEGIN IMMEDIATE")
     try:
-        for record in records:
+        for i, record in enumerate(records):
             (first, params), rest = record[0], record[1:]
-            row = raw.execute(getattr(st, first), params).fetchone()
+            guarded = i < spooled
+            if guarded:
+                account = params[0]
+                if account not in accounts:
+                    accounts[account] = bool(raw.execute(account_sql, [account]).fetchone())
+                if not accounts[account]:
+                    _reject(connection, record, f"account {account} does not exist")
+                    rows.append(None)
+                    continue
+                raw.execute("SAVEPOINT spooled")
+            try:
+                row = raw.execute(getattr(st, first), params).fetchone()
+                if row is not None:
+                    for name, more in rest:
+                        raw.execute(getattr(st, name), more)
+            except sqlite3.IntegrityError as exc:
+                if not guarded:
+                    raise IntegrityError(str(exc)) from exc
+                raw.execute("ROLLBACK TO spooled")
+                _reject(connection, record, exc)
+                row = None
+            if guarded:
+                raw.execute("RELEASE spooled")
             rows.append(row)
-            if row is not None:
-                for name, more in rest:
-                    raw.execute(getattr(st, name), more)
     except BaseException:
         if own:
             raw.execute("ROLLBACK")
@@ -171,6 +206,13 @@ def write(connection: BaseDatabaseWrapper, records: Sequence[Record]) -> list[An
     if own:
         raw.execute("COMMIT")
     return rows
+
+
+def _reject(connection: BaseDatabaseWrapper, record: Record, exc: Exception | str) -> None:
+    log.error("a spooled delivery was refused by the database and set aside: %s", exc)
+    line = json.dumps({"error": str(exc), "record": record}, ensure_ascii=False) + "\n"
+    with open(directory(connection) / "rejected.log", "a", encoding="utf-8") as f:
+        f.write(line)
 
 
 def recover(connection: BaseDatabaseWrapper | None = None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -184,3 +185,32 @@ def test_postgresql_or_a_free_writer_stores_at_once(account: Account, peer: Peer
     peer.post(text_xml("请问社保怎么查", openid="oSpool6", msg_id=901))
     assert InboundMessage.objects.filter(msg_id=901).exists()
     assert not spool.directory(connection).exists() or not spooled_lines()
+
+
+@sqlite_file
+def test_a_delivery_the_database_refuses_is_set_aside_not_blocking(
+    account: Account, peer: Peer
+) -> None:
+    """A spooled delivery whose account was deleted meanwhile: set aside with the reason,
+    the other spooled deliveries and the next callback are written."""
+    folder = spool.directory(connection)
+    folder.mkdir(exist_ok=True)
+    line = (
+        b'[["inbound",[%d,"oSpool7","m:%d","text","","%d","x","{}",'
+        b'"2026-12-06 01:00:00","2026-12-06 01:00:00","{}","desk",null]]]'
+    )
+    gone = line % (987654, 1, 1)  # no such account
+    kept = line % (account.pk, 2, 2)
+    (folder / "3-gone.jsonl").write_bytes(gone + b"\n" + kept + b"\n")
+    assert spool.recover() == 2
+    assert list(InboundMessage.objects.values_list("msg_id", flat=True)) == [2]
+    rejected = (folder / "rejected.log").read_text(encoding="utf-8")
+    assert "account 987654 does not exist" in rejected and '"oSpool7"' in rejected
+    # the same in a live process: its next callback is not held up by it
+    own = spool.spool_of(connection)
+    assert own is not None
+    own.add(json.loads(gone.replace(b"m:1", b"m:3")), (987654, "m:3"), {})
+    r = peer.post(text_xml("请问社保怎么查", openid="oSpool8", msg_id=903))
+    assert r.status_code == 200
+    assert InboundMessage.objects.filter(msg_id=903).exists()
+    assert not own.take()
