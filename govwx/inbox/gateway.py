@@ -114,8 +114,9 @@ def _answer(
         handled_by=decision.handled_by,
         rule_id=decision.rule_id,
         now=now,
-        # what needs the stored row after the answer waits for the database's writer
-        may_spool=not decision.followups and decision.handled_by != "content",
+        # what needs the stored row after the answer, or a reply drawn at random (its
+        # retries must get the stored one), waits for the database's writer
+        may_spool=not (decision.followups or decision.drawn or decision.handled_by == "content"),
     )
     if stored.created and decision.followups:
         queue_customer_messages(rt.id, msg.from_user, decision.followups, in_reply_to=stored.id)

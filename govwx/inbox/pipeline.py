@@ -34,6 +34,9 @@ class Decision:
     handled_by: str  # rule / follow / click / service / desk / content / none
     replies: tuple[Reply, ...] = field(default=())
     rule_id: int | None = None
+    # the reply was drawn at random from several: a retry must get the stored one, so
+    # this delivery waits for the database's writer instead of being spooled
+    drawn: bool = False
 
     @property
     def passive(self) -> Reply | None:
@@ -72,7 +75,12 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
         hit = rules.matcher.match(msg.content)
         if hit is not None:
             # a 转人工 rule answers and hands the message to the desk as well
-            return Decision("desk" if hit.handoff else "rule", hit.choose(), hit.pk)
+            return Decision(
+                "desk" if hit.handoff else "rule",
+                hit.choose(),
+                hit.pk,
+                drawn=not hit.reply_all and len(hit.replies) > 1,
+            )
         card = rt.services.answer(msg.content)
         if card is not None:
             return Decision("service", (card,))
@@ -93,15 +101,17 @@ def decide(rt: AccountRuntime, msg: Message) -> Decision:
     if isinstance(msg, SubscribeEvent):
         return Decision("follow", rules.follow) if rules.follow else NONE
     if isinstance(msg, ClickEvent):
-        replies = rules.click.get(msg.event_key)
+        replies = rules.click.get(msg.event_key) or ()
         picked = _pick(replies) if replies else ()
         if msg.event_key in rules.handoff_keys:  # a 「我要投诉」 button: a person takes it
-            return Decision("desk", picked)
-        return Decision("click", picked) if replies else NONE
+            return Decision("desk", picked, drawn=len(replies) > 1)
+        return Decision("click", picked, drawn=len(replies) > 1) if replies else NONE
     if msg.msg_type in USER_MESSAGE_TYPES:
         # The desk takes it in from the stored row (desk.services.take_in_pending): the
         # callback only marks it; the default reply, if any, acknowledges it.
-        return Decision("desk", _pick(rules.default) if rules.default else ())
+        return Decision(
+            "desk", _pick(rules.default) if rules.default else (), drawn=len(rules.default) > 1
+        )
     return NONE
 
 

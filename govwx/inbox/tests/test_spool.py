@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -214,3 +215,29 @@ def test_a_delivery_the_database_refuses_is_set_aside_not_blocking(
     assert r.status_code == 200
     assert InboundMessage.objects.filter(msg_id=903).exists()
     assert not own.take()
+
+
+@sqlite_file
+def test_a_reply_drawn_at_random_waits_for_the_writer(account: Account) -> None:
+    """A rule that answers with one of several replies: the delivery waits for the lock
+    and is stored before the answer, so that a retry gets the same reply."""
+    replies = [ReplyInput("text", {"content": f"签{i}"}) for i in range(3)]
+    create_rule(account, RuleInput("抽签", [KeywordInput("抽签")], replies))
+    peer = Peer(Client(), appid=account.appid)
+    held = threading.Event()
+
+    def hold() -> None:
+        with writer_elsewhere():
+            held.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    started = time.monotonic()
+    first = peer.reply(peer.post(text_xml("抽签", openid="oSpool9", msg_id=951, create_time=AT)))
+    assert time.monotonic() - started > 0.3  # it waited for the writer
+    holder.join()
+    stored = InboundMessage.objects.get(msg_id=951)  # stored before the answer
+    assert first is not None and first["Content"] in stored.reply["data"]["content"]
+    assert not spooled_lines()
