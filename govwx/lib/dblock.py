@@ -37,8 +37,23 @@ def _fd(path: str) -> int:
 def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Hold the database's write lock for the block. Re-entrant in one thread (a batch
     that takes it may call code that takes it again)."""
-    if not _file_of(connection):
+    with _write_lock(connection, wait=True):
         yield
+
+
+def try_serialized_writes(
+    connection: BaseDatabaseWrapper,
+) -> contextlib.AbstractContextManager[bool]:
+    """Like `serialized_writes`, but only if no other process holds the write lock now:
+    yields True with the lock held for the block, or False at once (nothing held). Other
+    threads of this process are still waited for (their writes are short)."""
+    return _write_lock(connection, wait=False)
+
+
+@contextlib.contextmanager
+def _write_lock(connection: BaseDatabaseWrapper, *, wait: bool) -> Iterator[bool]:
+    if not _file_of(connection):
+        yield True
         return
     name = str(connection.settings_dict["NAME"])
     # flock is held per open file description, so threads of one process that share
@@ -47,35 +62,11 @@ def serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
         depth = getattr(_depth, "n", 0)
         fd = _fd(name)
         if depth == 0:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        _depth.n = depth + 1
-        try:
-            yield
-        finally:
-            _depth.n = depth
-            if depth == 0:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def try_serialized_writes(connection: BaseDatabaseWrapper) -> Iterator[bool]:
-    """Like `serialized_writes`, but only if no other process holds the write lock now:
-    yields True with the lock held for the block, or False at once (nothing held). Other
-    threads of this process are still waited for (their writes are short)."""
-    if not _file_of(connection):
-        yield True
-        return
-    name = str(connection.settings_dict["NAME"])
-    with _thread_lock:
-        depth = getattr(_depth, "n", 0)
-        fd = _fd(name)
-        if depth == 0:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                free = True
             except BlockingIOError:
                 free = False
-            else:
-                free = True
             if not free:
                 yield False
                 return

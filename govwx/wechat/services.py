@@ -214,32 +214,12 @@ def _run(conn: BaseDatabaseWrapper, st: Statements, record: spool.Record) -> Any
     """Run the INSERT … RETURNING and, if it inserted, the statements after it, as one
     transaction; return the INSERT's row (None: a duplicate). On SQLite, what this
     process spooled goes first, in the same transaction."""
-    if st.sqlite:
+    if st.sqlite:  # the sqlite3 connection itself (spool.write): Django's wrappers cost more
         waiting = spool.spool_of(conn, create=False)
         earlier = waiting.take() if waiting is not None else []
-        if earlier:
-            rows = spool.write(conn, [*earlier, record], spooled=len(earlier))
-            assert waiting is not None
+        row = spool.write(conn, [*earlier, record], spooled=len(earlier))[-1]
+        if waiting is not None and earlier:
             waiting.written(len(earlier))
-            return rows[-1]
-        # The sqlite3 connection itself: Django's cursor wrappers cost more than the
-        # statement here. Django runs it in autocommit mode (isolation_level None).
-        conn.ensure_connection()
-        raw = conn.connection
-        own = len(record) > 1 and not conn.in_atomic_block
-        if own:
-            raw.execute("BEGIN IMMEDIATE")
-        try:
-            row = raw.execute(getattr(st, record[0][0]), record[0][1]).fetchone()
-            if row is not None:
-                for name, params in record[1:]:
-                    raw.execute(getattr(st, name), params)
-        except BaseException:
-            if own:
-                raw.execute("ROLLBACK")
-            raise
-        if own:
-            raw.execute("COMMIT")
         return row
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
         cur.execute(getattr(st, record[0][0]), record[0][1])

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from govwx.accounts.models import Account
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # (adapted for SQLite); a record is one delivery: its INSERT first, then what follows it.
 Statement = tuple[str, list[Any]]
 Record = list[Statement]
+
+_ACCOUNT_SQL = f'SELECT 1 FROM "{Account._meta.db_table}" WHERE "id" = ?'
 
 IDLE_AFTER = 0.05  # seconds a spooled message may wait for this process's next write
 
@@ -155,20 +157,18 @@ def write(
     The first `spooled` records (all, by default) come from a spool: one the database
     refuses (its account was deleted meanwhile) is set aside in `rejected.log` (JSON lines) beside
     the spools, logged, and does not hold up the others; the caller's own record raises."""
-    from django.db import IntegrityError
-
     from .services import _statements  # the statements of the hot path, built once
 
     st = _statements(connection)
     connection.ensure_connection()
-    raw = connection.connection
-    own = not connection.in_atomic_block
+    raw = connection.connection  # Django runs it in autocommit mode (isolation_level None)
     spooled = len(records) if spooled is None else spooled
+    # one statement of the caller's own is autocommitted: the usual callback's only write
+    own = not connection.in_atomic_block and (spooled or len(records) > 1 or len(records[0]) > 1)
     rows: list[Any] = []
     # SQLite checks foreign keys at the commit (Django makes them deferred): whether a
     # spooled delivery's account still exists is asked before its statements
     accounts: dict[int, bool] = {}
-    account_sql = f'SELECT 1 FROM "{Account._meta.db_table}" WHERE "id" = ?'
 
     if own:
         raw.execute("BEGIN IMMEDIATE")
@@ -179,7 +179,7 @@ def write(
             if guarded:
                 account = params[0]
                 if account not in accounts:
-                    accounts[account] = bool(raw.execute(account_sql, [account]).fetchone())
+                    accounts[account] = bool(raw.execute(_ACCOUNT_SQL, [account]).fetchone())
                 if not accounts[account]:
                     _reject(connection, record, f"account {account} does not exist")
                     rows.append(None)
