@@ -11,11 +11,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip==25.3
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+# The typo family is compiled at install (setup.py): its sources are installed again
+# when they change.
+COMPILED := setup.py govwx/content/proofread/lexicon.py govwx/content/proofread/typos.py
+
+$(VENV)/.run-installed: pyproject.toml $(COMPILED) | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml $(COMPILED) | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 

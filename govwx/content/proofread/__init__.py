@@ -11,6 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import compiled
+
+# The typo family runs compiled where it was compiled and is current (compiled.py).
+compiled.choose()
+
+# The shipped lists and data (data/README.md). Here, not in the modules that read them:
+# those are compiled (setup.py), and a compiled module's __file__ is not where it lies.
+DATA = Path(__file__).resolve().parent / "data"
 
 VETO, ERROR, WARNING = "veto", "error", "warning"
 SEVERITIES = (VETO, ERROR, WARNING)

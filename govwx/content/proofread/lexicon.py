@@ -38,7 +38,8 @@ from typing import NamedTuple
 import ahocorasick
 import jieba
 
-DATA = Path(__file__).resolve().parent / "data"
+from . import DATA
+
 OFFICIAL_WORDS = DATA / "official_words.txt"
 SAME_STROKE = DATA / "same_stroke.txt"
 
@@ -62,7 +63,7 @@ MAX_WORD = 8  # characters: the longest word a changed character is looked for i
 PERSON = re.compile(rb"^(\S+) (?:[5-9]\d|\d{3,}) nr", re.MULTILINE)  # frequent enough to index
 CACHE_SIZE = 200_000  # character pairs whose confusion is remembered, at most
 _PRIVATE = 0xE000  # class markers in index keys: private-use characters, never in text
-NO_WORD = float("-inf")  # this very object, from a lookup: no word starts so (`best_cut`)
+PREFIX = 1.0  # in `Lexicon.log_prob`: a prefix of a word only, or a word of frequency 0
 
 
 def han_runs(text: str) -> Iterator[tuple[int, str]]:
@@ -167,24 +168,31 @@ class Lexicon:
         self.halves: tuple[set[str], set[str]] = (set(), set())
         self.long_words: dict[str, int] = {}
         self.person_names: frozenset[str] = frozenset()  # jieba's (nr), never a correction
-        # The log-probabilities of words and the prefixes of words (None: a prefix only,
-        # or a word of frequency 0), one lookup a span; no entry: no word starts so. The
+        # The log-probabilities of words and the prefixes of words (`PREFIX`, above any
+        # log-probability: a prefix only, or a word of frequency 0), one lookup a span; no
+        # entry: no word starts so. The
         # cut takes jieba's frequency when it has one (`log_prob`), a change the higher of
         # jieba's and the official list's (`log_prob`, then `log_prob_higher` for the few
         # words the official list gives more). A probability is the frequency over
         # jieba's total, so a cut adds them as they are.
         log, log_total = math.log, self.log_total
-        first: dict[str, float | None] = dict.fromkeys(self.extra_prefixes)
+        # (a comprehension, not dict.fromkeys of a set: that makes a table of keys of any
+        # type, whose lookups are slower than those of a table of strings)
+        first: dict[str, float] = {prefix: PREFIX for prefix in self.extra_prefixes}
         for word, f in freq.items():
-            first[word] = log(f) - log_total if f else None
+            first[word] = log(f) - log_total if f else PREFIX
         higher: dict[str, float] = {}
         for word, e in official.items():
             f = freq.get(word) or 0
             if not f:
-                first[word] = log(e) - log_total if e else None
+                first[word] = log(e) - log_total if e else PREFIX
             elif e > f:
                 higher[word] = log(e) - log_total
         self.log_prob, self.log_prob_higher = first, higher
+        # the characters that are words, apart (a small table: the cut looks up each)
+        self.char_log_prob = {w: lp for w, lp in first.items() if len(w) == 1 and lp < PREFIX}
+        # the words whose log-probability is the official list's (jieba lacks them)
+        self.official_only = frozenset(w for w in official if not freq.get(w))
         # How common each character is in the dictionary's words: traditional forms
         # (網, 報, 這) and rare characters hardly occur in it (`foreign`)
         uses: Counter[str] = Counter()
@@ -247,12 +255,12 @@ class Lexicon:
         at `i` is always one (an unknown one counts once)."""
         get = self.log_prob.get
         lp = get(run[i])
-        found = [(i + 1, lp if lp is not None else -self.log_total)]
+        found = [(i + 1, lp if lp is not None and lp < PREFIX else -self.log_total)]
         for j in range(i + 2, min(len(run), i + MAX_WORD) + 1):
-            lp = get(run[i:j], NO_WORD)
-            if lp is NO_WORD:
+            lp = get(run[i:j])
+            if lp is None:
                 break
-            if lp is not None:
+            if lp < PREFIX:
                 found.append((j, lp))
         return found
 
@@ -412,25 +420,29 @@ class Cut(NamedTuple):
     run[:j] starts. `reach[i]`: the end of the longest span from i, of two characters or
     more, that begins a word (the lookups stop there: the table holds every prefix of a
     word). `single[i]`: the log-probability of run[i] alone; `words`: (i, j, lp) of every
-    longer word of the run, in order (as in `Lexicon.words_at`)."""
+    longer word of the run, in order (as in `Lexicon.words_at`); `last[j]`: the
+    log-probability of the last word of the best cut of run[:j]."""
 
     before: list[float]
     start: list[int]
     reach: list[int]
     single: list[float]
     words: list[tuple[int, int, float]]
+    last: list[float]
 
 
 def best_cut(lexicon: Lexicon, run: str) -> Cut:
     """The best cut of `run` from the start: the words starting at each character and the
     best cut up to each, in one pass (before[i] is final when i is reached)."""
     n = len(run)
-    get = lexicon.log_prob.get
+    log_prob = lexicon.log_prob
     unknown = -lexicon.log_total  # a character of no word counts once
     before = [0.0] + [-math.inf] * n
     start = [0] * (n + 1)
+    last = [0.0] * (n + 1)
     reach = list(range(1, n + 1))
-    single = [unknown if lp is None else lp for lp in map(get, run)]
+    char_log_prob = lexicon.char_log_prob
+    single = [char_log_prob.get(char, unknown) for char in run]
     words: list[tuple[int, int, float]] = []
     for i in range(n):
         base = before[i]
@@ -438,17 +450,19 @@ def best_cut(lexicon: Lexicon, run: str) -> Cut:
         if base + alone > before[i + 1]:
             before[i + 1] = base + alone
             start[i + 1] = i
+            last[i + 1] = alone
         for j in range(i + 2, (i + MAX_WORD if i + MAX_WORD < n else n) + 1):
-            lp = get(run[i:j], NO_WORD)
-            if lp is NO_WORD:
+            lp = log_prob.get(run[i:j])
+            if lp is None:
                 break
             reach[i] = j
-            if lp is not None:
+            if lp < PREFIX:
                 words.append((i, j, lp))
                 if base + lp > before[j]:
                     before[j] = base + lp
                     start[j] = i
-    return Cut(before, start, reach, single, words)
+                    last[j] = lp
+    return Cut(before, start, reach, single, words, last)
 
 
 def best_after(cut: Cut, lowest: int = 0) -> list[float]:
@@ -475,7 +489,8 @@ def with_changes(
     """The log-probability of the best cut of `run` with run[position] replaced by each
     character of changes[position] (the best word over it, and the best cuts on either
     side), by (position, character)."""
-    get, higher = lexicon.log_prob.get, lexicon.log_prob_higher
+    log_prob, higher = lexicon.log_prob, lexicon.log_prob_higher
+    char_log_prob = lexicon.char_log_prob
     unknown = -lexicon.log_total
     before, reach = cut.before, cut.reach
     after = best_after(cut, min(changes))
@@ -495,19 +510,17 @@ def with_changes(
         here, next_after = before[position], after[position + 1]
         for char in chars:
             # the character alone, a word or not, then the words that start with it
-            lp = get(char)
-            if lp is None:
-                lp = unknown
-            elif char in higher:
-                lp = higher[char]
-            best = here + lp + next_after
+            alone = char_log_prob.get(char, unknown)
+            if char in higher:
+                alone = higher[char]
+            best = here + alone + next_after
             for k in range(1, rest):
                 w = char + tail[:k]
-                lp = get(w, NO_WORD)
+                lp = log_prob.get(w)
                 if lp is None:
-                    continue
-                if lp is NO_WORD:
                     break
+                if lp == PREFIX:
+                    continue
                 if w in higher:
                     lp = higher[w]
                 if here + lp + after[position + 1 + k] > best:
@@ -516,11 +529,11 @@ def with_changes(
                 head += char
                 for k in range(rest):
                     w = head + tail[:k]
-                    lp = get(w, NO_WORD)
+                    lp = log_prob.get(w)
                     if lp is None:
-                        continue
-                    if lp is NO_WORD:
                         break
+                    if lp == PREFIX:
+                        continue
                     if w in higher:
                         lp = higher[w]
                     if base + lp + after[position + 1 + k] > best:

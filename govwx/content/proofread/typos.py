@@ -48,6 +48,7 @@ lists); a clause met again (the editor checks at each save) costs a lookup; the 
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from functools import lru_cache
@@ -62,7 +63,8 @@ from .lexicon import (
     DATA,
     HAN,
     INDEX_MIN_FREQ,
-    NO_WORD,
+    PREFIX,
+    Cut,
     Lexicon,
     NearMiss,
     NearMisses,
@@ -483,7 +485,7 @@ def _slips(
     reaches `WARNING_GAIN`, in the order found, with that kind and the gain. `classes`
     and `gates`: those of its characters (`_text_classes`, `_text_gates`)."""
     cut = best_cut(lexicon, run)
-    candidates = _candidates(run, lexicon, cut.start, long, classes, gates)
+    candidates = _candidates(run, lexicon, cut, long, classes, gates)
     if not candidates:
         return ()
     # the characters meant at each position, then how much more probable the clause is,
@@ -506,7 +508,7 @@ def _slips(
         how = confused(run[i], c)
         if not how or gain - PENALTY[how] < WARNING_GAIN:
             continue
-        if known.get(run[s:e], NO_WORD) is None:
+        if known.get(run[s:e]) == PREFIX:
             # the window as written begins a word of the dictionary (全世 of 全世界): the
             # text may hold that word cut short, or one the dictionary lacks
             continue
@@ -530,6 +532,31 @@ def _changeable_classes(lexicon: Lexicon, char: str) -> tuple[str, ...]:
         common = (lexicon.freq.get(char) or 0) >= FUNCTION_CHAR
         found = _changeable[char] = () if common else tuple(classes)
     return found
+
+
+# The characters meant by a change of one character of a pair (the first, then the
+# second), by the words of two characters of the index: 工做 → 作 (as the second). A table
+# of the process's lexicon, filled as pairs are met; at most `PAIRS` each, then forgotten.
+PAIRS = 200_000
+_pair_meant: tuple[dict[str, str], dict[str, str]] = ({}, {})
+
+
+def _meant_in_pair(lexicon: Lexicon, pair: str, changed: int) -> str:
+    """The characters (in the order of the classes of the one written, a character once
+    per class) that, at position `changed` of `pair`, make a word of the index."""
+    written = pair[changed]
+    known = lexicon.around[(2, changed)].get(pair[1 - changed])
+    meant = ""
+    if known:
+        for marker in _changeable_classes(lexicon, written):
+            for c in known.get(marker, ""):
+                if c != written:
+                    meant += c
+    table = _pair_meant[changed]
+    if len(table) >= PAIRS:
+        table.clear()
+    table[pair] = meant
+    return meant
 
 
 def _text_classes(text: str, lexicon: Lexicon) -> list[tuple[str, ...]]:
@@ -569,13 +596,13 @@ def _text_gates(text: str, lexicon: Lexicon) -> list[int]:
 def _candidates(
     run: str,
     lexicon: Lexicon,
-    start: list[int],
+    cut: Cut,
     long: list[Candidate],
     classes: list[tuple[str, ...]],
     gates: list[int],
 ) -> list[tuple[int, int, int, str]]:
-    """Every window of 2 to 4 characters, not inside a common word of the best cut (whose
-    last word up to each end starts at `start[end]`), whose one character, replaced by one
+    """Every window of 2 to 4 characters, not inside a common word of the best cut `cut`
+    (whose last word up to each end starts at `cut.start[end]`), whose one character, replaced by one
     of the same class (sound or shape), gives a known word; and `long`, the long words of
     the lexicon with one character changed. Plain tuples (start, end, position, char
     meant), as in `Candidate`, in the order of (start, end, position): most come to
@@ -591,7 +618,11 @@ def _candidates(
     # at or after each that is in no common word (`weak`: a window of common words only,
     # 坚持 + 发展, is taken as written), and the classes of a character that may change and
     # is in no common word (`free`).
-    freq = lexicon.freq
+    # common: jieba's frequency from `SOLID`, read off the cut's log-probability (the
+    # official list's words that jieba lacks are not common)
+    start, last = cut.start, cut.last
+    solid_lp = math.log(SOLID) - lexicon.log_total
+    official_only = lexicon.official_only
     token: list[tuple[int, int]] = [(0, 0)] * n
     solid = [False] * n
     weak = [n] * (n + 1)
@@ -601,61 +632,45 @@ def _candidates(
     while j > 0:
         i = start[j]
         word = (i, j)
-        token[i:j] = [word] * (j - i)
-        if j - i > 1 and (freq.get(run[i:j]) or 0) >= SOLID:
-            solid[i:j] = [True] * (j - i)
-            weak[i:j] = [following] * (j - i)
-            free[i:j] = [()] * (j - i)
+        if j - i > 1 and last[j] >= solid_lp and run[i:j] not in official_only:
+            for k in range(i, j):
+                token[k] = word
+                solid[k] = True
+                weak[k] = following
+                free[k] = ()
         else:
-            weak[i:j] = range(i, j)
+            for k in range(i, j):
+                token[k] = word
+                weak[k] = k
             following = i
         j = i
     around = lexicon.around
     found: list[tuple[int, int, int, str]] = []
-    add_found = found.append
     # Windows of two characters: the character changed in no common word (two characters
     # cannot swallow a common word of two or more), with the one before it, then the one
     # after it.
-    before2, after2 = around[(2, 1)], around[(2, 0)]
+    first, second = _pair_meant
     for i, markers in enumerate(free):
         if not markers:
             continue
-        written = run[i]
         if i:
-            known = before2.get(run[i - 1])
-            if known:
-                for marker in markers:
-                    chars = known.get(marker)
-                    if chars:
-                        for c in chars:
-                            if c != written:
-                                add_found((i - 1, i + 1, i, c))
+            pair = run[i - 1 : i + 1]
+            chars = second.get(pair)
+            if chars is None:
+                chars = _meant_in_pair(lexicon, pair, 1)
+            for c in chars:
+                found.append((i - 1, i + 1, i, c))
         if i + 1 < n:
-            known = after2.get(run[i + 1])
-            if known:
-                for marker in markers:
-                    chars = known.get(marker)
-                    if chars:
-                        for c in chars:
-                            if c != written:
-                                add_found((i, i + 2, i, c))
+            pair = run[i : i + 2]
+            chars = first.get(pair)
+            if chars is None:
+                chars = _meant_in_pair(lexicon, pair, 0)
+            for c in chars:
+                found.append((i, i + 2, i, c))
     # Windows of three and four characters, not inside a common word of the best cut and
     # not of common words only.
     wide: list[tuple[int, int, int, str]] = []
-    add_wide = wide.append
-
-    def probe(known: dict[str, str], s: int, e: int, i: int) -> None:
-        """The words of the index around window run[s:e] at position i (`known`: by the
-        class of the character left out)."""
-        if solid[i] and not (s <= token[i][0] and token[i][1] <= e):
-            return  # the change would break a common word (工作人员 → 做人), not swallow it
-        written = run[i]
-        for marker in classes[i]:
-            chars = known.get(marker)
-            if chars:
-                for c in chars:
-                    if c != written:
-                        add_wide((s, e, i, c))
+    window = _Window(run, classes, solid, token, wide)
 
     a30, a31, a32 = around[(3, 0)], around[(3, 1)], around[(3, 2)]
     a40, a41, a42, a43 = around[(4, 0)], around[(4, 1)], around[(4, 2)], around[(4, 3)]
@@ -666,38 +681,67 @@ def _candidates(
         gate = gates[s]
         if s + 3 > inside and weak[s] < s + 3:
             if classes[s] and gates[s + 1] & AFTER_FIRST3:
-                probe(a30[run[s + 1 : s + 3]], s, s + 3, s)
+                window.probe(a30[run[s + 1 : s + 3]], s, s + 3, s)
             if classes[s + 1]:
                 known = a31.get(run[s] + run[s + 2])
                 if known:
-                    probe(known, s, s + 3, s + 1)
+                    window.probe(known, s, s + 3, s + 1)
             if classes[s + 2] and gate & BEFORE_LAST3:
-                probe(a32[run[s : s + 2]], s, s + 3, s + 2)
+                window.probe(a32[run[s : s + 2]], s, s + 3, s + 2)
         if s + 4 <= n and s + 4 > inside:
             if gates[s + 2] & RIGHT4:
                 if classes[s]:
                     known = a40.get(run[s + 1 : s + 4])
                     if known:
-                        probe(known, s, s + 4, s)
+                        window.probe(known, s, s + 4, s)
                 if classes[s + 1]:
                     known = a41.get(run[s] + run[s + 2 : s + 4])
                     if known:
-                        probe(known, s, s + 4, s + 1)
+                        window.probe(known, s, s + 4, s + 1)
             if gate & LEFT4:
                 if classes[s + 2]:
                     known = a42.get(run[s : s + 2] + run[s + 3])
                     if known:
-                        probe(known, s, s + 4, s + 2)
+                        window.probe(known, s, s + 4, s + 2)
                 if classes[s + 3]:
                     known = a43.get(run[s : s + 3])
                     if known:
-                        probe(known, s, s + 4, s + 3)
+                        window.probe(known, s, s + 4, s + 3)
     if wide:
         found += wide
         found.sort(key=_window_order)
     if long:
         found += [c for c in long if not (c.position > 0 and run[c.position - 1] in NUMERALS)]
     return found
+
+
+class _Window:
+    """The windows of 3 and 4 characters of a run that `_candidates` probes."""
+
+    def __init__(
+        self,
+        run: str,
+        classes: list[tuple[str, ...]],
+        solid: list[bool],
+        token: list[tuple[int, int]],
+        found: list[tuple[int, int, int, str]],
+    ) -> None:
+        self.run, self.classes, self.solid, self.token = run, classes, solid, token
+        self.found = found
+
+    def probe(self, known: dict[str, str], s: int, e: int, i: int) -> None:
+        """The words of the index around window run[s:e] at position i (`known`: by the
+        class of the character left out)."""
+        token = self.token[i]
+        if self.solid[i] and not (s <= token[0] and token[1] <= e):
+            return  # the change would break a common word (工作人员 → 做人), not swallow it
+        written = self.run[i]
+        for marker in self.classes[i]:
+            chars = known.get(marker)
+            if chars:
+                for c in chars:
+                    if c != written:
+                        self.found.append((s, e, i, c))
 
 
 def _window_order(candidate: tuple[int, int, int, str]) -> tuple[int, int, int]:

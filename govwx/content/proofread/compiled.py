@@ -1,0 +1,94 @@
+"""The typo family's modules (`lexicon`, `typos`) compiled, or as source.
+
+`pip install` (`make`) compiles them with mypyc where a C compiler is at hand (setup.py):
+an extension module beside each source, which Python imports in its place, about 1.5
+times faster. Without a compiler the build skips them and they run as source.
+
+A compiled module older than its source (the source changed since it was compiled, by an
+edit or a checkout) would run code that is no longer there: then both run as source, with
+a warning, until the next `make`. GOVWX_PROOFREAD_COMPILED=0 runs them as source too (to
+compare the two, or to debug). The two are compiled together (they call each other
+directly), so they run compiled or as source together.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+PACKAGE = __name__.rpartition(".")[0]
+HERE = Path(__file__).resolve().parent
+MODULES = ("lexicon", "typos")
+
+State = Literal["compiled", "source", "stale", "off"]
+
+
+def built(directory: Path, name: str) -> Path | None:
+    """The compiled module `name` in `directory`, if there is one."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = directory / f"{name}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def state(directory: Path = HERE, environ: Mapping[str, str] | None = None) -> State:
+    """How the modules in `directory` run: "off" (GOVWX_PROOFREAD_COMPILED=0), "source"
+    (not compiled), "stale" (a compiled module older than its source) or "compiled"."""
+    flag = (os.environ if environ is None else environ).get("GOVWX_PROOFREAD_COMPILED", "1")
+    if flag.strip().lower() in ("0", "false", "no", "off"):
+        return "off"
+    paths = [(directory / f"{name}.py", built(directory, name)) for name in MODULES]
+    if any(so is None for _, so in paths):
+        return "source"
+    if any(so is not None and so.stat().st_mtime < py.stat().st_mtime for py, so in paths):
+        return "stale"
+    return "compiled"
+
+
+class SourceFinder(importlib.abc.MetaPathFinder):
+    """Finds `MODULES` as their source files, before the compiled ones are found."""
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        package, _, name = fullname.rpartition(".")
+        if package != PACKAGE or name not in MODULES:
+            return None
+        return importlib.util.spec_from_file_location(fullname, HERE / f"{name}.py")
+
+
+def choose() -> State:
+    """Run the modules as source unless their compiled form is current (at the package's
+    import, before either is imported)."""
+    found = state()
+    if found in ("stale", "off") and not any(isinstance(f, SourceFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, SourceFinder())
+    if found == "stale":
+        warnings.warn(
+            "proofreading: the compiled typo family is older than its source and is not "
+            "used (slower); `make` (pip install -e .) compiles it again",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return found
+
+
+def in_use() -> dict[str, bool]:
+    """Whether each of `MODULES`, as imported, is compiled."""
+    from . import lexicon, typos
+
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    return {
+        m.__name__.rpartition(".")[2]: (m.__file__ or "").endswith(suffixes)
+        for m in (lexicon, typos)
+    }
