@@ -52,8 +52,6 @@ import math
 import re
 from bisect import bisect_left
 from functools import lru_cache
-from itertools import repeat
-from operator import add
 from typing import NamedTuple, cast
 
 import ahocorasick
@@ -87,6 +85,7 @@ WARNING_GAIN = 7.0
 # more.
 PENALTY = {"sound": 0.0, "near": 1.5, "shape": 2.0}
 NUMERALS = frozenset("0123456789〇零一二两三四五六七八九十百千万亿")
+NUMERAL = re.compile(f"[{''.join(sorted(NUMERALS))}]")
 FUNCTION_CHAR = 100_000  # a character this frequent alone is not changed
 SOLID = 1000  # a word of the best cut this frequent is taken as written, unless swallowed
 
@@ -395,13 +394,10 @@ def _confusions(
     text: str, hits: list[tuple[int, tuple[object, object]]], lexicon: Lexicon, taken: Spans
 ) -> list[Finding]:
     found: list[Finding] = []
-    # What clauses not remembered need of the whole text, found in one pass each when
-    # the first such clause is met: the long words with one character changed, the
-    # classes of every character and the gates of the windows of 3 and 4 characters
+    # What clauses not remembered need of the whole text, found in one pass when the
+    # first such clause is met: the long words with one character changed
     misses: list[NearMiss] | None = None
     next_miss = 0
-    classes: list[tuple[str, ...]] = []
-    gates: list[int] = []
     rare = lexicon.rare
     # the rare characters (traditional forms), for the runs the dictionary does not speak
     # (`Lexicon.foreign`): few in most texts
@@ -426,7 +422,6 @@ def _confusions(
                         if owners is not None
                     ],
                 )
-                classes, gates = _text_classes(text, lexicon), _text_gates(text, lexicon)
             stop = offset + len(run)
             while next_miss < len(misses) and misses[next_miss].start < offset:
                 next_miss += 1
@@ -444,7 +439,7 @@ def _confusions(
                         )
                     )
                 k += 1
-            slips = _slips(run, lexicon, inside, classes[offset:stop], gates[offset:stop])
+            slips = _slips(run, lexicon, inside)
             if REMEMBER:
                 if len(_remembered) >= REMEMBER:
                     _remembered.clear()
@@ -475,17 +470,13 @@ def _confusions(
 
 
 def _slips(
-    run: str,
-    lexicon: Lexicon,
-    long: list[Candidate],
-    classes: list[tuple[str, ...]],
-    gates: list[int],
+    run: str, lexicon: Lexicon, long: list[Candidate]
 ) -> tuple[tuple[Candidate, str, float], ...]:
     """The candidates of a clause whose gain, less the penalty of their kind of slip,
-    reaches `WARNING_GAIN`, in the order found, with that kind and the gain. `classes`
-    and `gates`: those of its characters (`_text_classes`, `_text_gates`)."""
+    reaches `WARNING_GAIN`, in the order found, with that kind and the gain. `long`: the
+    long words of the lexicon with one character changed in it."""
     cut = best_cut(lexicon, run)
-    candidates = _candidates(run, lexicon, cut, long, classes, gates)
+    candidates = _candidates(run, lexicon, cut, long)
     if not candidates:
         return ()
     # the characters meant at each position, then how much more probable the clause is,
@@ -559,23 +550,28 @@ def _meant_in_pair(lexicon: Lexicon, pair: str, changed: int) -> str:
     return meant
 
 
-def _text_classes(text: str, lexicon: Lexicon) -> list[tuple[str, ...]]:
-    """The classes of each character of `text` that may be changed (`_changeable`)."""
-    for char in set(text).difference(_changeable):
-        _changeable_classes(lexicon, char)
-    return list(map(_changeable.__getitem__, text))
+def _run_classes(run: str, lexicon: Lexicon) -> list[tuple[str, ...]]:
+    """The classes of each character of `run` that may be changed (`_changeable`)."""
+    classes = []
+    for char in run:
+        found = _changeable.get(char)
+        if found is None:
+            found = _changeable_classes(lexicon, char)
+        classes.append(found)
+    return classes
 
 
-# What each two characters of a text are of the words of 3 and 4 characters of the
-# index (`_text_gates`): the context of a word of 3 with its first character changed
-# (then the window starts one before) or its last (the window starts there), the left
-# half of a word of 4 or its right half (the window starts two before).
+# What two characters are of the words of 3 and 4 characters of the index (`_gates`):
+# the context of a word of 3 with its first character changed (then the window starts
+# one before) or its last (the window starts there), the left half of a word of 4 or its
+# right half (the window starts two before). A window of 3 or 4 is looked up only when
+# its gate is open.
 AFTER_FIRST3, BEFORE_LAST3, LEFT4, RIGHT4 = 1, 2, 4, 8
 _gate_bits: list[dict[str, int]] = []
 
 
-def _text_gates(text: str, lexicon: Lexicon) -> list[int]:
-    """The gates of the two characters from each of `text` (0 past its end)."""
+def _gates(lexicon: Lexicon) -> dict[str, int]:
+    """The gates of every two characters that open one (a table of the process)."""
     if not _gate_bits:
         bits: dict[str, int] = {}
         left4, right4 = lexicon.halves
@@ -588,9 +584,7 @@ def _text_gates(text: str, lexicon: Lexicon) -> list[int]:
             for pair in pairs:
                 bits[pair] = bits.get(pair, 0) | bit
         _gate_bits.append(bits)
-    found = list(map(_gate_bits[0].get, map(add, text, text[1:]), repeat(0)))
-    found.append(0)
-    return found
+    return _gate_bits[0]
 
 
 def _candidates(
@@ -598,18 +592,17 @@ def _candidates(
     lexicon: Lexicon,
     cut: Cut,
     long: list[Candidate],
-    classes: list[tuple[str, ...]],
-    gates: list[int],
 ) -> list[tuple[int, int, int, str]]:
     """Every window of 2 to 4 characters, not inside a common word of the best cut `cut`
-    (whose last word up to each end starts at `cut.start[end]`), whose one character, replaced by one
-    of the same class (sound or shape), gives a known word; and `long`, the long words of
-    the lexicon with one character changed. Plain tuples (start, end, position, char
-    meant), as in `Candidate`, in the order of (start, end, position): most come to
-    nothing. `classes` and `gates`: those of the characters of `run` (changed here)."""
+    (whose last word up to each end starts at `cut.start[end]`), whose one character,
+    replaced by one of the same class (sound or shape), gives a known word; and `long`,
+    the long words of the lexicon with one character changed. Plain tuples (start, end,
+    position, char meant), as in `Candidate`, in the order of (start, end, position):
+    most come to nothing."""
     n = len(run)
+    classes = _run_classes(run, lexicon)
     # no change after a numeral (a unit: 万剂次)
-    if not NUMERALS.isdisjoint(run):
+    if NUMERAL.search(run):
         for i in range(1, n):
             if run[i - 1] in NUMERALS:
                 classes[i] = ()
@@ -674,22 +667,26 @@ def _candidates(
 
     a30, a31, a32 = around[(3, 0)], around[(3, 1)], around[(3, 2)]
     a40, a41, a42, a43 = around[(4, 0)], around[(4, 1)], around[(4, 2)], around[(4, 3)]
+    gates = _gates(lexicon)
     for s in range(n - 2):
         if weak[s] >= s + 4:
             continue
         inside = token[s][1] if solid[s] else -1
-        gate = gates[s]
+        # the gate of run[s:s+2], asked once when needed
+        gate = -1
         if s + 3 > inside and weak[s] < s + 3:
-            if classes[s] and gates[s + 1] & AFTER_FIRST3:
+            if classes[s] and gates.get(run[s + 1 : s + 3], 0) & AFTER_FIRST3:
                 window.probe(a30[run[s + 1 : s + 3]], s, s + 3, s)
             if classes[s + 1]:
                 known = a31.get(run[s] + run[s + 2])
                 if known:
                     window.probe(known, s, s + 3, s + 1)
-            if classes[s + 2] and gate & BEFORE_LAST3:
-                window.probe(a32[run[s : s + 2]], s, s + 3, s + 2)
+            if classes[s + 2]:
+                gate = gates.get(run[s : s + 2], 0)
+                if gate & BEFORE_LAST3:
+                    window.probe(a32[run[s : s + 2]], s, s + 3, s + 2)
         if s + 4 <= n and s + 4 > inside:
-            if gates[s + 2] & RIGHT4:
+            if (classes[s] or classes[s + 1]) and gates.get(run[s + 2 : s + 4], 0) & RIGHT4:
                 if classes[s]:
                     known = a40.get(run[s + 1 : s + 4])
                     if known:
@@ -698,7 +695,9 @@ def _candidates(
                     known = a41.get(run[s] + run[s + 2 : s + 4])
                     if known:
                         window.probe(known, s, s + 4, s + 1)
-            if gate & LEFT4:
+            if gate < 0 and (classes[s + 2] or classes[s + 3]):
+                gate = gates.get(run[s : s + 2], 0)
+            if gate > 0 and gate & LEFT4:
                 if classes[s + 2]:
                     known = a42.get(run[s : s + 2] + run[s + 3])
                     if known:
