@@ -39,11 +39,15 @@ sentences the thresholds were set on, 17/24 on the held-out ones; 15/24 before �
 (事故发声, 统一部属, 专项检察, 形式) or next to a character common on its own (身体建康:
 建 + 康 … 成小, 成过). On pycorrector's SIGHAN 2015 sample (learners' essays, not official
 writing): a finding in 6 of its 707 corrected sentences (some of them typos the corpus
-kept: 国几米兰, 机官). Speed (bench/proofread_bench.py, docs/performance.md): 1.2 to 1.4 s
+kept: 国几米兰, 机官). Speed (bench/proofread_bench.py, docs/performance.md): 0.7 to 1.0 s
 for the bench's 203,930 characters on one core of a shared machine when every clause is
-new (1.7 to 2.0 s before the text-wide tables, the index by context and the cut in plain
-lists); a clause met again (the editor checks at each save) costs a lookup; the load
-(`lexicon.load`) about 1.5 s once a process.
+new, compiled (setup.py; 1.3 to 1.9 s as source); a clause met again (the editor checks
+at each save) costs a lookup; the load (`lexicon.load`) about 2 s once a process. Most
+of the time is dictionary lookups: the spans of the best cut, the windows of the index,
+the words over each change. This module and lexicon.py are compiled by mypyc as they are
+(`compiled.py`): plain typed Python, written so that it compiles well (a dictionary's
+`get` called on the dictionary, not kept as a bound method; no nested functions; floats
+never compared by identity).
 """
 
 from __future__ import annotations
