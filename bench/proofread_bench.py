@@ -12,7 +12,8 @@ new: the typo family's memory of clauses (`typos.REMEMBER`) is off, so a clause 
 again costs as much as the first time. Each family is timed apart on both texts; then
 the article checked again with that memory on (the editor checks at each save). `--context demo` checks with a context of a few thousand names, places,
 leaders and formulations (an account's realistic load) instead of an empty one.
-Prints JSON.
+`--sighan`: also the SIGHAN 2015 sentences, each once, as one text (real sentences, none
+repeated). Prints JSON.
 """
 
 from __future__ import annotations
@@ -171,6 +172,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--context", choices=("empty", "demo"), default="empty")
+    parser.add_argument(
+        "--sighan",
+        action="store_true",
+        help="also SIGHAN 2015's sentences, unrepeated, as one text (bench/proofread_eval.py "
+        "fetches pycorrector's wheel that holds them)",
+    )
     args = parser.parse_args()
 
     began = time.process_time()
@@ -214,8 +221,11 @@ def main() -> None:
     check(short, context)
     again = [cpu_ms(check, short, context) for _ in range(args.runs)]
     clauses = [run for _, run in han_runs(long)]
+    from govwx.content.proofread import compiled
+
     result = {
         "context": args.context,
+        "compiled": compiled.state(),
         "load_ms": round(load_ms),
         "article": {
             "chars": len(short),
@@ -236,6 +246,22 @@ def main() -> None:
         },
         "families": per_family,
     }
+    if args.sighan:
+        import proofread_eval
+
+        typos.REMEMBER = 0
+        typos.forget()
+        wheel = proofread_eval.wheel_path(
+            None, proofread_eval.ROOT / "var" / "cache" / "proofread_eval"
+        )
+        text = "\n".join(dict.fromkeys(s for s, _ in proofread_eval.load_sighan(wheel)))
+        times = [cpu_ms(check, text, context) for _ in range(args.rounds)]
+        result["sighan"] = {
+            "chars": len(text),
+            "rounds": args.rounds,
+            "median_ms": round(statistics.median(times), 1),
+            "chars_per_s": round(len(text) / (statistics.median(times) / 1000)),
+        }
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
