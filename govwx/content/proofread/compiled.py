@@ -4,15 +4,17 @@
 an extension module beside each source, which Python imports in its place, about 1.5
 times faster. Without a compiler the build skips them and they run as source.
 
-A compiled module older than its source (the source changed since it was compiled, by an
-edit or a checkout) would run code that is no longer there: then both run as source, with
-a warning, until the next `make`. GOVWX_PROOFREAD_COMPILED=0 runs them as source too (to
+The build records the sha256 of the sources it compiled (`RECORD`, beside them), once
+they are built. A source that differs from its record (an edit or a checkout since `make`) means the
+compiled module would run code that is no longer there: then both run as source, with a
+warning, until the next `make`. GOVWX_PROOFREAD_COMPILED=0 runs them as source too (to
 compare the two, or to debug). The two are compiled together (they call each other
 directly), so they run compiled or as source together.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -28,6 +30,7 @@ from typing import Literal
 PACKAGE = __name__.rpartition(".")[0]
 HERE = Path(__file__).resolve().parent
 MODULES = ("lexicon", "typos")
+RECORD = "compiled-sources.txt"  # written by the build: "<sha256>  <module>.py" a line
 
 State = Literal["compiled", "source", "stale", "off"]
 
@@ -41,16 +44,24 @@ def built(directory: Path, name: str) -> Path | None:
     return None
 
 
+def digests(directory: Path) -> str:
+    """The record of the sources in `directory` as they are now."""
+    return "".join(
+        f"{hashlib.sha256((directory / f'{name}.py').read_bytes()).hexdigest()}  {name}.py\n"
+        for name in MODULES
+    )
+
+
 def state(directory: Path = HERE, environ: Mapping[str, str] | None = None) -> State:
     """How the modules in `directory` run: "off" (GOVWX_PROOFREAD_COMPILED=0), "source"
-    (not compiled), "stale" (a compiled module older than its source) or "compiled"."""
+    (not compiled), "stale" (a source not the one compiled) or "compiled"."""
     flag = (os.environ if environ is None else environ).get("GOVWX_PROOFREAD_COMPILED", "1")
     if flag.strip().lower() in ("0", "false", "no", "off"):
         return "off"
-    paths = [(directory / f"{name}.py", built(directory, name)) for name in MODULES]
-    if any(so is None for _, so in paths):
+    if any(built(directory, name) is None for name in MODULES):
         return "source"
-    if any(so is not None and so.stat().st_mtime < py.stat().st_mtime for py, so in paths):
+    recorded = directory / RECORD
+    if not recorded.exists() or recorded.read_text(encoding="utf-8") != digests(directory):
         return "stale"
     return "compiled"
 
@@ -75,8 +86,8 @@ def choose() -> State:
         sys.meta_path.insert(0, SourceFinder())
     if found == "stale":
         warnings.warn(
-            "proofreading: the compiled typo family is older than its source and is not "
-            "used (slower); `make` (pip install -e .) compiles it again",
+            "proofreading: the typo family's source changed since it was compiled; it runs "
+            "as source (slower) until `make` (pip install -e .) compiles it again",
             RuntimeWarning,
             stacklevel=2,
         )
