@@ -499,35 +499,25 @@ def with_changes(
     for position, chars in changes.items():
         tail = run[position + 1 :]
         rest = n - position
-        # the words over the change that start before it: from x where run[x:position]
-        # begins a word (a single character always may)
+        here, next_after = before[position], after[position + 1]
+        # the words over the change: those that start with it (after the character alone,
+        # weighed apart, a word or not), then those that start before it, from x where
+        # run[x:position] begins a word (a single character always may); with the start,
+        # the best cut before it and the first length of the tail to try
         low = position - MAX_WORD + 1 if position >= MAX_WORD else 0
-        heads = [
-            (run[x:position], before[x])
+        heads = [("", here, 1)] + [
+            (run[x:position], before[x], 0)
             for x in range(low, position)
             if x + 1 >= position or reach[x] >= position
         ]
-        here, next_after = before[position], after[position + 1]
         for char in chars:
-            # the character alone, a word or not, then the words that start with it
             alone = char_log_prob.get(char, unknown)
             if char in higher:
                 alone = higher[char]
             best = here + alone + next_after
-            for k in range(1, rest):
-                w = char + tail[:k]
-                lp = log_prob.get(w)
-                if lp is None:
-                    break
-                if lp == PREFIX:
-                    continue
-                if w in higher:
-                    lp = higher[w]
-                if here + lp + after[position + 1 + k] > best:
-                    best = here + lp + after[position + 1 + k]
-            for head, base in heads:
+            for head, base, first in heads:
                 head += char
-                for k in range(rest):
+                for k in range(first, rest):
                     w = head + tail[:k]
                     lp = log_prob.get(w)
                     if lp is None:
