@@ -1,8 +1,8 @@
 """The typo family's modules (`lexicon`, `typos`) compiled, or as source.
 
 `pip install` (`make`) compiles them with mypyc where a C compiler is at hand (setup.py):
-an extension module beside each source, which Python imports in its place, about 1.5
-times faster. Without a compiler the build skips them and they run as source.
+an extension module beside each source, which Python imports in its place (the whole
+checker about 1.8 times faster). Without a compiler the build skips them and they run as source.
 
 The build records the sha256 of the sources it compiled (`RECORD`, beside them), once
 they are built. A source that differs from its record (an edit or a checkout since `make`) means the
